@@ -1,0 +1,103 @@
+//! Typed settings: every knob has a flag, an environment variable and a default, documented by `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::db::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat-server",
+    version,
+    about = "Real-time chat backend: JSON REST + WebSocket, SQLite or PostgreSQL, in-process or Redis broker.",
+    long_about = "Real-time chat backend: JSON REST + WebSocket, SQLite or PostgreSQL, in-process or Redis broker.\n\n\
+        Every setting is a flag or an environment variable. The defaults run on one machine with no services: \
+        a SQLite file under ./data and an in-process broker."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the WebSocket and the web client (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Print the OpenAPI spec (or write it with --out), then exit.
+    Openapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long = "bind", env = "CHAT_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// sqlite://<path> (created on first start) or postgres://user@host/db.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = "sqlite://data/chat.db")]
+    pub database_url: DatabaseUrl,
+
+    /// Redis for the cross-instance broker (redis://host:port); unset means the in-process broker.
+    #[arg(long = "redis-url", env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// HS256 key for access tokens, at least 32 bytes. Unset: one is generated and kept in the data
+    /// directory (fine for one instance; instances that share a database must share this).
+    #[arg(long = "jwt-secret", env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Where generated state (the JWT key when JWT_SECRET is unset) is kept.
+    #[arg(long = "data-dir", env = "CHAT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// The built web client served at / (absent: only the API is served).
+    #[arg(long = "web-dir", env = "CHAT_WEB_DIR", default_value = "web-client/dist")]
+    pub web_dir: PathBuf,
+
+    /// Largest number of pooled database connections.
+    #[arg(long = "db-pool-size", env = "CHAT_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long = "access-token-ttl", env = "CHAT_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in days.
+    #[arg(long = "refresh-token-ttl", env = "CHAT_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30)]
+    pub refresh_token_ttl_days: u64,
+
+    /// Prefix of every Redis channel and key, so several deployments can share one Redis.
+    #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
+    pub redis_prefix: String,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long = "workers", env = "CHAT_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    /// Defaults with the given database, for tests and tools; environment variables are not read.
+    pub fn with_database(database_url: DatabaseUrl) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            database_url,
+            redis_url: None,
+            redis_prefix: "chat".into(),
+            jwt_secret: None,
+            data_dir: "data".into(),
+            web_dir: "web-client/dist".into(),
+            db_pool_size: 16,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+            workers: None,
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Storage: one pool over PostgreSQL or SQLite, chosen by the URL, and queries written once for both.
+//!
+//! diesel's `MultiConnection` does not work with diesel-async yet, so the two pools live in an enum and
+//! [`with_conn!`] expands the same query body once per backend.
+
+pub mod contacts;
+pub mod conversations;
+pub mod messages;
+pub mod models;
+pub mod schema;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Run `$body` with `$c` bound to the concrete diesel-async connection of whichever backend `$conn` holds.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pooled) => {
+                let $c = &mut **pooled;
+                $body
+            }
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $c = &mut **pooled;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Which backend a `DATABASE_URL` names, and the location the driver wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(std::path::PathBuf),
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).ok_or_else(|| {
+            "DATABASE_URL must start with sqlite:// or postgres:// (for example sqlite://data/chat.db)".to_owned()
+        })?;
+        if path.is_empty() {
+            return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://data/chat.db".to_owned());
+        }
+        Ok(DatabaseUrl::Sqlite(path.into()))
+    }
+}
+
+impl DatabaseUrl {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum DbPool {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+pub enum DbConn {
+    Postgres(Object<AsyncPgConnection>),
+    Sqlite(Object<SqliteConn>),
+}
+
+// WAL lets readers run beside the one writer; busy_timeout makes a second writer wait instead of failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+
+impl DbPool {
+    /// Build the pool and prove the database answers, so a bad URL fails at start and not on the first request.
+    pub async fn connect(url: &DatabaseUrl, max_size: usize) -> DbResult<Self> {
+        let pool = match url {
+            DatabaseUrl::Postgres(url) => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                let pool = Pool::builder(manager)
+                    .max_size(max_size)
+                    .wait_timeout(Some(Duration::from_secs(5)))
+                    .create_timeout(Some(Duration::from_secs(5)))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?;
+                DbPool::Postgres(pool)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| DbError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
+                }
+                let mut config = ManagerConfig::default();
+                config.custom_setup = Box::new(|url| {
+                    let url = url.to_owned();
+                    async move {
+                        let mut conn = SqliteConn::establish(&url).await?;
+                        conn.batch_execute(SQLITE_PRAGMAS)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    path.to_string_lossy().into_owned(),
+                    config,
+                );
+                let pool = Pool::builder(manager)
+                    .max_size(max_size)
+                    .wait_timeout(Some(Duration::from_secs(10)))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?;
+                DbPool::Sqlite(pool)
+            }
+        };
+        pool.get().await?;
+        Ok(pool)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbPool::Postgres(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub async fn get(&self) -> DbResult<DbConn> {
+        match self {
+            DbPool::Postgres(pool) => pool.get().await.map(DbConn::Postgres),
+            DbPool::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite),
+        }
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Apply the embedded migrations of this backend. Needs a multi-threaded tokio runtime (the harness
+    /// blocks in place).
+    pub async fn migrate(&self) -> DbResult<()> {
+        let conn = self.get().await?;
+        let result = match conn {
+            DbConn::Postgres(pooled) => {
+                AsyncMigrationHarness::new(pooled).run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ())
+            }
+            DbConn::Sqlite(pooled) => {
+                AsyncMigrationHarness::new(pooled).run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())
+            }
+        };
+        result.map_err(|e| DbError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    /// A cheap round trip, for readiness.
+    pub async fn ping(&self) -> DbResult<()> {
+        let mut conn = self.get().await?;
+        with_conn!(&mut conn, |c| c.batch_execute("SELECT 1").await)?;
+        Ok(())
+    }
+}
+
+/// Now, cut to microseconds: PostgreSQL keeps microseconds, so both backends then return the same instant.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now).naive_utc()
+}

@@ -1,0 +1,77 @@
+// One schema for both backends: only portable SQL types (BigInt, Text, Timestamp, Nullable).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        family_id -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (owner_id, contact_id) {
+        owner_id -> BigInt,
+        contact_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        kind -> Text,
+        title -> Nullable<Text>,
+        created_by -> BigInt,
+        direct_key -> Nullable<Text>,
+        last_seq -> BigInt,
+        last_message_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (conversation_id, user_id) {
+        conversation_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        last_read_seq -> BigInt,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        seq -> BigInt,
+        sender_id -> BigInt,
+        body -> Text,
+        client_id -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(memberships -> conversations (conversation_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(messages -> users (sender_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, contacts, conversations, memberships, messages,);

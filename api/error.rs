@@ -1,0 +1,142 @@
+//! The HTTP layer's error type, and the one place errors become the JSON shape `{"error":{"code","message"}}`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::DbError;
+use crate::domain::ValidationError;
+use crate::protocol::{ErrorBody, ErrorDetail};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    #[error("{1}")]
+    Unauthorized(&'static str, String),
+    #[error("{1}")]
+    Forbidden(&'static str, String),
+    /// Also what a caller gets for something that exists but is not theirs: no existence leak.
+    #[error("Not found.")]
+    NotFound,
+    #[error("No route matches {0}.")]
+    NoRoute(String),
+    #[error("Method not allowed here.")]
+    MethodNotAllowed,
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error("The request body is larger than {0} bytes.")]
+    PayloadTooLarge(usize),
+    #[error("Send the body as application/json.")]
+    UnsupportedMediaType,
+    #[error("Too many requests; retry in {0} s.")]
+    RateLimited(u64),
+    #[error("The service is unavailable: {0}")]
+    Unavailable(&'static str),
+    #[error("Something went wrong on our side.")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Validation { .. } => "validation_failed",
+            ApiError::BadRequest(code, _)
+            | ApiError::Unauthorized(code, _)
+            | ApiError::Forbidden(code, _)
+            | ApiError::Conflict(code, _) => code,
+            ApiError::NotFound | ApiError::NoRoute(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                field: match self {
+                    ApiError::Validation { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
+            },
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::Unauthorized("unauthorized", "Send a valid access token as `Authorization: Bearer <token>`.".into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::RateLimited(secs) = self {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if matches!(self, ApiError::Unauthorized(..)) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                ApiError::Unavailable("the database cannot be reached; try again shortly")
+            }
+            DbError::Query(diesel::result::Error::NotFound) => ApiError::NotFound,
+            DbError::Query(diesel::result::Error::DatabaseError(_, info)) if is_connection_loss(info.message()) => {
+                tracing::warn!(error = info.message(), "database connection lost");
+                ApiError::Unavailable("the database cannot be reached; try again shortly")
+            }
+            DbError::Query(other) => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// diesel reports a dropped PostgreSQL connection as an unknown database error: tell it from a real bug by text.
+fn is_connection_loss(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["connection closed", "connection reset", "broken pipe", "terminating connection", "error communicating"]
+        .iter()
+        .any(|needle| message.contains(needle))
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        ApiError::Validation { field: err.field.to_owned(), message: err.message }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,11 @@
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod protocol;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

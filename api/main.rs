@@ -1,0 +1,45 @@
+use std::process::ExitCode;
+
+use chat_server::config::{Cli, Command};
+use chat_server::db::DbPool;
+use chat_server::startup::Application;
+use chat_server::{openapi, telemetry};
+use clap::Parser;
+
+// A multi-threaded runtime: the migration harness blocks in place, which the current-thread flavour forbids.
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init("info", std::io::stdout);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("chat-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi { out: None } => {
+            print!("{}", openapi::spec_json());
+            Ok(())
+        }
+        Command::Openapi { out: Some(path) } => {
+            std::fs::write(&path, openapi::spec_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        Command::Migrate => {
+            let db = DbPool::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
+            db.migrate().await.map_err(|e| e.to_string())?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
+            tracing::info!(address = %settings.bind, port = app.port(), "chat-server listening");
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+    }
+}

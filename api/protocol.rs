@@ -1,0 +1,334 @@
+//! The wire contract: every type REST, the WebSocket, the OpenAPI spec and the tests exchange, defined once.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The one error shape of every REST error response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ErrorDetail {
+    /// Stable, snake_case, for programs.
+    #[schema(example = "invalid_credentials")]
+    pub code: String,
+    /// A sentence for people.
+    #[schema(example = "Wrong username or password.")]
+    pub message: String,
+    /// The request field at fault, for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct User {
+    pub id: i64,
+    #[schema(example = "alice")]
+    pub username: String,
+    #[schema(example = "Alice")]
+    pub display_name: String,
+    /// Present where the server knows it: whether any session of the user is connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub user: User,
+    /// Bearer token for `Authorization` and the WebSocket.
+    pub access_token: String,
+    /// Opaque; spent by one refresh, which returns a new one.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// 3–32 characters of `a-z 0-9 _ . -`; case-insensitive.
+    #[schema(example = "alice")]
+    pub username: String,
+    /// 8–256 characters.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+    /// 1–64 characters; the username when absent.
+    #[serde(default)]
+    #[schema(example = "Alice")]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "alice")]
+    pub username: String,
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserSearchQuery {
+    /// Username prefix, 1–32 characters.
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactList {
+    pub contacts: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AddContactRequest {
+    pub user_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Unknown strings read as the least privileged role.
+    pub fn parse(stored: &str) -> Role {
+        match stored {
+            "owner" => Role::Owner,
+            "admin" => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+
+    pub fn can_manage(self) -> bool {
+        self >= Role::Admin
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CreateConversationRequest {
+    /// The direct chat with one other user (the existing one when there is one).
+    Direct { user_id: i64 },
+    /// A group; the caller becomes its owner.
+    Group {
+        title: String,
+        #[serde(default)]
+        member_ids: Vec<i64>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Conversation {
+    pub id: i64,
+    pub kind: ConversationKind,
+    pub title: Option<String>,
+    pub members: Vec<Member>,
+    pub last_message: Option<Message>,
+    /// Seq of the newest message; 0 when there is none.
+    pub last_seq: i64,
+    /// The caller's read position.
+    pub last_read_seq: i64,
+    /// `last_seq − last_read_seq`.
+    pub unread_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<Conversation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RenameConversationRequest {
+    /// 1–100 characters.
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AddMemberRequest {
+    pub user_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReadRequest {
+    pub up_to_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ReadState {
+    pub last_read_seq: i64,
+    pub unread_count: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only messages with a smaller seq (paging back).
+    pub before_seq: Option<i64>,
+    /// Only messages with a larger seq (catching up).
+    pub after_seq: Option<i64>,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessagePage {
+    /// Ascending by seq.
+    pub messages: Vec<Message>,
+    /// More messages lie beyond this page in the direction asked.
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SendMessageRequest {
+    /// 1–4000 characters after trimming.
+    pub body: String,
+    /// Chosen by the client, 1–64 characters; a resend with the same one returns the original message.
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EditMessageRequest {
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// 1, 2, 3… per conversation, no gaps.
+    pub seq: i64,
+    pub sender_id: i64,
+    pub sender_name: String,
+    /// Empty when deleted.
+    pub body: String,
+    pub client_id: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+/// Frames a client sends over `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    NewMessage {
+        conversation_id: i64,
+        client_id: String,
+        body: String,
+    },
+    FetchMessages {
+        conversation_id: i64,
+        #[serde(default)]
+        before_seq: Option<i64>,
+        #[serde(default)]
+        after_seq: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    Typing {
+        conversation_id: i64,
+        is_typing: bool,
+    },
+    Read {
+        conversation_id: i64,
+        up_to_seq: i64,
+    },
+    Auth {
+        token: String,
+    },
+}
+
+/// Frames the server sends over `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Ack {
+        client_id: String,
+        message: Message,
+    },
+    Message {
+        message: Message,
+    },
+    Messages {
+        conversation_id: i64,
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    MessageUpdated {
+        message: Message,
+    },
+    Typing {
+        conversation_id: i64,
+        user_id: i64,
+        is_typing: bool,
+    },
+    Read {
+        conversation_id: i64,
+        user_id: i64,
+        up_to_seq: i64,
+    },
+    Unread {
+        conversation_id: i64,
+        unread_count: i64,
+    },
+    Presence {
+        user_id: i64,
+        online: bool,
+    },
+    Conversation {
+        conversation: Conversation,
+    },
+    Removed {
+        conversation_id: i64,
+    },
+    Error {
+        code: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+}
+
+/// Close codes of `/ws` (4000–4999 are the application's).
+pub mod close_code {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const TOKEN_EXPIRED: u16 = 4001;
+    pub const TOO_SLOW: u16 = 4008;
+    pub const FLOODING: u16 = 4029;
+}

@@ -1,0 +1,47 @@
+use actix_web::{HttpResponse, web};
+
+use super::resource;
+use crate::auth::{AuthUser, service::public_user};
+use crate::db::{DbPool, users};
+use crate::domain::ValidationError;
+use crate::error::{ApiError, ApiResult};
+use crate::protocol::{ErrorBody, User, UserList, UserSearchQuery};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/users/me").route(web::get().to(me)))
+        .service(resource("/users").route(web::get().to(search)));
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn me(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    // A token can outlive its account only if accounts are deleted; answer as for a bad token then.
+    let row = users::by_id(&mut conn, user.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+    Ok(HttpResponse::Ok().json(public_user(&row)))
+}
+
+/// Users whose username starts with `query` (at most 20, the caller excluded), for adding contacts.
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(UserSearchQuery),
+    responses(
+        (status = 200, description = "Matching users", body = UserList),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 422, description = "Empty or overlong query", body = ErrorBody),
+    ))]
+pub async fn search(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    query: web::Query<UserSearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let prefix = query.query.trim().to_lowercase();
+    if prefix.is_empty() || prefix.chars().count() > 32 {
+        return Err(ValidationError::new("query", "query must be 1 to 32 characters long.").into());
+    }
+    let mut conn = db.get().await?;
+    let rows = users::search_prefix(&mut conn, &prefix, user.user_id, 20).await?;
+    Ok(HttpResponse::Ok().json(UserList { users: rows.iter().map(public_user).collect() }))
+}

@@ -1,0 +1,160 @@
+//! Wiring: settings → database → state → HTTP server on a listener (port 0 in tests).
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::AuthKeys;
+use crate::config::Settings;
+use crate::db::{DbError, DbPool};
+use crate::openapi::ApiDoc;
+use crate::routes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let secret = resolve_jwt_secret(&settings)?;
+        let keys = AuthKeys::new(
+            &secret,
+            Duration::from_secs(settings.access_token_ttl_secs),
+            Duration::from_secs(settings.refresh_token_ttl_days * 24 * 3600),
+        );
+        let db = DbPool::connect(&settings.database_url, settings.db_pool_size).await?;
+        db.migrate().await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
+        let server = run(listener, db, keys, &settings)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, db: DbPool, keys: AuthKeys, settings: &Settings) -> Result<Server, StartupError> {
+    let db = web::Data::new(db);
+    let keys = web::Data::new(keys);
+    let web_dir = settings.web_dir.clone();
+    let openapi = ApiDoc::openapi();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap_fn(log_request)
+            .app_data(db.clone())
+            .app_data(keys.clone())
+            .route("/healthz", web::get().to(routes::health::healthz))
+            .route("/readyz", web::get().to(routes::health::readyz))
+            // Before the /api scope, whose default service would otherwise answer /api/openapi.json.
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            .route("/docs", web::get().to(redirect_to_docs))
+            .service(web::scope("/api").configure(routes::configure).default_service(web::to(routes::api_not_found)))
+            .configure(crate::web::configure(web_dir.clone()))
+    })
+    .shutdown_timeout(10);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    let server =
+        server.listen(listener).map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.run();
+    Ok(server)
+}
+
+/// One line per request: method, path (never the query string, which may hold a token), status, latency.
+fn log_request<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<actix_web::dev::ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let response = srv.call(req);
+    async move {
+        let response = response.await;
+        let status = match &response {
+            Ok(res) => res.status().as_u16(),
+            Err(err) => err.as_response_error().status_code().as_u16(),
+        };
+        tracing::info!(%method, %path, status, latency_us = started.elapsed().as_micros() as u64, "request");
+        response
+    }
+}
+
+async fn redirect_to_docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+/// JWT_SECRET when set; else a key generated once and kept in the data directory, so tokens survive restarts.
+fn resolve_jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
+    if let Some(secret) = &settings.jwt_secret {
+        if secret.len() < 32 {
+            return Err(StartupError::Config("JWT_SECRET must be at least 32 bytes long".into()));
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    load_or_create_secret(&settings.data_dir.join("jwt_secret"))
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, StartupError> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    let secret = crate::auth::service::random_token(48);
+    let fail = |e: std::io::Error| StartupError::Config(format!("cannot keep the JWT key at {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    write_private(path, &secret).map_err(fail)?;
+    tracing::warn!(
+        path = %path.display(),
+        "JWT_SECRET is unset: generated a signing key and saved it there (instances sharing a database must share JWT_SECRET)"
+    );
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
