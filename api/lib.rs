@@ -1,10 +1,13 @@
 pub mod auth;
+pub mod broker;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod protocol;
+pub mod realtime;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -11,8 +11,14 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthKeys;
 use crate::config::Settings;
-use crate::db::{DbError, DbPool};
+use std::sync::Arc;
+
+use crate::broker::Broker;
+use crate::broker::local::LocalBroker;
+use crate::chat::writer::MessageWriter;
+use crate::db::{Backend, DbError, DbPool};
 use crate::openapi::ApiDoc;
+use crate::realtime::{Hub, Realtime};
 use crate::routes;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +50,18 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
-        let server = run(listener, db, keys, &settings)?;
+        let instance_id = u64::from(random_u32());
+        let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
+        let hub = Arc::new(Hub::new(broker.clone(), instance_id));
+        let realtime = Realtime::new(hub, broker, instance_id);
+        // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
+        let shards = match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        let writer = MessageWriter::start(db.clone(), realtime.clone(), shards);
+        let state = State { db, keys, realtime, writer };
+        let server = run(listener, state, &settings)?;
         Ok(Application { port, server })
     }
 
@@ -61,9 +78,28 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, db: DbPool, keys: AuthKeys, settings: &Settings) -> Result<Server, StartupError> {
-    let db = web::Data::new(db);
-    let keys = web::Data::new(keys);
+/// Everything the handlers share.
+struct State {
+    db: DbPool,
+    keys: AuthKeys,
+    realtime: Realtime,
+    writer: MessageWriter,
+}
+
+fn random_u32() -> u32 {
+    let mut buf = [0u8; 4];
+    // Only needs to differ between instances; a failed RNG falls back to the process id.
+    match getrandom::fill(&mut buf) {
+        Ok(()) => u32::from_le_bytes(buf),
+        Err(_) => std::process::id(),
+    }
+}
+
+fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Server, StartupError> {
+    let db = web::Data::new(state.db);
+    let keys = web::Data::new(state.keys);
+    let realtime = web::Data::new(state.realtime);
+    let writer = web::Data::new(state.writer);
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
     let mut server = HttpServer::new(move || {
@@ -71,6 +107,8 @@ fn run(listener: TcpListener, db: DbPool, keys: AuthKeys, settings: &Settings) -
             .wrap_fn(log_request)
             .app_data(db.clone())
             .app_data(keys.clone())
+            .app_data(realtime.clone())
+            .app_data(writer.clone())
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
             // Before the /api scope, whose default service would otherwise answer /api/openapi.json.

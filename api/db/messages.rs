@@ -1,1 +1,259 @@
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::models::{MessageRow, NewMessage};
+use super::schema::{conversations, memberships, messages, users};
+use super::{DbConn, DbError, DbResult};
+use crate::domain::{Page, PageCursor};
+use crate::with_conn;
+
+/// A message with its sender's display name, as every reader wants it.
+pub type MessageWithSender = (MessageRow, String);
+
+/// One page of history, ascending by seq, and whether more lies beyond it in the direction asked.
+pub async fn page(conn: &mut DbConn, conversation_id: i64, page: Page) -> DbResult<(Vec<MessageWithSender>, bool)> {
+    let fetch = page.limit + 1;
+    // The query is spelled inside `with_conn!` so that each backend gets its own typed select.
+    let mut rows: Vec<MessageWithSender> = with_conn!(conn, |c| {
+        let base = messages::table
+            .inner_join(users::table)
+            .filter(messages::conversation_id.eq(conversation_id))
+            .select((MessageRow::as_select(), users::display_name))
+            .limit(fetch);
+        match page.cursor {
+            PageCursor::Latest => base.order(messages::seq.desc()).load(c).await,
+            PageCursor::Before(seq) => base.filter(messages::seq.lt(seq)).order(messages::seq.desc()).load(c).await,
+            PageCursor::After(seq) => base.filter(messages::seq.gt(seq)).order(messages::seq.asc()).load(c).await,
+        }
+    })?;
+    let has_more = rows.len() as i64 > page.limit;
+    rows.truncate(page.limit as usize);
+    if !matches!(page.cursor, PageCursor::After(_)) {
+        rows.reverse();
+    }
+    Ok((rows, has_more))
+}
+
+pub async fn by_seq(conn: &mut DbConn, conversation_id: i64, seq: i64) -> DbResult<Option<MessageWithSender>> {
+    Ok(with_conn!(conn, |c| messages::table
+        .inner_join(users::table)
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::seq.eq(seq))
+        .select((MessageRow::as_select(), users::display_name))
+        .first(c)
+        .await
+        .optional())?)
+}
+
+/// The newest message of each of the given conversations.
+pub async fn latest_of(conn: &mut DbConn, conversation_ids: &[i64]) -> DbResult<Vec<MessageWithSender>> {
+    Ok(with_conn!(conn, |c| messages::table
+        .inner_join(
+            conversations::table
+                .on(conversations::id.eq(messages::conversation_id).and(conversations::last_seq.eq(messages::seq))),
+        )
+        .inner_join(users::table.on(users::id.eq(messages::sender_id)))
+        .filter(messages::conversation_id.eq_any(conversation_ids))
+        .select((MessageRow::as_select(), users::display_name))
+        .load(c)
+        .await)?)
+}
+
+pub async fn edit(conn: &mut DbConn, id: i64, body: &str) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(messages::table.find(id))
+        .set((messages::body.eq(body), messages::edited_at.eq(super::now())))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Leaves a tombstone: the seq stays (no gap), the body goes.
+pub async fn tombstone(conn: &mut DbConn, id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(messages::table.find(id))
+        .set((messages::body.eq(""), messages::deleted_at.eq(super::now())))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// A send waiting to be stored.
+#[derive(Debug, Clone)]
+pub struct PendingSend {
+    pub conversation_id: i64,
+    pub sender_id: i64,
+    pub client_id: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum StoreOutcome {
+    /// Stored now with the next seq.
+    Created(MessageRow),
+    /// The (conversation, client_id) pair was stored before: the original.
+    Duplicate(MessageRow),
+    /// The conversation does not exist or the sender is not a member.
+    NotMember,
+}
+
+/// Store a batch of sends in one transaction: per conversation, one row lock that hands out the next seqs,
+/// then one multi-row insert. Seqs stay gapless because they are taken under the lock and committed with the
+/// rows. A resend (known client_id) returns the original instead of a new row.
+///
+/// Should a concurrent transaction store one of the same client_ids between our check and our insert, the
+/// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
+pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
+    let now = super::now();
+    with_conn!(conn, |c| c
+        .transaction(async |c| {
+            let conversation_ids: Vec<i64> =
+                sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
+            let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id).collect::<HashSet<_>>().into_iter().collect();
+            let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
+
+            // Writes first: on SQLite the first write takes the database lock, so the reads below see a state
+            // nobody else can change before we commit.
+            let mut next_seq: BTreeMap<i64, i64> = BTreeMap::new();
+            let mut sorted = conversation_ids.clone();
+            sorted.sort_unstable(); // A fixed lock order: batches on several instances cannot deadlock.
+            for &id in &sorted {
+                let last: Option<i64> = diesel::update(conversations::table.find(id))
+                    .set(conversations::last_seq.eq(conversations::last_seq))
+                    .returning(conversations::last_seq)
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                if let Some(last) = last {
+                    next_seq.insert(id, last + 1);
+                }
+            }
+            let members: HashSet<(i64, i64)> = memberships::table
+                .filter(memberships::conversation_id.eq_any(&conversation_ids))
+                .filter(memberships::user_id.eq_any(&sender_ids))
+                .select((memberships::conversation_id, memberships::user_id))
+                .load::<(i64, i64)>(c)
+                .await?
+                .into_iter()
+                .collect();
+            let mut known: HashMap<(i64, String), MessageRow> = messages::table
+                .filter(messages::conversation_id.eq_any(&conversation_ids))
+                .filter(messages::client_id.eq_any(&client_ids))
+                .select(MessageRow::as_select())
+                .load::<MessageRow>(c)
+                .await?
+                .into_iter()
+                .map(|m| ((m.conversation_id, m.client_id.clone()), m))
+                .collect();
+
+            // Decide each send: not a member, a resend, or new (with its seq).
+            enum Plan {
+                NotMember,
+                Known((i64, String)),
+                New(i64),
+            }
+            let mut plans = Vec::with_capacity(sends.len());
+            let mut fresh: Vec<NewMessage<'_>> = Vec::new();
+            let mut claimed: HashSet<(i64, &str)> = HashSet::new();
+            for send in sends {
+                let key = (send.conversation_id, send.client_id.clone());
+                let Some(seq) = next_seq.get_mut(&send.conversation_id) else {
+                    plans.push(Plan::NotMember);
+                    continue;
+                };
+                if !members.contains(&(send.conversation_id, send.sender_id)) {
+                    plans.push(Plan::NotMember);
+                } else if known.contains_key(&key) || !claimed.insert((send.conversation_id, &send.client_id)) {
+                    plans.push(Plan::Known(key));
+                } else {
+                    fresh.push(NewMessage {
+                        conversation_id: send.conversation_id,
+                        seq: *seq,
+                        sender_id: send.sender_id,
+                        body: &send.body,
+                        client_id: &send.client_id,
+                        created_at: now,
+                    });
+                    plans.push(Plan::New(*seq));
+                    *seq += 1;
+                }
+            }
+
+            let mut stored: HashMap<(i64, i64), MessageRow> = HashMap::new();
+            if !fresh.is_empty() {
+                let rows = c.insert_messages(&fresh).await?;
+                for row in rows {
+                    known.insert((row.conversation_id, row.client_id.clone()), row.clone());
+                    stored.insert((row.conversation_id, row.seq), row);
+                }
+                // A sender has read their own message: their unread count stays where it was.
+                let mut read_up_to: HashMap<(i64, i64), i64> = HashMap::new();
+                for m in &fresh {
+                    let seq = read_up_to.entry((m.conversation_id, m.sender_id)).or_default();
+                    *seq = (*seq).max(m.seq);
+                }
+                for ((conversation_id, sender_id), seq) in read_up_to {
+                    diesel::update(memberships::table.find((conversation_id, sender_id)))
+                        .filter(memberships::last_read_seq.lt(seq))
+                        .set(memberships::last_read_seq.eq(seq))
+                        .execute(c)
+                        .await?;
+                }
+                for (&id, &next) in &next_seq {
+                    if fresh.iter().any(|m| m.conversation_id == id) {
+                        diesel::update(conversations::table.find(id))
+                            .set((conversations::last_seq.eq(next - 1), conversations::last_message_at.eq(now)))
+                            .execute(c)
+                            .await?;
+                    }
+                }
+            }
+
+            let outcomes = sends
+                .iter()
+                .zip(plans)
+                .map(|(send, plan)| match plan {
+                    Plan::NotMember => StoreOutcome::NotMember,
+                    Plan::Known(key) => {
+                        known.get(&key).cloned().map_or(StoreOutcome::NotMember, StoreOutcome::Duplicate)
+                    }
+                    Plan::New(seq) => stored
+                        .remove(&(send.conversation_id, seq))
+                        .map_or(StoreOutcome::NotMember, StoreOutcome::Created),
+                })
+                .collect();
+            Ok::<_, DbError>(outcomes)
+        })
+        .await)
+}
+
+/// Multi-row insert where the backend has it in diesel-async (PostgreSQL); row by row inside the caller's
+/// transaction on SQLite, where the cost is the commit, not the statements.
+trait InsertMessages {
+    fn insert_messages(
+        &mut self,
+        rows: &[NewMessage<'_>],
+    ) -> impl std::future::Future<Output = QueryResult<Vec<MessageRow>>> + Send;
+}
+
+impl InsertMessages for diesel_async::AsyncPgConnection {
+    async fn insert_messages(&mut self, rows: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+        diesel::insert_into(messages::table).values(rows).returning(MessageRow::as_returning()).get_results(self).await
+    }
+}
+
+impl InsertMessages for super::SqliteConn {
+    async fn insert_messages(&mut self, rows: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in rows {
+            stored.push(
+                diesel::insert_into(messages::table)
+                    .values(row)
+                    .returning(MessageRow::as_returning())
+                    .get_result(self)
+                    .await?,
+            );
+        }
+        Ok(stored)
+    }
+}

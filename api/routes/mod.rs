@@ -1,8 +1,11 @@
 //! HTTP routes: thin handlers that parse, call a rule, and answer. One file per resource.
 
 pub mod auth;
+pub mod contacts;
+pub mod conversations;
 pub mod health;
 pub mod json;
+pub mod messages;
 pub mod users;
 
 use actix_web::error::{PathError, QueryPayloadError};
@@ -19,7 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .configure(auth::configure)
-        .configure(users::configure);
+        .configure(users::configure)
+        .configure(contacts::configure)
+        .configure(conversations::configure)
+        .configure(messages::configure);
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -1,0 +1,29 @@
+use std::collections::HashSet;
+
+use futures_util::future::{BoxFuture, FutureExt, ready};
+
+use super::{Broker, BrokerState, Topic};
+use crate::realtime::Envelope;
+
+/// The embedded default: one instance, so the hub's local delivery is all the delivery there is.
+pub struct LocalBroker;
+
+impl Broker for LocalBroker {
+    fn publish(&self, _envelope: Envelope) {}
+
+    fn subscribe(&self, _topic: Topic) {}
+
+    fn unsubscribe(&self, _topic: Topic) {}
+
+    fn state(&self) -> BrokerState {
+        BrokerState::Local
+    }
+
+    fn presence_delta(&self, _user_id: i64, _delta: i64) -> BoxFuture<'static, Option<i64>> {
+        ready(None).boxed()
+    }
+
+    fn online_among(&self, _user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>> {
+        ready(None).boxed()
+    }
+}

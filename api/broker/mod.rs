@@ -1,0 +1,54 @@
+//! How events reach other instances. One trait; the in-process broker (one instance, nothing to carry) and
+//! the Redis broker (pub/sub, one channel per conversation and per user). The socket code never knows which.
+
+pub mod local;
+pub mod redis;
+
+use std::collections::HashSet;
+
+use futures_util::future::BoxFuture;
+
+use crate::realtime::Envelope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Conversation(i64),
+    User(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerState {
+    /// In-process: nothing to connect to.
+    Local,
+    Connected,
+    /// Lost; local delivery goes on while it reconnects.
+    Reconnecting,
+}
+
+impl BrokerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokerState::Local => "local",
+            BrokerState::Connected => "connected",
+            BrokerState::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+pub trait Broker: Send + Sync + 'static {
+    /// Carry an envelope to the other instances that watch its topics (local delivery is the hub's job).
+    fn publish(&self, envelope: Envelope);
+    /// This instance now has a socket that needs the topic's events.
+    fn subscribe(&self, topic: Topic);
+    fn unsubscribe(&self, topic: Topic);
+    fn state(&self) -> BrokerState;
+    /// Count a user's sockets across instances up or down; the new total, or None when only this instance
+    /// counts (in-process).
+    fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>>;
+    /// Which of these users have a socket on any instance; None when only this instance counts.
+    fn online_among(&self, user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>>;
+    /// Times the broker reconnected since start.
+    fn reconnects(&self) -> u64 {
+        0
+    }
+}

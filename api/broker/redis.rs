@@ -1,0 +1,1 @@
+// Redis broker: see below.

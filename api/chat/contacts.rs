@@ -1,0 +1,28 @@
+use super::{ChatError, ChatResult};
+use crate::auth::service::public_user;
+use crate::db::{DbConn, contacts, users};
+use crate::domain::ValidationError;
+use crate::protocol::User;
+use crate::realtime::Realtime;
+
+pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: i64) -> ChatResult<Vec<User>> {
+    let rows = contacts::list(conn, owner_id).await?;
+    let online = realtime.online_among(rows.iter().map(|u| u.id).collect()).await;
+    Ok(rows.iter().map(|row| User { online: Some(online.contains(&row.id)), ..public_user(row) }).collect())
+}
+
+/// Adds a contact; true when it is new.
+pub async fn add(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResult<(User, bool)> {
+    if contact_id == owner_id {
+        return Err(ValidationError::new("user_id", "You cannot add yourself as a contact.").into());
+    }
+    let user = users::by_id(conn, contact_id)
+        .await?
+        .ok_or_else(|| ChatError::from(ValidationError::new("user_id", "There is no user with that id.")))?;
+    let added = contacts::add(conn, owner_id, contact_id).await?;
+    Ok((public_user(&user), added))
+}
+
+pub async fn remove(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResult<()> {
+    if contacts::remove(conn, owner_id, contact_id).await? { Ok(()) } else { Err(ChatError::NotFound) }
+}

@@ -1,0 +1,63 @@
+use super::conversations::require_member;
+use super::writer::{MessageWriter, Sent};
+use super::{ChatError, ChatResult, views};
+use crate::db::{DbConn, messages};
+use crate::domain::{ClientId, MessageBody, Page};
+use crate::protocol::{Message, MessagePage, ServerFrame};
+use crate::realtime::{Realtime, Route};
+
+pub async fn history(conn: &mut DbConn, me: i64, id: i64, page: Page) -> ChatResult<MessagePage> {
+    require_member(conn, id, me).await?;
+    let (rows, has_more) = messages::page(conn, id, page).await?;
+    Ok(MessagePage { messages: rows.into_iter().map(|(row, name)| views::message(row, name)).collect(), has_more })
+}
+
+/// Validate and hand to the writer, which stores, acknowledges and fans out.
+pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, body: &str) -> ChatResult<Sent> {
+    let client_id = ClientId::parse(client_id)?;
+    let body = MessageBody::parse(body)?;
+    writer.send(me, id, client_id, body, None).await
+}
+
+async fn own_message(conn: &mut DbConn, me: i64, id: i64, seq: i64) -> ChatResult<crate::db::models::MessageRow> {
+    require_member(conn, id, me).await?;
+    let (row, _) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
+    if row.sender_id != me {
+        return Err(ChatError::Forbidden("You can only change your own messages."));
+    }
+    Ok(row)
+}
+
+pub async fn edit(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    me: i64,
+    id: i64,
+    seq: i64,
+    body: &str,
+) -> ChatResult<Message> {
+    let body = MessageBody::parse(body)?;
+    let row = own_message(conn, me, id, seq).await?;
+    if row.deleted_at.is_some() {
+        return Err(crate::domain::ValidationError::new("seq", "A deleted message cannot be edited.").into());
+    }
+    messages::edit(conn, row.id, body.as_str()).await?;
+    announce_updated(conn, realtime, id, seq).await
+}
+
+/// Deleting leaves a tombstone (the seq stays); deleting twice is harmless.
+pub async fn delete(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, seq: i64) -> ChatResult<()> {
+    let row = own_message(conn, me, id, seq).await?;
+    if row.deleted_at.is_none() {
+        messages::tombstone(conn, row.id).await?;
+        announce_updated(conn, realtime, id, seq).await?;
+    }
+    Ok(())
+}
+
+async fn announce_updated(conn: &mut DbConn, realtime: &Realtime, id: i64, seq: i64) -> ChatResult<Message> {
+    let (row, name) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
+    let message = views::message(row, name);
+    realtime.frame(Route::Conversation(id), &ServerFrame::MessageUpdated { message: message.clone() }, false);
+    Ok(message)
+}

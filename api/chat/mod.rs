@@ -1,0 +1,41 @@
+//! The chat rules, as plain functions over a connection: who may see and do what, and which events follow.
+//! REST handlers and socket actors both call these.
+
+pub mod contacts;
+pub mod conversations;
+pub mod messages;
+pub mod views;
+pub mod writer;
+
+use crate::db::DbError;
+use crate::domain::ValidationError;
+use crate::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// Absent, or not the caller's to see: the two are indistinguishable on purpose.
+    #[error("Not found.")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("The message store is shutting down.")]
+    ShuttingDown,
+}
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        match err {
+            ChatError::NotFound => ApiError::NotFound,
+            ChatError::Forbidden(message) => ApiError::Forbidden("forbidden", message.to_owned()),
+            ChatError::Validation(v) => v.into(),
+            ChatError::Db(db) => db.into(),
+            ChatError::ShuttingDown => ApiError::Unavailable("the server is shutting down"),
+        }
+    }
+}
+
+pub type ChatResult<T> = Result<T, ChatError>;

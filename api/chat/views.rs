@@ -1,0 +1,72 @@
+//! Rows → wire types.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::ChatResult;
+use crate::auth::service::public_user;
+use crate::db::models::{ConversationRow, MembershipRow};
+use crate::db::{DbConn, conversations, messages};
+use crate::protocol::{Conversation, ConversationKind, Member, Message, Role};
+use crate::realtime::Realtime;
+
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Message {
+    let deleted = row.deleted_at.is_some();
+    Message {
+        id: row.id,
+        conversation_id: row.conversation_id,
+        seq: row.seq,
+        sender_id: row.sender_id,
+        sender_name,
+        body: if deleted { String::new() } else { row.body },
+        client_id: row.client_id,
+        created_at: utc(row.created_at),
+        edited_at: row.edited_at.map(utc),
+        deleted,
+    }
+}
+
+/// Full views of conversations as `viewer` sees them, in three queries whatever their number.
+pub async fn conversations(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    rows: Vec<(ConversationRow, MembershipRow)>,
+) -> ChatResult<Vec<Conversation>> {
+    let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
+    let members = conversations::members(conn, &ids).await?;
+    let latest: HashMap<i64, Message> = messages::latest_of(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|(row, name)| (row.conversation_id, message(row, name)))
+        .collect();
+    let member_ids: Vec<i64> = members.iter().map(|(_, u)| u.id).collect::<HashSet<_>>().into_iter().collect();
+    let online = realtime.online_among(member_ids).await;
+    let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
+    for (membership, user) in members {
+        let mut user_view = public_user(&user);
+        user_view.online = Some(online.contains(&user.id));
+        by_conversation
+            .entry(membership.conversation_id)
+            .or_default()
+            .push(Member { user: user_view, role: Role::parse(&membership.role) });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(conversation, membership)| Conversation {
+            id: conversation.id,
+            kind: if conversation.kind == "direct" { ConversationKind::Direct } else { ConversationKind::Group },
+            title: conversation.title,
+            members: by_conversation.remove(&conversation.id).unwrap_or_default(),
+            last_message: latest.get(&conversation.id).cloned(),
+            last_seq: conversation.last_seq,
+            last_read_seq: membership.last_read_seq,
+            unread_count: (conversation.last_seq - membership.last_read_seq).max(0),
+            created_at: utc(conversation.created_at),
+        })
+        .collect())
+}

@@ -1,0 +1,210 @@
+//! The message writer: sends are queued to a few writer tasks (sharded by conversation, so one conversation's
+//! messages are stored and fanned out in seq order), and each task stores whatever has queued up in one
+//! transaction. Under load that turns many commits into one without delaying a lone message at all.
+//!
+//! Order of effects per batch: commit → every ack (or REST reply) → fan-out. So a message is stored before it
+//! is acknowledged, and acknowledged before any other socket sees it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ChatError, ChatResult, views};
+use crate::db::messages::{PendingSend, StoreOutcome, store_batch};
+use crate::db::{DbError, DbPool, users};
+use crate::domain::{ClientId, MessageBody};
+use crate::protocol::{Message, ServerFrame};
+use crate::realtime::{Realtime, Route, to_json};
+
+/// Most sends stored in one transaction.
+const MAX_BATCH: usize = 256;
+const QUEUE_PER_SHARD: usize = 8192;
+
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Message,
+    /// False when the client_id was already used: `message` is the original.
+    pub created: bool,
+}
+
+enum ReplyTo {
+    /// A REST handler awaiting the outcome.
+    Caller(oneshot::Sender<ChatResult<Sent>>),
+    /// A socket: the ack or error frame goes straight into its mailbox.
+    Socket(u64),
+}
+
+struct Job {
+    send: PendingSend,
+    reply: ReplyTo,
+}
+
+#[derive(Clone)]
+pub struct MessageWriter {
+    shards: Arc<Vec<mpsc::Sender<Job>>>,
+}
+
+impl MessageWriter {
+    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> Self {
+        let shards = (0..shards.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
+                tokio::spawn(run_shard(rx, db.clone(), realtime.clone()));
+                tx
+            })
+            .collect();
+        MessageWriter { shards: Arc::new(shards) }
+    }
+
+    fn shard(&self, conversation_id: i64) -> &mpsc::Sender<Job> {
+        &self.shards[conversation_id.rem_euclid(self.shards.len() as i64) as usize]
+    }
+
+    fn pending(sender_id: i64, conversation_id: i64, client_id: ClientId, body: MessageBody) -> PendingSend {
+        PendingSend { conversation_id, sender_id, client_id: client_id.as_str().to_owned(), body: body.into_string() }
+    }
+
+    /// Store a message and wait for the outcome (REST).
+    pub async fn send(
+        &self,
+        sender_id: i64,
+        conversation_id: i64,
+        client_id: ClientId,
+        body: MessageBody,
+        _origin: Option<u64>,
+    ) -> ChatResult<Sent> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Caller(tx) };
+        self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)?;
+        rx.await.map_err(|_| ChatError::ShuttingDown)?
+    }
+
+    /// Queue a message from a socket; its ack or error frame arrives in that socket's mailbox.
+    pub async fn submit_from_socket(
+        &self,
+        session_id: u64,
+        sender_id: i64,
+        conversation_id: i64,
+        client_id: ClientId,
+        body: MessageBody,
+    ) -> ChatResult<()> {
+        let job = Job {
+            send: Self::pending(sender_id, conversation_id, client_id, body),
+            reply: ReplyTo::Socket(session_id),
+        };
+        self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)
+    }
+}
+
+async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) {
+    let mut names = SenderNames::default();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let sends: Vec<PendingSend> = batch.iter().map(|job| job.send.clone()).collect();
+        let outcomes = store(&db, &sends).await;
+        let mut fan_out = Vec::new();
+        match outcomes {
+            Ok(outcomes) => {
+                let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id).collect();
+                let names = names.lookup(&db, &sender_ids).await;
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let result = match outcome {
+                        StoreOutcome::Created(row) => {
+                            let name = name_of(&names, row.sender_id);
+                            let message = views::message(row, name);
+                            let origin = match job.reply {
+                                ReplyTo::Socket(id) => Some(id),
+                                ReplyTo::Caller(_) => None,
+                            };
+                            fan_out.push((message.clone(), origin));
+                            Ok(Sent { message, created: true })
+                        }
+                        StoreOutcome::Duplicate(row) => {
+                            let name = name_of(&names, row.sender_id);
+                            Ok(Sent { message: views::message(row, name), created: false })
+                        }
+                        StoreOutcome::NotMember => Err(ChatError::NotFound),
+                    };
+                    reply(&realtime, job, result);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, sends = batch.len(), "storing messages failed");
+                let detail = err.to_string();
+                for job in batch.drain(..) {
+                    reply(&realtime, job, Err(ChatError::Db(DbError::Unavailable(detail.clone()))));
+                }
+            }
+        }
+        for (message, origin) in fan_out {
+            let route = Route::Conversation(message.conversation_id);
+            realtime.frame_skipping(route, &ServerFrame::Message { message }, false, origin, None);
+        }
+    }
+}
+
+/// One transaction for the batch; if a concurrent writer took one of its client_ids first, one by one.
+async fn store(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
+    let mut conn = db.get().await?;
+    match store_batch(&mut conn, sends).await {
+        Err(e) if e.is_unique_violation() && sends.len() > 1 => {
+            let mut outcomes = Vec::with_capacity(sends.len());
+            for send in sends {
+                outcomes.extend(store_batch(&mut conn, std::slice::from_ref(send)).await?);
+            }
+            Ok(outcomes)
+        }
+        other => other,
+    }
+}
+
+fn reply(realtime: &Realtime, job: Job, result: ChatResult<Sent>) {
+    match job.reply {
+        ReplyTo::Caller(tx) => {
+            let _ = tx.send(result);
+        }
+        ReplyTo::Socket(session_id) => {
+            let frame = match result {
+                Ok(sent) => ServerFrame::Ack { client_id: job.send.client_id, message: sent.message },
+                Err(err) => {
+                    let api = crate::error::ApiError::from(err);
+                    ServerFrame::Error {
+                        code: api.code().to_owned(),
+                        message: api.to_string(),
+                        client_id: Some(job.send.client_id),
+                    }
+                }
+            };
+            realtime.hub.send_to_session(session_id, to_json(&frame).into());
+        }
+    }
+}
+
+fn name_of(names: &HashMap<i64, String>, id: i64) -> String {
+    names.get(&id).cloned().unwrap_or_default()
+}
+
+/// Display names of senders, cached: they are read for every message and (today) never change.
+#[derive(Default)]
+struct SenderNames {
+    cache: HashMap<i64, String>,
+}
+
+impl SenderNames {
+    /// The stored messages must be acknowledged whatever happens here, so a failed read leaves names empty.
+    async fn lookup(&mut self, db: &DbPool, ids: &[i64]) -> HashMap<i64, String> {
+        let missing: Vec<i64> = ids.iter().copied().filter(|id| !self.cache.contains_key(id)).collect();
+        if !missing.is_empty() {
+            if self.cache.len() > 100_000 {
+                self.cache.clear();
+            }
+            if let Ok(mut conn) = db.get().await {
+                for user in users::by_ids(&mut conn, &missing).await.unwrap_or_default() {
+                    self.cache.insert(user.id, user.display_name);
+                }
+            }
+        }
+        ids.iter().filter_map(|id| self.cache.get(id).map(|n| (*id, n.clone()))).collect()
+    }
+}

@@ -1,0 +1,124 @@
+//! Live delivery: who is connected here (the hub), how events travel between instances (the broker), and
+//! the socket actors themselves (session).
+
+pub mod hub;
+pub mod session;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytestring::ByteString;
+use serde::{Deserialize, Serialize};
+
+use crate::broker::{Broker, Topic};
+use crate::protocol::ServerFrame;
+pub use hub::{Hub, KillSwitch};
+
+/// Where an event goes: every member of a conversation, or named users.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Route {
+    Conversation(i64),
+    Users(Vec<i64>),
+}
+
+/// What an event does on arrival.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Payload {
+    /// A frame for the routed sockets. `json` is serialised once, at the source, and shared by every socket.
+    Frame {
+        json: String,
+        /// Typing and presence: shed first when a socket falls behind.
+        ephemeral: bool,
+        /// The socket that caused it (a sender gets an ack instead of its own message).
+        skip_session: Option<u64>,
+        /// A user who must not receive it (the reader of a read receipt).
+        skip_user: Option<i64>,
+    },
+    /// The user joined the conversation: route its events to their sockets from now on.
+    Joined { conversation_id: i64, user_id: i64 },
+    /// The user left or was removed: stop routing at once, then hand them `json` (a `removed` frame).
+    Left { conversation_id: i64, user_id: i64, json: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The instance that published it (so it does not deliver its own events twice).
+    pub origin: u64,
+    pub route: Route,
+    pub payload: Payload,
+}
+
+impl Envelope {
+    pub fn topics(&self) -> Vec<Topic> {
+        match &self.route {
+            Route::Conversation(id) => vec![Topic::Conversation(*id)],
+            Route::Users(ids) => ids.iter().map(|id| Topic::User(*id)).collect(),
+        }
+    }
+}
+
+/// What a socket actor's mailbox carries: frames already serialised (shared by every socket they go to).
+#[derive(Debug)]
+pub enum Outbound {
+    Text(ByteString),
+}
+
+/// Publishes events: to local sockets through the hub at once, and to other instances through the broker.
+#[derive(Clone)]
+pub struct Realtime {
+    pub instance_id: u64,
+    pub hub: Arc<Hub>,
+    pub broker: Arc<dyn Broker>,
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+impl Realtime {
+    pub fn new(hub: Arc<Hub>, broker: Arc<dyn Broker>, instance_id: u64) -> Self {
+        Realtime { instance_id, hub, broker }
+    }
+
+    /// A session id unique across instances: the instance id in the high bits.
+    pub fn next_session_id(&self) -> u64 {
+        (self.instance_id << 32) | (NEXT_SESSION.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff)
+    }
+
+    pub fn publish(&self, route: Route, payload: Payload) {
+        let envelope = Envelope { origin: self.instance_id, route, payload };
+        self.hub.dispatch(&envelope);
+        self.broker.publish(envelope);
+    }
+
+    pub fn frame(&self, route: Route, frame: &ServerFrame, ephemeral: bool) {
+        self.frame_skipping(route, frame, ephemeral, None, None);
+    }
+
+    pub fn frame_skipping(
+        &self,
+        route: Route,
+        frame: &ServerFrame,
+        ephemeral: bool,
+        skip_session: Option<u64>,
+        skip_user: Option<i64>,
+    ) {
+        let json = to_json(frame);
+        self.publish(route, Payload::Frame { json, ephemeral, skip_session, skip_user });
+    }
+}
+
+impl Realtime {
+    /// Which of these users have a socket open on any instance.
+    pub async fn online_among(&self, user_ids: Vec<i64>) -> std::collections::HashSet<i64> {
+        let local: std::collections::HashSet<i64> =
+            user_ids.iter().copied().filter(|&id| self.hub.is_online_here(id)).collect();
+        match self.broker.online_among(user_ids).await {
+            Some(anywhere) => anywhere.union(&local).copied().collect(),
+            None => local,
+        }
+    }
+}
+
+pub fn to_json(frame: &ServerFrame) -> String {
+    // Serialising our own plain data types cannot fail; an empty object would at worst be ignored by clients.
+    serde_json::to_string(frame).unwrap_or_else(|_| "{}".to_owned())
+}

@@ -1,0 +1,1 @@
+// The socket actor: see below.

@@ -1,0 +1,55 @@
+use actix_web::{HttpResponse, web};
+
+use super::json::Json;
+use super::resource;
+use crate::auth::AuthUser;
+use crate::chat::contacts;
+use crate::db::DbPool;
+use crate::error::ApiResult;
+use crate::protocol::{AddContactRequest, ContactList, ErrorBody, User};
+use crate::realtime::Realtime;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/contacts").route(web::get().to(list)).route(web::post().to(add)))
+        .service(resource("/contacts/{user_id}").route(web::delete().to(remove)));
+}
+
+/// The caller's contacts, by username.
+#[utoipa::path(get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Contacts", body = ContactList),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let contacts = contacts::list(&mut conn, &rt, user.user_id).await?;
+    Ok(HttpResponse::Ok().json(ContactList { contacts }))
+}
+
+/// Add a contact (201 when new, 200 when it already was one).
+#[utoipa::path(post, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), request_body = AddContactRequest,
+    responses(
+        (status = 201, description = "Added", body = User),
+        (status = 200, description = "Already a contact", body = User),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 422, description = "Yourself, or no such user", body = ErrorBody),
+    ))]
+pub async fn add(user: AuthUser, db: web::Data<DbPool>, body: Json<AddContactRequest>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let (contact, added) = contacts::add(&mut conn, user.user_id, body.user_id).await?;
+    Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(contact))
+}
+
+/// Remove a contact.
+#[utoipa::path(delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])),
+    params(("user_id" = i64, Path, description = "The contact's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "Not a contact", body = ErrorBody),
+    ))]
+pub async fn remove(user: AuthUser, db: web::Data<DbPool>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    contacts::remove(&mut conn, user.user_id, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

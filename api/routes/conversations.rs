@@ -1,0 +1,168 @@
+use actix_web::{HttpResponse, web};
+
+use super::json::Json;
+use super::resource;
+use crate::auth::AuthUser;
+use crate::chat::conversations;
+use crate::db::DbPool;
+use crate::error::ApiResult;
+use crate::protocol::{
+    AddMemberRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody, ReadRequest, ReadState,
+    RenameConversationRequest,
+};
+use crate::realtime::Realtime;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/conversations").route(web::get().to(list)).route(web::post().to(create)))
+        .service(resource("/conversations/{id}").route(web::get().to(get)).route(web::patch().to(rename)))
+        .service(resource("/conversations/{id}/members").route(web::post().to(add_member)))
+        .service(resource("/conversations/{id}/members/{user_id}").route(web::delete().to(remove_member)))
+        .service(resource("/conversations/{id}/read").route(web::post().to(mark_read)));
+}
+
+/// Open the direct conversation with a user (200 with the existing one), or create a group (201).
+#[utoipa::path(post, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = CreateConversationRequest,
+    responses(
+        (status = 201, description = "Created", body = Conversation),
+        (status = 200, description = "The existing direct conversation with that user", body = Conversation),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 422, description = "Bad title, yourself, or unknown users", body = ErrorBody),
+    ))]
+pub async fn create(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    body: Json<CreateConversationRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    match body.into_inner() {
+        CreateConversationRequest::Direct { user_id } => {
+            let (conversation, created) = conversations::open_direct(&mut conn, &rt, user.user_id, user_id).await?;
+            Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(conversation))
+        }
+        CreateConversationRequest::Group { title, member_ids } => {
+            let conversation = conversations::create_group(&mut conn, &rt, user.user_id, &title, &member_ids).await?;
+            Ok(HttpResponse::Created().json(conversation))
+        }
+    }
+}
+
+/// The caller's conversations, most recent activity first.
+#[utoipa::path(get, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Conversations", body = ConversationList),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let conversations = conversations::list(&mut conn, &rt, user.user_id).await?;
+    Ok(HttpResponse::Ok().json(ConversationList { conversations }))
+}
+
+/// One conversation (404 for non-members, as for one that does not exist).
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+    ))]
+pub async fn get(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let conversation = conversations::view(&mut conn, &rt, path.into_inner(), user.user_id).await?;
+    Ok(HttpResponse::Ok().json(conversation))
+}
+
+/// Rename a group (owner or admin).
+#[utoipa::path(patch, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id")), request_body = RenameConversationRequest,
+    responses(
+        (status = 200, description = "Renamed", body = Conversation),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "Not owner or admin", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "Bad title, or a direct conversation", body = ErrorBody),
+    ))]
+pub async fn rename(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<i64>,
+    body: Json<RenameConversationRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let conversation = conversations::rename(&mut conn, &rt, user.user_id, path.into_inner(), &body.title).await?;
+    Ok(HttpResponse::Ok().json(conversation))
+}
+
+/// Add a member to a group (owner or admin).
+#[utoipa::path(post, path = "/api/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id")), request_body = AddMemberRequest,
+    responses(
+        (status = 200, description = "The conversation with its members", body = Conversation),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "Not owner or admin", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "Unknown user, or a direct conversation", body = ErrorBody),
+    ))]
+pub async fn add_member(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<i64>,
+    body: Json<AddMemberRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let conversation = conversations::add_member(&mut conn, &rt, user.user_id, path.into_inner(), body.user_id).await?;
+    Ok(HttpResponse::Ok().json(conversation))
+}
+
+/// Leave a group (your own id), or remove a member (owner or admin; only the owner removes admins).
+#[utoipa::path(delete, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "Member to remove")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "Not allowed to remove that member", body = ErrorBody),
+        (status = 404, description = "No such conversation or member", body = ErrorBody),
+        (status = 422, description = "A direct conversation", body = ErrorBody),
+    ))]
+pub async fn remove_member(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (id, member) = path.into_inner();
+    let mut conn = db.get().await?;
+    conversations::remove_member(&mut conn, &rt, user.user_id, id, member).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mark messages up to a seq as read (the position never moves back).
+#[utoipa::path(post, path = "/api/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id")), request_body = ReadRequest,
+    responses(
+        (status = 200, description = "The read position", body = ReadState),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "Negative seq", body = ErrorBody),
+    ))]
+pub async fn mark_read(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<i64>,
+    body: Json<ReadRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let state = conversations::mark_read(&mut conn, &rt, user.user_id, path.into_inner(), body.up_to_seq).await?;
+    Ok(HttpResponse::Ok().json(state))
+}

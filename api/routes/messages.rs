@@ -1,0 +1,105 @@
+use actix_web::{HttpResponse, web};
+
+use super::json::Json;
+use super::resource;
+use crate::auth::AuthUser;
+use crate::chat::messages;
+use crate::chat::writer::MessageWriter;
+use crate::db::DbPool;
+use crate::domain::Page;
+use crate::error::ApiResult;
+use crate::protocol::{EditMessageRequest, ErrorBody, HistoryQuery, Message, MessagePage, SendMessageRequest};
+use crate::realtime::Realtime;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/conversations/{id}/messages").route(web::get().to(history)).route(web::post().to(send)))
+        .service(
+            resource("/conversations/{id}/messages/{seq}").route(web::patch().to(edit)).route(web::delete().to(delete)),
+        );
+}
+
+/// History, by seq: the newest page, `before_seq` to page back, `after_seq` to catch up.
+#[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id"), HistoryQuery),
+    responses(
+        (status = 200, description = "Messages ascending by seq", body = MessagePage),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "Both cursors, or limit out of 1..100", body = ErrorBody),
+    ))]
+pub async fn history(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    path: web::Path<i64>,
+    query: web::Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::parse(query.before_seq, query.after_seq, query.limit)?;
+    let mut conn = db.get().await?;
+    let page = messages::history(&mut conn, user.user_id, path.into_inner(), page).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Send a message: 201 when stored now, 200 with the original when `client_id` was already used.
+#[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id")), request_body = SendMessageRequest,
+    responses(
+        (status = 201, description = "Stored", body = Message),
+        (status = 200, description = "Already stored under this client_id: the original", body = Message),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "Empty or overlong body, bad client_id", body = ErrorBody),
+    ))]
+pub async fn send(
+    user: AuthUser,
+    writer: web::Data<MessageWriter>,
+    path: web::Path<i64>,
+    body: Json<SendMessageRequest>,
+) -> ApiResult<HttpResponse> {
+    let sent = messages::send(&writer, user.user_id, path.into_inner(), &body.client_id, &body.body).await?;
+    Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
+}
+
+/// Edit your own message.
+#[utoipa::path(patch, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    request_body = EditMessageRequest,
+    responses(
+        (status = 200, description = "Edited", body = Message),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "Someone else's message", body = ErrorBody),
+        (status = 404, description = "No such message, or not a member", body = ErrorBody),
+        (status = 422, description = "Bad body, or a deleted message", body = ErrorBody),
+    ))]
+pub async fn edit(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<(i64, i64)>,
+    body: Json<EditMessageRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, seq) = path.into_inner();
+    let mut conn = db.get().await?;
+    let message = messages::edit(&mut conn, &rt, user.user_id, id, seq, &body.body).await?;
+    Ok(HttpResponse::Ok().json(message))
+}
+
+/// Delete your own message: a tombstone keeps its seq.
+#[utoipa::path(delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "Someone else's message", body = ErrorBody),
+        (status = 404, description = "No such message, or not a member", body = ErrorBody),
+    ))]
+pub async fn delete(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    rt: web::Data<Realtime>,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (id, seq) = path.into_inner();
+    let mut conn = db.get().await?;
+    messages::delete(&mut conn, &rt, user.user_id, id, seq).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

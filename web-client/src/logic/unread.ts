@@ -1,0 +1,69 @@
+// Unread counts, the tab title, conversation ordering and the read-tick state of own messages.
+import type { Conversation, Message } from '../api/types';
+
+export function totalUnread(conversations: Iterable<Pick<Conversation, 'unread_count'>>): number {
+  let total = 0;
+  for (const c of conversations) total += Math.max(0, c.unread_count);
+  return total;
+}
+
+export function tabTitle(total: number, base = 'Chat'): string {
+  return total > 0 ? `(${total > 999 ? '999+' : total}) ${base}` : base;
+}
+
+/** When a conversation last saw activity: its newest message, else its creation. */
+export function activityTime(c: Conversation): number {
+  return Date.parse(c.last_message?.created_at ?? c.created_at);
+}
+
+/** Most recent activity first; ties broken by id so the order is stable. */
+export function sortByActivity(conversations: Iterable<Conversation>): Conversation[] {
+  return [...conversations].sort((a, b) => activityTime(b) - activityTime(a) || b.id - a.id);
+}
+
+/**
+ * A conversation after a new stored message: last_message/last_seq advance (never go back); unread follows
+ * last_seq − last_read_seq. The reader's own messages count as read by them.
+ */
+export function withNewMessage(c: Conversation, m: Message, myId: number): Conversation {
+  if (m.conversation_id !== c.id) return c;
+  const lastSeq = Math.max(c.last_seq, m.seq);
+  const isNewest = !c.last_message || m.seq >= c.last_message.seq;
+  const lastRead = m.sender_id === myId ? Math.max(c.last_read_seq, m.seq) : c.last_read_seq;
+  const next: Conversation = {
+    ...c,
+    last_seq: lastSeq,
+    last_read_seq: lastRead,
+    unread_count: Math.max(0, lastSeq - lastRead),
+    last_message: isNewest ? m : c.last_message,
+  };
+  return next;
+}
+
+/** A conversation after the reader's read position moved (never backwards). */
+export function withReadUpTo(c: Conversation, upToSeq: number): Conversation {
+  const lastRead = Math.max(c.last_read_seq, upToSeq);
+  if (lastRead === c.last_read_seq) return c;
+  const lastSeq = Math.max(c.last_seq, lastRead);
+  return { ...c, last_seq: lastSeq, last_read_seq: lastRead, unread_count: Math.max(0, lastSeq - lastRead) };
+}
+
+/** A conversation after the server told the reader's own unread count (an `unread` frame). */
+export function withUnreadCount(c: Conversation, unread: number): Conversation {
+  if (unread === c.unread_count) return c;
+  return { ...c, unread_count: Math.max(0, unread), last_read_seq: Math.max(0, c.last_seq - unread) };
+}
+
+export type Tick = 'pending' | 'failed' | 'sent' | 'read';
+
+/**
+ * ✓ sent or ✓✓ read for an own stored message: read once every other member has read up to its seq
+ * (`readUpTo` holds the read positions we know of, by user id).
+ */
+export function tickFor(seq: number, otherMemberIds: readonly number[], readUpTo: Readonly<Record<number, number>>): Tick {
+  if (otherMemberIds.length === 0) return 'sent';
+  for (const id of otherMemberIds) {
+    if ((readUpTo[id] ?? 0) < seq) return 'sent';
+  }
+  return 'read';
+}

@@ -1,0 +1,57 @@
+// The client's whole state as one immutable value, with a subscribe/get pair for React's useSyncExternalStore.
+import type { Conversation, Message, User } from '../api/types';
+import type { PendingMessage } from '../logic/messages';
+import type { SocketStatus } from '../realtime/socket';
+
+export interface ConversationView {
+  /** Stored messages held for this conversation, ascending by seq, one per seq. */
+  messages: readonly Message[];
+  /** Whether older messages exist before the first one held. */
+  hasMoreBefore: boolean;
+  loadingOlder: boolean;
+  /** The latest page has been loaded (the view is live from then on). */
+  loaded: boolean;
+  error?: string;
+}
+
+export interface ChatState {
+  me: User;
+  conversations: Readonly<Record<number, Conversation>>;
+  conversationsLoaded: boolean;
+  views: Readonly<Record<number, ConversationView>>;
+  /** Own messages not yet confirmed by the server, in the order they were written. */
+  outbox: readonly PendingMessage[];
+  /** conversation id → user id → epoch ms at which the typing indicator lapses. */
+  typing: Readonly<Record<number, Readonly<Record<number, number>>>>;
+  /** conversation id → user id → the seq that member has read up to (read receipts seen). */
+  reads: Readonly<Record<number, Readonly<Record<number, number>>>>;
+  presence: Readonly<Record<number, boolean>>;
+  contacts: readonly User[];
+  connection: SocketStatus;
+  selectedId: number | null;
+  /** A transient problem to show the user. */
+  notice: string | null;
+}
+
+export class Store<T> {
+  private readonly listeners = new Set<() => void>();
+  constructor(private state: T) {}
+
+  get = (): T => this.state;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  update(fn: (state: T) => T): void {
+    const next = fn(this.state);
+    if (next === this.state) return;
+    this.state = next;
+    for (const l of this.listeners) l();
+  }
+}
+
+export function emptyView(): ConversationView {
+  return { messages: [], hasMoreBefore: false, loadingOlder: false, loaded: false };
+}

@@ -1,0 +1,114 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Auth } from '../api/auth';
+import type { Api } from '../api/client';
+import type { User } from '../api/types';
+import { ChatController } from '../state/controller';
+import { ChatView } from './ChatView';
+import { ConnectionStatus } from './ConnectionStatus';
+import { ConversationList } from './ConversationList';
+import { NewChatDialog, NewGroupDialog } from './Dialogs';
+import { useChatState } from './hooks';
+import { Avatar } from './Avatar';
+
+function idFromPath(path: string): number | null {
+  const m = /^\/c\/(\d+)\/?$/.exec(path);
+  return m ? Number(m[1]) : null;
+}
+
+export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
+  const controller = useMemo(() => new ChatController(api, auth, me), [api, auth, me]);
+  const state = useChatState(controller);
+  const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+
+  const navigate = useCallback(
+    (id: number | null, replace = false) => {
+      const path = id === null ? '/' : `/c/${id}`;
+      if (location.pathname !== path) history[replace ? 'replaceState' : 'pushState'](null, '', path);
+      void controller.open(id);
+    },
+    [controller],
+  );
+
+  useEffect(() => {
+    controller.start();
+    controller.onNavigate = (id) => navigate(id);
+    void controller.open(idFromPath(location.pathname));
+    const onPop = () => void controller.open(idFromPath(location.pathname));
+    window.addEventListener('popstate', onPop);
+    return () => {
+      window.removeEventListener('popstate', onPop);
+      controller.stop();
+    };
+  }, [controller, navigate]);
+
+  // A conversation we were removed from (or that does not exist) falls back to the lobby.
+  useEffect(() => {
+    if (state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
+  }, [state.selectedId]);
+
+  async function askPermission() {
+    if (typeof Notification === 'undefined') return;
+    setPermission(await Notification.requestPermission());
+  }
+
+  const selected = state.selectedId;
+  return (
+    <div className="layout" data-pane={selected === null ? 'lobby' : 'chat'}>
+      <aside className="sidebar" aria-label="Conversations">
+        <header className="sidebar-head">
+          <div className="me">
+            <Avatar name={me.display_name} id={me.id} size={36} />
+            <div className="me-text">
+              <strong data-testid="me-name">{me.display_name}</strong>
+              <span className="muted">@{me.username}</span>
+            </div>
+          </div>
+          <button type="button" className="ghost small" onClick={() => void controller.logout()}>
+            Log out
+          </button>
+        </header>
+        <ConnectionStatus status={state.connection} onRetry={() => controller.reconnectNow()} />
+        {permission === 'default' && (
+          <div className="banner">
+            <span>Get notified of new messages while this tab is in the background.</span>
+            <button type="button" className="small" onClick={() => void askPermission()}>
+              Enable notifications
+            </button>
+          </div>
+        )}
+        <div className="sidebar-actions">
+          <button type="button" className="primary" onClick={() => setDialog('chat')}>
+            New chat
+          </button>
+          <button type="button" onClick={() => setDialog('group')}>
+            New group
+          </button>
+        </div>
+        <ConversationList state={state} onOpen={(id) => navigate(id)} />
+      </aside>
+      <main className="main" aria-label="Chat">
+        {selected !== null ? (
+          <ChatView key={selected} controller={controller} state={state} id={selected} onBack={() => navigate(null)} />
+        ) : (
+          <div className="empty-main">
+            <div>
+              <h2>Welcome, {me.display_name}</h2>
+              <p className="muted">Pick a conversation, or start a new one.</p>
+            </div>
+          </div>
+        )}
+        {state.notice && (
+          <div className="toast" role="alert">
+            <span>{state.notice}</span>
+            <button type="button" className="link" onClick={() => controller.dismissNotice()} aria-label="Dismiss">
+              ✕
+            </button>
+          </div>
+        )}
+      </main>
+      {dialog === 'chat' && <NewChatDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
+      {dialog === 'group' && <NewGroupDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+import { sortByActivity } from '../logic/unread';
+import { shortStamp } from '../logic/days';
+import type { ChatState } from '../state/store';
+import { Avatar } from './Avatar';
+import { conversationTitle, peerOf } from './people';
+
+export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: (id: number) => void }) {
+  const list = sortByActivity(Object.values(state.conversations));
+  const meId = state.me.id;
+  if (!state.conversationsLoaded) return <p className="list-empty muted">Loading conversations…</p>;
+  if (list.length === 0) return <p className="list-empty muted">No conversations yet. Start one with “New chat”.</p>;
+  const now = new Date();
+  return (
+    <nav className="conv-list" aria-label="Conversation list">
+      <ul>
+        {list.map((c) => {
+          const title = conversationTitle(c, meId);
+          const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
+          const online = peer ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+          const typers = Object.keys(state.typing[c.id] ?? {}).map(Number);
+          const pending = state.outbox.filter((p) => p.conversation_id === c.id);
+          const last = c.last_message;
+          const lastPending = pending[pending.length - 1];
+          let preview: string;
+          if (typers.length > 0) {
+            preview = c.kind === 'group' ? `${nameOf(state, c.id, typers[0])} is typing…` : 'typing…';
+          } else if (lastPending) {
+            preview = `You: ${lastPending.body}`;
+          } else if (last) {
+            const who = last.sender_id === meId ? 'You: ' : c.kind === 'group' ? `${last.sender_name}: ` : '';
+            preview = who + (last.deleted ? 'Message deleted' : last.body);
+          } else {
+            preview = 'No messages yet';
+          }
+          const stamp = last ? shortStamp(last.created_at, now) : '';
+          const unread = c.unread_count;
+          const active = state.selectedId === c.id;
+          return (
+            <li key={c.id}>
+              <button
+                type="button"
+                className={`conv-item${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}`}
+                aria-current={active ? 'true' : undefined}
+                data-testid="conversation-item"
+                data-conversation-id={c.id}
+                onClick={() => onOpen(c.id)}
+                aria-label={`${title}${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}`}
+              >
+                <Avatar name={title} id={peer?.id ?? c.id} online={online} group={c.kind === 'group'} />
+                <span className="conv-body">
+                  <span className="conv-top">
+                    <span className="conv-title">{title}</span>
+                    <span className="conv-time">{stamp}</span>
+                  </span>
+                  <span className="conv-bottom">
+                    <span className={`conv-preview${typers.length ? ' typing' : ''}`}>{preview}</span>
+                    {unread > 0 && (
+                      <span className="badge" data-testid="unread-badge">
+                        {unread > 99 ? '99+' : unread}
+                      </span>
+                    )}
+                  </span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}
+
+function nameOf(state: ChatState, conversationId: number, userId: number): string {
+  return state.conversations[conversationId]?.members.find((m) => m.user.id === userId)?.user.display_name ?? 'Someone';
+}
