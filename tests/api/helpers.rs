@@ -274,3 +274,44 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+/// Shorthands for the chat routes, asserting success.
+impl TestApp {
+    pub async fn direct(&self, token: &str, other: i64) -> chat_server::protocol::Conversation {
+        let reply = self
+            .post("/api/conversations", Some(token), &serde_json::json!({"kind": "direct", "user_id": other}))
+            .await;
+        assert!(reply.status.is_success(), "direct: {}", reply.body);
+        reply.json()
+    }
+
+    pub async fn group(&self, token: &str, title: &str, members: &[i64]) -> chat_server::protocol::Conversation {
+        let reply = self
+            .post(
+                "/api/conversations",
+                Some(token),
+                &serde_json::json!({"kind": "group", "title": title, "member_ids": members}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "group: {}", reply.body);
+        reply.json()
+    }
+
+    pub async fn send(&self, token: &str, conversation: i64, body: &str) -> chat_server::protocol::Message {
+        let reply = self
+            .post(
+                &format!("/api/conversations/{conversation}/messages"),
+                Some(token),
+                &serde_json::json!({"body": body, "client_id": random_hex(8)}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "send: {}", reply.body);
+        reply.json()
+    }
+
+    pub async fn history(&self, token: &str, conversation: i64, query: &str) -> chat_server::protocol::MessagePage {
+        let reply = self.get(&format!("/api/conversations/{conversation}/messages{query}"), token).await;
+        assert_eq!(reply.status, StatusCode::OK, "history: {}", reply.body);
+        reply.json()
+    }
+}

@@ -2,8 +2,12 @@
 
 mod helpers;
 
+mod access;
 mod auth;
+mod contacts;
+mod conversations;
 mod errors;
+mod messages;
 mod openapi;
 mod schema;
 mod tokens;

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Backoff, closeAction, fullJitterDelay } from './backoff';
+
+const opts = { baseMs: 500, capMs: 30_000 };
+
+describe('fullJitterDelay', () => {
+  it('is uniform in [0, base·2^attempt)', () => {
+    expect(fullJitterDelay(0, opts, () => 0)).toBe(0);
+    expect(fullJitterDelay(0, opts, () => 0.999)).toBe(499);
+    expect(fullJitterDelay(3, opts, () => 0.5)).toBe(2000); // ceiling 4000
+  });
+  it('never exceeds the cap, however many attempts', () => {
+    expect(fullJitterDelay(10, opts, () => 0.999999)).toBeLessThan(30_000);
+    expect(fullJitterDelay(1000, opts, () => 0.999999)).toBeLessThan(30_000);
+    expect(Number.isFinite(fullJitterDelay(1e9, opts, () => 0.5))).toBe(true);
+  });
+  it('spreads real random delays over the whole window', () => {
+    const samples = Array.from({ length: 2000 }, () => fullJitterDelay(4, opts));
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...samples)).toBeLessThan(8000);
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    expect(mean).toBeGreaterThan(3000);
+    expect(mean).toBeLessThan(5000);
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles the ceiling per attempt and starts over after reset', () => {
+    const b = new Backoff(opts, () => 0.999);
+    const delays = [b.next(), b.next(), b.next(), b.next()];
+    expect(delays).toEqual([499, 999, 1998, 3996]);
+    expect(b.attempt).toBe(4);
+    b.reset();
+    expect(b.next()).toBe(499);
+  });
+  it('honours a minimum delay', () => {
+    const b = new Backoff(opts, () => 0);
+    expect(b.next(5000)).toBe(5000);
+  });
+});
+
+describe('closeAction', () => {
+  it('refreshes the token on 4001', () => {
+    expect(closeAction(4001)).toEqual({ kind: 'refresh' });
+  });
+  it('reconnects at once (with jitter) on 1001, starting the backoff over', () => {
+    expect(closeAction(1001)).toEqual({ kind: 'backoff', minDelayMs: 0, resetAttempts: true });
+  });
+  it('backs off at least 5 s on 4029 flooding', () => {
+    const a = closeAction(4029);
+    expect(a.kind === 'backoff' && a.minDelayMs).toBe(5000);
+  });
+  it('uses the plain backoff for a dropped connection and for 4008', () => {
+    expect(closeAction(1006)).toEqual({ kind: 'backoff', minDelayMs: 0, resetAttempts: false });
+    expect(closeAction(4008)).toEqual({ kind: 'backoff', minDelayMs: 0, resetAttempts: false });
+  });
+});
