@@ -15,7 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The caller's contacts, by username.
-#[utoipa::path(get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_contacts", get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])),
     responses(
         (status = 200, description = "Contacts", body = ContactList),
         (status = 401, description = "No valid access token", body = ErrorBody),
@@ -27,7 +27,7 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>
 }
 
 /// Add a contact (201 when new, 200 when it already was one).
-#[utoipa::path(post, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), request_body = AddContactRequest,
+#[utoipa::path(operation_id = "add_contact", post, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), request_body = AddContactRequest,
     responses(
         (status = 201, description = "Added", body = User),
         (status = 200, description = "Already a contact", body = User),
@@ -41,7 +41,7 @@ pub async fn add(user: AuthUser, db: web::Data<DbPool>, body: Json<AddContactReq
 }
 
 /// Remove a contact.
-#[utoipa::path(delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(operation_id = "remove_contact", delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])),
     params(("user_id" = i64, Path, description = "The contact's user id")),
     responses(
         (status = 204, description = "Removed"),

@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Open the direct conversation with a user (200 with the existing one), or create a group (201).
-#[utoipa::path(post, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_conversation", post, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
     request_body = CreateConversationRequest,
     responses(
         (status = 201, description = "Created", body = Conversation),
@@ -49,7 +49,7 @@ pub async fn create(
 }
 
 /// The caller's conversations, most recent activity first.
-#[utoipa::path(get, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_conversations", get, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
     responses(
         (status = 200, description = "Conversations", body = ConversationList),
         (status = 401, description = "No valid access token", body = ErrorBody),
@@ -61,7 +61,7 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>
 }
 
 /// One conversation (404 for non-members, as for one that does not exist).
-#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_conversation", get, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")),
     responses(
         (status = 200, description = "The conversation", body = Conversation),
@@ -80,7 +80,7 @@ pub async fn get(
 }
 
 /// Rename a group (owner or admin).
-#[utoipa::path(patch, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "rename_conversation", patch, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = RenameConversationRequest,
     responses(
         (status = 200, description = "Renamed", body = Conversation),
@@ -102,7 +102,7 @@ pub async fn rename(
 }
 
 /// Add a member to a group (owner or admin).
-#[utoipa::path(post, path = "/api/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "add_member", post, path = "/api/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = AddMemberRequest,
     responses(
         (status = 200, description = "The conversation with its members", body = Conversation),
@@ -124,7 +124,7 @@ pub async fn add_member(
 }
 
 /// Leave a group (your own id), or remove a member (owner or admin; only the owner removes admins).
-#[utoipa::path(delete, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
+#[utoipa::path(operation_id = "remove_member", delete, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "Member to remove")),
     responses(
@@ -147,7 +147,7 @@ pub async fn remove_member(
 }
 
 /// Mark messages up to a seq as read (the position never moves back).
-#[utoipa::path(post, path = "/api/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mark_read", post, path = "/api/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = ReadRequest,
     responses(
         (status = 200, description = "The read position", body = ReadState),

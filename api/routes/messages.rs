@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// History, by seq: the newest page, `before_seq` to page back, `after_seq` to catch up.
-#[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_messages", get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), HistoryQuery),
     responses(
         (status = 200, description = "Messages ascending by seq", body = MessagePage),
@@ -40,7 +40,7 @@ pub async fn history(
 }
 
 /// Send a message: 201 when stored now, 200 with the original when `client_id` was already used.
-#[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "send_message", post, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = SendMessageRequest,
     responses(
         (status = 201, description = "Stored", body = Message),
@@ -60,7 +60,7 @@ pub async fn send(
 }
 
 /// Edit your own message.
-#[utoipa::path(patch, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "edit_message", patch, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
     request_body = EditMessageRequest,
     responses(
@@ -84,7 +84,7 @@ pub async fn edit(
 }
 
 /// Delete your own message: a tombstone keeps its seq.
-#[utoipa::path(delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "delete_message", delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
     responses(
         (status = 204, description = "Deleted"),

@@ -13,7 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The caller's own account.
-#[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_me", get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
         (status = 401, description = "No valid access token", body = ErrorBody),
@@ -26,7 +26,7 @@ pub async fn me(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse
 }
 
 /// Users whose username starts with `query` (at most 20, the caller excluded), for adding contacts.
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(UserSearchQuery),
+#[utoipa::path(operation_id = "search_users", get, path = "/api/users", tag = "users", security(("bearer" = [])), params(UserSearchQuery),
     responses(
         (status = 200, description = "Matching users", body = UserList),
         (status = 401, description = "No valid access token", body = ErrorBody),

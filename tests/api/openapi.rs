@@ -32,3 +32,127 @@ async fn swagger_ui_is_served_offline() {
     let bundle = app.client.get(format!("{}/docs/swagger-ui-bundle.js", app.address)).send().await.expect("js");
     assert_eq!(bundle.status().as_u16(), 200, "the vendored bundle is served by the binary");
 }
+
+/// Real responses, recorded with their operation and checked against the committed spec by an outside
+/// validator (tests/contract/check_responses.py: openapi-spec-validator + jsonschema).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_responses_match_the_documented_schemas() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let python = std::env::var("CHAT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python).args(["-c", "import openapi_spec_validator, jsonschema"]).output();
+    if !matches!(&probe, Ok(out) if out.status.success()) {
+        assert!(std::env::var("CI").is_err(), "CI must provide openapi-spec-validator (set CHAT_PYTHON)");
+        eprintln!("openapi-spec-validator not installed for {python}: contract check skipped");
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let mut samples = Vec::new();
+    let mut record = |method: &Method, template: &str, reply: &Reply| {
+        samples.push(
+            json!({"method": method.as_str(), "path": template, "status": reply.status.as_u16(), "body": reply.body}),
+        );
+    };
+
+    let register = json!({"username": "contract", "password": "password-contract"});
+    let reply = app.post("/api/auth/register", None, &register).await;
+    record(&Method::POST, "/api/auth/register", &reply);
+    let session: chat_server::protocol::Session = reply.json();
+    let token = session.access_token.clone();
+    let reply = app.post("/api/auth/register", None, &register).await;
+    record(&Method::POST, "/api/auth/register", &reply);
+    let reply = app.post("/api/auth/register", None, &json!({"username": "x", "password": "p"})).await;
+    record(&Method::POST, "/api/auth/register", &reply);
+    let reply = app.post("/api/auth/login", None, &json!({"username": "contract", "password": "nope-nope"})).await;
+    record(&Method::POST, "/api/auth/login", &reply);
+    let reply =
+        app.post("/api/auth/login", None, &json!({"username": "contract", "password": "password-contract"})).await;
+    record(&Method::POST, "/api/auth/login", &reply);
+    let reply = app.post("/api/auth/refresh", None, &json!({"refresh_token": session.refresh_token})).await;
+    record(&Method::POST, "/api/auth/refresh", &reply);
+    let reply = app.post("/api/auth/refresh", None, &json!({"refresh_token": "nope"})).await;
+    record(&Method::POST, "/api/auth/refresh", &reply);
+    let reply = app.request(Method::GET, "/api/users/me", None, None).await;
+    record(&Method::GET, "/api/users/me", &reply);
+    let reply = app.get("/api/users/me", &token).await;
+    record(&Method::GET, "/api/users/me", &reply);
+    let friend = app.register("friend").await;
+    let reply = app.get("/api/users?query=fr", &token).await;
+    record(&Method::GET, "/api/users", &reply);
+    let reply = app.post("/api/contacts", Some(&token), &json!({"user_id": friend.user.id})).await;
+    record(&Method::POST, "/api/contacts", &reply);
+    let reply = app.get("/api/contacts", &token).await;
+    record(&Method::GET, "/api/contacts", &reply);
+    let reply =
+        app.post("/api/conversations", Some(&token), &json!({"kind": "direct", "user_id": friend.user.id})).await;
+    record(&Method::POST, "/api/conversations", &reply);
+    let reply = app
+        .post(
+            "/api/conversations",
+            Some(&token),
+            &json!({"kind": "group", "title": "g", "member_ids": [friend.user.id]}),
+        )
+        .await;
+    record(&Method::POST, "/api/conversations", &reply);
+    let group: chat_server::protocol::Conversation = reply.json();
+    let c = group.id;
+    let reply = app
+        .post(&format!("/api/conversations/{c}/messages"), Some(&token), &json!({"body": "hello", "client_id": "c1"}))
+        .await;
+    record(&Method::POST, "/api/conversations/{id}/messages", &reply);
+    let reply = app
+        .post(&format!("/api/conversations/{c}/messages"), Some(&token), &json!({"body": "hello", "client_id": "c1"}))
+        .await;
+    record(&Method::POST, "/api/conversations/{id}/messages", &reply);
+    let reply = app
+        .post(&format!("/api/conversations/{c}/messages"), Some(&token), &json!({"body": "", "client_id": "c2"}))
+        .await;
+    record(&Method::POST, "/api/conversations/{id}/messages", &reply);
+    let reply = app.get("/api/conversations", &token).await;
+    record(&Method::GET, "/api/conversations", &reply);
+    let reply = app.get(&format!("/api/conversations/{c}"), &token).await;
+    record(&Method::GET, "/api/conversations/{id}", &reply);
+    let reply = app.get("/api/conversations/999", &token).await;
+    record(&Method::GET, "/api/conversations/{id}", &reply);
+    let reply = app.patch(&format!("/api/conversations/{c}"), &token, &json!({"title": "renamed"})).await;
+    record(&Method::PATCH, "/api/conversations/{id}", &reply);
+    let reply = app.patch(&format!("/api/conversations/{c}"), &friend.access_token, &json!({"title": "mine"})).await;
+    record(&Method::PATCH, "/api/conversations/{id}", &reply);
+    let reply = app.get(&format!("/api/conversations/{c}/messages?limit=1"), &token).await;
+    record(&Method::GET, "/api/conversations/{id}/messages", &reply);
+    let reply = app.get(&format!("/api/conversations/{c}/messages?limit=0"), &token).await;
+    record(&Method::GET, "/api/conversations/{id}/messages", &reply);
+    let reply = app.patch(&format!("/api/conversations/{c}/messages/1"), &token, &json!({"body": "edited"})).await;
+    record(&Method::PATCH, "/api/conversations/{id}/messages/{seq}", &reply);
+    let reply =
+        app.post(&format!("/api/conversations/{c}/read"), Some(&friend.access_token), &json!({"up_to_seq": 1})).await;
+    record(&Method::POST, "/api/conversations/{id}/read", &reply);
+    let third = app.register("third").await;
+    let reply =
+        app.post(&format!("/api/conversations/{c}/members"), Some(&token), &json!({"user_id": third.user.id})).await;
+    record(&Method::POST, "/api/conversations/{id}/members", &reply);
+    let reply = app.delete(&format!("/api/conversations/{c}/members/{}", third.user.id), &token).await;
+    record(&Method::DELETE, "/api/conversations/{id}/members/{user_id}", &reply);
+    let reply = app.delete(&format!("/api/conversations/{c}/messages/1"), &token).await;
+    record(&Method::DELETE, "/api/conversations/{id}/messages/{seq}", &reply);
+    let reply = app.get(&format!("/api/conversations/{c}/messages"), &token).await;
+    record(&Method::GET, "/api/conversations/{id}/messages", &reply);
+    let reply = app.delete(&format!("/api/contacts/{}", friend.user.id), &token).await;
+    record(&Method::DELETE, "/api/contacts/{user_id}", &reply);
+    let reply = app.post("/api/auth/logout", Some(&token), &json!({"refresh_token": "whatever"})).await;
+    record(&Method::POST, "/api/auth/logout", &reply);
+
+    let dir = std::env::temp_dir().join(format!("chat-contract-{}", random_hex(6)));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let samples_path = dir.join("samples.json");
+    std::fs::write(&samples_path, serde_json::to_vec(&samples).expect("json")).expect("write");
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract/check_responses.py");
+    let out = std::process::Command::new(&python).args([script, spec]).arg(&samples_path).output().expect("run python");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "responses do not match the spec:\n{stdout}");
+    assert!(stdout.contains(&format!("responses checked: {} ok, 0 mismatched", samples.len())));
+}

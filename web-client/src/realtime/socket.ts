@@ -35,7 +35,7 @@ export interface SocketOptions {
   backoff?: Backoff;
   /** A socket that stayed open this long before closing counts as healthy: the next retry starts from attempt 0. */
   stableAfterMs?: number;
-  /** After this many attempts in a row that never opened, refresh the token once (a 401 at upgrade looks like 1006). */
+  /** After this many attempts in a row that never opened, refresh the token once per streak (a 401 at upgrade looks like 1006). */
   refreshAfterFailures?: number;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -133,7 +133,7 @@ export class ReconnectingSocket {
     this.setStatus({ state: 'connecting', attempt: this.backoff.attempt });
     let token: string;
     try {
-      if (this.failuresInRow > 0 && this.failuresInRow % this.opts.refreshAfterFailures === 0) {
+      if (this.failuresInRow === this.opts.refreshAfterFailures) {
         token = await this.opts.refreshToken();
       } else {
         token = await this.opts.getToken();

@@ -10,7 +10,8 @@ import { ReconnectingSocket, socketUrl } from '../realtime/socket';
 import { emptyView, Store, type ChatState, type ConversationView } from './store';
 
 const PAGE = 50;
-const CATCH_UP_PAGE = 200;
+// The server accepts limit 1..100.
+const CATCH_UP_PAGE = 100;
 /** A message the socket took but the server did not acknowledge within this time is shown as failed. */
 const ACK_TIMEOUT_MS = 15_000;
 /** Someone else's typing indicator lapses after this long without a new typing frame. */

@@ -71,8 +71,9 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         <ConnectionStatus status={state.connection} onRetry={() => controller.reconnectNow()} />
         {permission === 'default' && (
           <div className="banner">
-            <span>Get notified of new messages while this tab is in the background.</span>
-            <button type="button" className="small" onClick={() => void askPermission()}>
+            <span aria-hidden="true">🔔</span>
+            <span className="banner-text">Desktop notifications are off.</span>
+            <button type="button" className="link" onClick={() => void askPermission()}>
               Enable notifications
             </button>
           </div>

@@ -6,7 +6,7 @@ import { tickFor, type Tick } from '../logic/unread';
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
-import { conversationTitle, peerOf } from './people';
+import { conversationTitle, hueFor, peerOf } from './people';
 
 type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
 
@@ -235,7 +235,11 @@ function StoredBubble(props: {
   return (
     <div className={`msg ${own ? 'own' : 'theirs'}${m.deleted ? ' deleted' : ''}`} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'}>
       <div className="bubble">
-        {props.showName && <div className="sender">{m.sender_name}</div>}
+        {props.showName && (
+          <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
+            {m.sender_name}
+          </div>
+        )}
         {props.editing ? (
           <EditForm initial={m.body} onCancel={props.onCancelEdit} onSave={props.onSaveEdit} />
         ) : (

@@ -1,0 +1,146 @@
+// Test harness: builds and starts the real chat-server on a free port with a throwaway database, and drives
+// Debian's Chromium through playwright-core.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const webDir = resolve(here, '..');
+export const repoDir = resolve(webDir, '..');
+export const distDir = join(webDir, 'dist');
+export const screenshotDir = join(webDir, 'test-results', 'screenshots');
+const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'chat-server-target');
+const serverBin = join(targetDir, 'debug', 'chat-server');
+
+export function log(msg) {
+  process.stdout.write(`# ${msg}\n`);
+}
+
+/** cargo build --bin chat-server (incremental: a no-op when nothing changed). */
+export function buildServer() {
+  log(`building chat-server (CARGO_TARGET_DIR=${targetDir})`);
+  const r = spawnSync('cargo', ['build', '--bin', 'chat-server'], { cwd: repoDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: targetDir } });
+  if (r.status !== 0) throw new Error(`cargo build failed with status ${r.status}`);
+  if (!existsSync(serverBin)) throw new Error(`no server binary at ${serverBin}`);
+}
+
+/** Builds the client unless dist/ is there (npm run test:e2e always builds first). */
+export function ensureClientBuilt() {
+  if (existsSync(join(distDir, 'index.html')) && !process.env.E2E_REBUILD) return;
+  log('building the web client');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: webDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('npm run build failed');
+}
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * A chat-server process bound to 127.0.0.1:port, using dataDir for its SQLite file. Restartable on the same
+ * port and database (stop() then start()), which is how the reconnect scenario takes the server away.
+ */
+export class Server {
+  constructor(port, dataDir) {
+    this.port = port;
+    this.dataDir = dataDir;
+    this.url = `http://127.0.0.1:${port}`;
+    this.proc = null;
+    this.starts = 0;
+  }
+
+  async start() {
+    this.starts += 1;
+    const logFile = join(this.dataDir, `server-${this.starts}.log`);
+    const out = createWriteStream(logFile);
+    this.logFile = logFile;
+    this.proc = spawn(serverBin, [], {
+      cwd: this.dataDir,
+      env: {
+        ...process.env,
+        CHAT_BIND: `127.0.0.1:${this.port}`,
+        DATABASE_URL: `sqlite://${join(this.dataDir, 'chat.db')}`,
+        JWT_SECRET: 'e2e-secret-that-is-long-enough-0123456789',
+        CHAT_DATA_DIR: this.dataDir,
+        CHAT_WEB_DIR: distDir,
+        RUST_LOG: process.env.RUST_LOG ?? 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.pipe(out);
+    this.proc.stderr.pipe(out);
+    const proc = this.proc;
+    let exited = null;
+    proc.once('exit', (code, signal) => (exited = { code, signal }));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`chat-server exited early (${JSON.stringify(exited)}); see ${logFile}`);
+      try {
+        const r = await fetch(`${this.url}/api/users/me`);
+        if (r.status === 401) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`chat-server did not come up within 30 s; see ${logFile}`);
+  }
+
+  /** SIGTERM (graceful: the server closes sockets with 1001), SIGKILL after 10 s. */
+  async stop() {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    this.proc = null;
+    await new Promise((res) => {
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', () => (clearTimeout(t), res()));
+      proc.kill('SIGTERM');
+    });
+  }
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export function screenshotPath(name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  return join(screenshotDir, name);
+}
+
+/** REST helper for the tests' own calls (as a second client would make them). */
+export async function api(server, method, path, { token, body } = {}) {
+  const r = await fetch(server.url + path, {
+    method,
+    headers: { ...(body ? { 'Content-Type': 'application/json' } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new Error(`${method} ${path} -> ${r.status} ${text}`);
+  return json;
+}
