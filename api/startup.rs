@@ -18,6 +18,7 @@ use crate::broker::local::LocalBroker;
 use crate::chat::writer::MessageWriter;
 use crate::db::{Backend, DbError, DbPool};
 use crate::openapi::ApiDoc;
+use crate::realtime::session::{SessionContext, SocketLimits};
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
 
@@ -96,9 +97,16 @@ fn random_u32() -> u32 {
 }
 
 fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Server, StartupError> {
-    let db = web::Data::new(state.db);
-    let keys = web::Data::new(state.keys);
-    let realtime = web::Data::new(state.realtime);
+    let db = web::Data::new(state.db.clone());
+    let keys = web::Data::new(state.keys.clone());
+    let realtime = web::Data::new(state.realtime.clone());
+    let socket_ctx = web::Data::new(Arc::new(SessionContext {
+        db: state.db.clone(),
+        keys: state.keys.clone(),
+        realtime: state.realtime.clone(),
+        writer: state.writer.clone(),
+        limits: SocketLimits::default(),
+    }));
     let writer = web::Data::new(state.writer);
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
@@ -109,6 +117,8 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .app_data(keys.clone())
             .app_data(realtime.clone())
             .app_data(writer.clone())
+            .app_data(socket_ctx.clone())
+            .route("/ws", web::get().to(routes::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
             // Before the /api scope, whose default service would otherwise answer /api/openapi.json.

@@ -158,6 +158,11 @@ impl Hub {
         self.tables().by_user.contains_key(&user_id)
     }
 
+    /// Whether the hub routes this conversation to this user (true only while they have a socket here).
+    pub fn routes_to(&self, user_id: i64, conversation_id: i64) -> bool {
+        self.tables().conversations_of.get(&user_id).is_some_and(|set| set.contains(&conversation_id))
+    }
+
     pub fn socket_count(&self) -> usize {
         self.tables().sessions.len()
     }

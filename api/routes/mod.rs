@@ -7,6 +7,7 @@ pub mod health;
 pub mod json;
 pub mod messages;
 pub mod users;
+pub mod ws;
 
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -1,0 +1,37 @@
+//! `GET /ws`: authenticate before the upgrade, then hand the socket to its actor.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::auth::extractor::{authenticate, bearer_token};
+use crate::db::conversations;
+use crate::error::{ApiError, ApiResult};
+use crate::realtime::session::{self, SessionContext};
+
+/// The token from `Authorization: Bearer` or `?token=`. The query string is read here and nowhere logged.
+fn socket_token(req: &HttpRequest) -> Option<String> {
+    if let Some(token) = bearer_token(req) {
+        return Some(token.to_owned());
+    }
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| value.into_owned())
+}
+
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    ctx: web::Data<Arc<SessionContext>>,
+) -> ApiResult<HttpResponse> {
+    let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+    // The conversations to route to this socket; read before the upgrade so a database outage is a clean 503.
+    let mut conn = ctx.db.get().await?;
+    let conversation_ids = conversations::ids_for_user(&mut conn, user.user_id).await?;
+    drop(conn);
+    let (response, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;
+    let ctx = ctx.get_ref().clone();
+    actix_web::rt::spawn(session::run(ctx, user.user_id, user.expires_at, conversation_ids, session, stream));
+    Ok(response)
+}

@@ -1,0 +1,273 @@
+// End-to-end: the built client served by the real chat-server, driven in Debian's Chromium (playwright-core).
+// Two users in two browser contexts register, chat live, see typing and read receipts, reload, and live
+// through a server restart. Every wait is on a condition, never a fixed sleep.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, buildServer, ensureClientBuilt, freePort, launchBrowser, log, removeDir, screenshotPath, Server, tempDir } from './harness.mjs';
+
+const WAIT = 20_000;
+const RECONNECT_WAIT = 45_000;
+const PASSWORD = 'correct horse battery';
+const run = Date.now().toString(36).slice(-5);
+const alice = { username: `alice_${run}`, display: 'Alice Liddell' };
+const bob = { username: `bob_${run}`, display: 'Bob Builder' };
+
+let server;
+let dataDir;
+let browser;
+let pageA;
+let pageB;
+const screenshots = [];
+const pageErrors = [];
+
+before(async () => {
+  buildServer();
+  ensureClientBuilt();
+  dataDir = tempDir('chat-e2e-');
+  server = new Server(await freePort(), dataDir);
+  await server.start();
+  log(`chat-server at ${server.url} (data in ${dataDir})`);
+  browser = await launchBrowser();
+  log(`chromium ${browser.version()}`);
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  if (dataDir && !process.env.E2E_KEEP) removeDir(dataDir);
+  for (const p of screenshots) process.stdout.write(`screenshot: ${p}\n`);
+  if (pageErrors.length) process.stdout.write(`page errors:\n  ${pageErrors.join('\n  ')}\n`);
+});
+
+async function newUserPage(name, viewport = { width: 1180, height: 760 }) {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(WAIT);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  return page;
+}
+
+async function register(page, user) {
+  await page.goto(server.url + '/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel(/Display name/).fill(user.display);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('form', { name: 'Create account' }).getByRole('button', { name: 'Create account' }).click();
+  await page.getByTestId('me-name').filter({ hasText: user.display }).waitFor();
+}
+
+const conversationItem = (page, title) => page.getByTestId('conversation-item').filter({ hasText: title });
+const messageBubble = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
+
+async function send(page, text) {
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Polls fn until it returns a truthy value. */
+async function until(what, fn, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+async function connectionState(page) {
+  return page.getByTestId('connection-status').getAttribute('data-state');
+}
+
+async function snap(page, name) {
+  const path = screenshotPath(name);
+  await page.screenshot({ path });
+  screenshots.push(path);
+}
+
+test('two users register in two browser contexts (session per tab)', async () => {
+  pageA = await newUserPage('alice');
+  pageB = await newUserPage('bob');
+  await register(pageA, alice);
+  await register(pageB, bob);
+  const stored = await pageA.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session') ?? 'null')?.user?.username);
+  assert.equal(stored, alice.username);
+});
+
+test('both connect to the socket', async () => {
+  await until('alice connected', async () => (await connectionState(pageA)) === 'open');
+  await until('bob connected', async () => (await connectionState(pageB)) === 'open');
+});
+
+test('alice finds bob, adds him as a contact and opens a direct chat', async () => {
+  await pageA.getByRole('button', { name: 'New chat' }).click();
+  await pageA.getByLabel('Find people by username').fill(bob.username.slice(0, 6));
+  await pageA.getByRole('button', { name: `Add ${bob.display} to contacts` }).click();
+  await pageA.getByTestId('search-results').getByText('Contact', { exact: true }).waitFor();
+  await pageA.getByLabel('Find people by username').fill('');
+  await pageA.getByTestId('contacts').getByText(bob.display).waitFor();
+  await pageA.getByTestId('contacts').getByRole('button', { name: `Message ${bob.display}` }).click();
+  await pageA.getByTestId('chat-title').filter({ hasText: bob.display }).waitFor();
+  assert.match(new URL(pageA.url()).pathname, /^\/c\/\d+$/);
+});
+
+test('messages go both ways live, with an unread badge and the tab title', async () => {
+  await send(pageA, 'Hi Bob! <b>not bold</b>');
+  // Bob sits in the lobby: the conversation appears with an unread badge, and the title counts it.
+  await conversationItem(pageB, alice.display).getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+  await until('bob title "(1) Chat"', async () => (await pageB.title()) === '(1) Chat');
+  await conversationItem(pageB, alice.display).click();
+  await messageBubble(pageB, 'Hi Bob! <b>not bold</b>').waitFor();
+  // Rendered as text, never as HTML.
+  assert.equal(await pageB.locator('[data-testid=message-body] b').count(), 0);
+  await until('bob title back to "Chat"', async () => (await pageB.title()) === 'Chat');
+  await send(pageB, 'Hello Alice, how are you?');
+  await messageBubble(pageA, 'Hello Alice, how are you?').waitFor();
+  assert.equal(await messageBubble(pageA, 'Hello Alice, how are you?').getAttribute('data-own'), 'false');
+  assert.equal(await messageBubble(pageB, 'Hello Alice, how are you?').getAttribute('data-own'), 'true');
+  await pageA.getByTestId('day-label').filter({ hasText: 'Today' }).first().waitFor();
+});
+
+test('typing shows "Bob Builder is typing…" and clears on send', async () => {
+  await pageB.getByLabel('Message', { exact: true }).pressSequentially('I am typ', { delay: 20 });
+  await pageA.getByTestId('typing').filter({ hasText: `${bob.display} is typing…` }).waitFor();
+  await pageB.getByLabel('Message', { exact: true }).pressSequentially('ing this', { delay: 10 });
+  await pageB.getByLabel('Message', { exact: true }).press('Enter');
+  await messageBubble(pageA, 'I am typing this').waitFor();
+  await until('typing indicator cleared', async () => ((await pageA.getByTestId('typing').textContent()) ?? '').trim() === '');
+});
+
+test('read receipts: ✓ sent, then ✓✓ read once the other side has seen it', async () => {
+  // Bob looks at the lobby so the next message stays unread for him.
+  await pageB.goBack();
+  await pageB.getByText(`Welcome, ${bob.display}`).waitFor();
+  await send(pageA, 'Did you read this?');
+  const mine = messageBubble(pageA, 'Did you read this?');
+  await mine.locator('[data-tick=sent]').waitFor();
+  await conversationItem(pageB, alice.display).getByTestId('unread-badge').waitFor();
+  await conversationItem(pageB, alice.display).click();
+  await messageBubble(pageB, 'Did you read this?').waitFor();
+  await mine.locator('[data-tick=read]').waitFor();
+  // Earlier messages are read too.
+  await messageBubble(pageA, 'Hi Bob!').locator('[data-tick=read]').waitFor();
+});
+
+test('edit and delete an own message; the other side sees both', async () => {
+  await send(pageA, 'Typo mesage');
+  await messageBubble(pageB, 'Typo mesage').waitFor();
+  const bubble = messageBubble(pageA, 'Typo mesage');
+  await bubble.hover();
+  await bubble.getByRole('button', { name: 'Edit message' }).click();
+  const editor = pageA.getByLabel('Edit message', { exact: true }).last();
+  await editor.fill('Typo message (fixed)');
+  await editor.press('Enter');
+  await messageBubble(pageB, 'Typo message (fixed)').getByText('edited').waitFor();
+  pageA.once('dialog', (d) => d.accept());
+  const fixed = messageBubble(pageA, 'Typo message (fixed)');
+  await fixed.hover();
+  await fixed.getByRole('button', { name: 'Delete message' }).click();
+  await pageB.getByTestId('message-body').filter({ hasText: 'Message deleted' }).waitFor();
+  assert.equal(await messageBubble(pageB, 'Typo message (fixed)').count(), 0);
+});
+
+test('reload keeps the session and the history', async () => {
+  await pageA.reload();
+  await pageA.getByTestId('chat-title').filter({ hasText: bob.display }).waitFor();
+  for (const text of ['Hi Bob!', 'Hello Alice, how are you?', 'I am typing this', 'Did you read this?']) {
+    await messageBubble(pageA, text).waitFor();
+  }
+  await until('alice reconnected after reload', async () => (await connectionState(pageA)) === 'open');
+});
+
+test('group chat: create a group, sender names shown to others', async () => {
+  await pageA.getByRole('button', { name: 'New group' }).click();
+  await pageA.getByLabel('Group name').fill('Weekend plans');
+  await pageA.getByRole('checkbox', { name: new RegExp(bob.display) }).check();
+  await pageA.getByRole('button', { name: 'Create group' }).click();
+  await pageA.getByTestId('chat-title').filter({ hasText: 'Weekend plans' }).waitFor();
+  await send(pageA, 'Hiking on Saturday?');
+  await conversationItem(pageB, 'Weekend plans').waitFor();
+  await conversationItem(pageB, 'Weekend plans').click();
+  await messageBubble(pageB, 'Hiking on Saturday?').getByText(alice.display).waitFor();
+  await send(pageB, 'Count me in 🥾');
+  await messageBubble(pageA, 'Count me in 🥾').waitFor();
+});
+
+test('screenshots of the lobby and a chat view', async () => {
+  await conversationItem(pageA, bob.display).click();
+  await messageBubble(pageA, 'Did you read this?').waitFor();
+  await pageB.getByLabel('Message', { exact: true }).pressSequentially('Sounds', { delay: 15 });
+  await pageA.getByTestId('typing').filter({ hasText: 'is typing' }).waitFor().catch(() => {});
+  await snap(pageA, 'chat-desktop.png');
+  await pageB.getByLabel('Message', { exact: true }).fill('');
+  await pageB.goto(server.url + '/');
+  await conversationItem(pageB, alice.display).waitFor();
+  await snap(pageB, 'lobby-desktop.png');
+  const phone = await newUserPage('alice-phone', { width: 390, height: 780 });
+  await phone.goto(server.url + '/');
+  await phone.getByRole('tab', { name: 'Log in' }).waitFor();
+  await phone.getByLabel('Username').fill(alice.username);
+  await phone.getByLabel('Password').fill(PASSWORD);
+  await phone.getByRole('form', { name: 'Log in' }).getByRole('button', { name: 'Log in' }).click();
+  await conversationItem(phone, bob.display).waitFor();
+  await snap(phone, 'lobby-phone.png');
+  await conversationItem(phone, bob.display).click();
+  await messageBubble(phone, 'Did you read this?').waitFor();
+  await snap(phone, 'chat-phone.png');
+  await phone.context().close();
+});
+
+test('server restart: both clients reconnect, pending messages are resent, nothing is missed or doubled', async () => {
+  await conversationItem(pageB, alice.display).click();
+  await messageBubble(pageB, 'Did you read this?').waitFor();
+  log('stopping the server');
+  await server.stop();
+  await until('alice sees the connection drop', async () => (await connectionState(pageA)) !== 'open');
+  await until('bob sees the connection drop', async () => (await connectionState(pageB)) !== 'open');
+  // Written while the server is away: shown as pending at once.
+  await send(pageA, 'Written while offline');
+  await messageBubble(pageA, 'Written while offline').and(pageA.locator('[data-pending=pending]')).waitFor();
+  await snap(pageA, 'chat-offline.png');
+
+  log('starting the server again');
+  await server.start();
+  // A message sent meanwhile by another client of Bob's (plain REST), before or while the browsers reconnect.
+  const session = await api(server, 'POST', '/api/auth/login', { body: { username: bob.username, password: PASSWORD } });
+  const { conversations } = await api(server, 'GET', '/api/conversations', { token: session.access_token });
+  const direct = conversations.find((c) => c.kind === 'direct');
+  await api(server, 'POST', `/api/conversations/${direct.id}/messages`, { token: session.access_token, body: { body: 'Sent while you were away', client_id: `e2e-${run}` } });
+
+  await until('alice reconnected', async () => (await connectionState(pageA)) === 'open', RECONNECT_WAIT);
+  await until('bob reconnected', async () => (await connectionState(pageB)) === 'open', RECONNECT_WAIT);
+  await messageBubble(pageA, 'Sent while you were away').waitFor({ timeout: RECONNECT_WAIT });
+  await messageBubble(pageB, 'Sent while you were away').waitFor({ timeout: RECONNECT_WAIT });
+  // The pending message was resent after the reconnect and confirmed; Bob got it.
+  await messageBubble(pageB, 'Written while offline').waitFor({ timeout: RECONNECT_WAIT });
+  await until('alice pending message confirmed', async () => (await pageA.locator('[data-pending]').count()) === 0, RECONNECT_WAIT);
+  // Live again after the restart.
+  await send(pageB, 'Back online');
+  await messageBubble(pageA, 'Back online').waitFor();
+  for (const page of [pageA, pageB]) {
+    for (const text of ['Written while offline', 'Sent while you were away', 'Hi Bob!']) {
+      assert.equal(await messageBubble(page, text).count(), 1, `exactly one "${text}"`);
+    }
+  }
+  const seqs = await pageA.locator('[data-testid=message][data-seq]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'ascending seq');
+  assert.equal(new Set(seqs).size, seqs.length, 'no seq twice');
+  for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'no gap in seq');
+});
+
+test('logout returns to the login screen and forgets the session', async () => {
+  await pageB.getByRole('button', { name: 'Log out' }).click();
+  await pageB.getByRole('tab', { name: 'Log in' }).waitFor();
+  assert.equal(await pageB.evaluate(() => sessionStorage.getItem('chat.session')), null);
+  assert.deepEqual(pageErrors, []);
+});
