@@ -78,6 +78,14 @@ pub struct Settings {
     #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
     pub redis_prefix: String,
 
+    /// Frames a socket's mailbox holds before it sheds typing/presence and then closes as too slow (4008).
+    #[arg(long = "ws-mailbox", env = "CHAT_WS_MAILBOX", default_value_t = 256)]
+    pub ws_mailbox: usize,
+
+    /// Sustained client frames per second per socket (bursts of twice that are allowed).
+    #[arg(long = "ws-frames-per-sec", env = "CHAT_WS_FRAMES_PER_SEC", default_value_t = 30.0)]
+    pub ws_frames_per_sec: f64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long = "workers", env = "CHAT_WORKERS")]
     pub workers: Option<usize>,
@@ -91,6 +99,8 @@ impl Settings {
             database_url,
             redis_url: None,
             redis_prefix: "chat".into(),
+            ws_mailbox: 256,
+            ws_frames_per_sec: 30.0,
             jwt_secret: None,
             data_dir: "data".into(),
             web_dir: "web-client/dist".into(),

@@ -105,7 +105,12 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
         keys: state.keys.clone(),
         realtime: state.realtime.clone(),
         writer: state.writer.clone(),
-        limits: SocketLimits::default(),
+        limits: SocketLimits {
+            mailbox: settings.ws_mailbox.max(8),
+            frames_per_second: settings.ws_frames_per_sec,
+            frame_burst: settings.ws_frames_per_sec * 2.0,
+            ..SocketLimits::default()
+        },
     }));
     let writer = web::Data::new(state.writer);
     let web_dir = settings.web_dir.clone();

@@ -145,7 +145,8 @@ pub async fn run(
     if presence.changed {
         announce_presence(&ctx, user_id, false);
     }
-    let _ = actor.session.close(close).await;
+    // A client that stopped reading may never make room for the close frame: do not wait for it forever.
+    let _ = tokio::time::timeout(Duration::from_secs(2), actor.session.close(close)).await;
 }
 
 fn instant_of(unix_seconds: i64) -> Instant {
@@ -168,6 +169,7 @@ impl SocketActor {
         let mut heartbeat = interval(limits.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let mut typing_check = interval(Duration::from_millis(500));
         loop {
             let token_expiry = sleep_until(self.token_expires_at);
             tokio::select! {
@@ -184,8 +186,11 @@ impl SocketActor {
                 }
                 outbound = mailbox.recv() => {
                     let Some(Outbound::Text(text)) = outbound else { return None };
-                    if self.session.text(text).await.is_err() {
-                        return None;
+                    // A client that stops reading blocks this write: the kill switch must still get through.
+                    tokio::select! {
+                        biased;
+                        code = kill.wait() => return close_reason(code, "too slow: reconnect and catch up with after_seq"),
+                        sent = self.session.text(text) => if sent.is_err() { return None },
                     }
                 }
                 incoming = stream.recv() => {
@@ -214,6 +219,7 @@ impl SocketActor {
                         Some(Err(_)) => return Some(CloseReason { code: CloseCode::Protocol, description: None }),
                     }
                 }
+                _ = typing_check.tick(), if !self.typing.is_empty() => self.expire_typing(),
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > limits.idle_timeout {
                         return Some(CloseReason { code: CloseCode::Normal, description: Some("idle".into()) });
@@ -221,7 +227,6 @@ impl SocketActor {
                     if self.session.ping(b"").await.is_err() {
                         return None;
                     }
-                    self.expire_typing();
                 }
             }
         }

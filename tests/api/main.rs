@@ -11,3 +11,5 @@ mod messages;
 mod openapi;
 mod schema;
 mod tokens;
+mod ws;
+mod ws_client;

@@ -57,7 +57,7 @@ async function register(page, user) {
   await page.getByTestId('me-name').filter({ hasText: user.display }).waitFor();
 }
 
-const conversationItem = (page, title) => page.getByTestId('conversation-item').filter({ hasText: title });
+const conversationItem = (page, title) => page.getByTestId('conversation-item').filter({ has: page.locator('.conv-title').getByText(title, { exact: true }) });
 const messageBubble = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
 
 async function send(page, text) {

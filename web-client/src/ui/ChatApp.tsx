@@ -9,6 +9,7 @@ import { ConversationList } from './ConversationList';
 import { NewChatDialog, NewGroupDialog } from './Dialogs';
 import { useChatState } from './hooks';
 import { Avatar } from './Avatar';
+import { Icon } from './Icon';
 
 function idFromPath(path: string): number | null {
   const m = /^\/c\/(\d+)\/?$/.exec(path);
@@ -71,7 +72,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         <ConnectionStatus status={state.connection} onRetry={() => controller.reconnectNow()} />
         {permission === 'default' && (
           <div className="banner">
-            <span aria-hidden="true">🔔</span>
+            <Icon name="bell" />
             <span className="banner-text">Desktop notifications are off.</span>
             <button type="button" className="link" onClick={() => void askPermission()}>
               Enable notifications

@@ -6,6 +6,7 @@ import { tickFor, type Tick } from '../logic/unread';
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
+import { Icon } from './Icon';
 import { conversationTitle, hueFor, peerOf } from './people';
 
 type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
@@ -103,7 +104,8 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
 
   const title = conversationTitle(c, meId);
   const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
-  const online = peer ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+  const connected = state.connection.state === 'open';
+  const online = peer && connected ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
   const typers = Object.keys(state.typing[id] ?? {})
     .map(Number)
     .filter((u) => u !== meId)
@@ -196,7 +198,13 @@ function subtitle(c: Conversation, online: boolean | undefined, meId: number): s
     const names = c.members.filter((m) => m.user.id !== meId).map((m) => m.user.display_name);
     return `${n} members · ${['You', ...names].join(', ')}`;
   }
+  if (online === undefined) return peerUsername(c, meId);
   return online ? 'online' : 'offline';
+}
+
+function peerUsername(c: Conversation, meId: number): string {
+  const peer = peerOf(c, meId);
+  return peer ? `@${peer.username}` : '';
 }
 
 export function typingText(names: string[]): string {
@@ -234,7 +242,7 @@ function StoredBubble(props: {
   const time = clockTime(new Date(m.created_at));
   return (
     <div className={`msg ${own ? 'own' : 'theirs'}${m.deleted ? ' deleted' : ''}`} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'}>
-      <div className="bubble">
+      <div className="bubble" tabIndex={own && !m.deleted ? 0 : undefined} aria-label={own && !m.deleted ? 'Your message; Tab for edit and delete' : undefined}>
         {props.showName && (
           <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
             {m.sender_name}
@@ -252,16 +260,16 @@ function StoredBubble(props: {
           <time dateTime={m.created_at} title={new Date(m.created_at).toLocaleString()}>
             {time}
           </time>
-          {props.tick && <Ticks tick={props.tick} />}
+          {props.tick && !m.deleted && <Ticks tick={props.tick} />}
         </div>
       </div>
       {own && !m.deleted && !props.editing && (
         <div className="actions">
           <button type="button" className="icon" onClick={props.onEdit} aria-label="Edit message" title="Edit">
-            ✎
+            <Icon name="edit" />
           </button>
           <button type="button" className="icon" onClick={props.onDelete} aria-label="Delete message" title="Delete">
-            🗑
+            <Icon name="trash" />
           </button>
         </div>
       )}
@@ -285,7 +293,7 @@ function PendingBubble({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry: 
             </span>
           ) : (
             <span className="tick pending" aria-label="Sending" title="Sending" data-tick="pending">
-              🕓
+              <Icon name="clock" />
             </span>
           )}
         </div>

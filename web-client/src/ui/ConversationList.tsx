@@ -10,13 +10,15 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
   if (!state.conversationsLoaded) return <p className="list-empty muted">Loading conversations…</p>;
   if (list.length === 0) return <p className="list-empty muted">No conversations yet. Start one with “New chat”.</p>;
   const now = new Date();
+  // Presence is only known while connected: no dots at all rather than stale ones.
+  const connected = state.connection.state === 'open';
   return (
     <nav className="conv-list" aria-label="Conversation list">
       <ul>
         {list.map((c) => {
           const title = conversationTitle(c, meId);
           const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
-          const online = peer ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+          const online = peer && connected ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
           const typers = Object.keys(state.typing[c.id] ?? {}).map(Number);
           const pending = state.outbox.filter((p) => p.conversation_id === c.id);
           const last = c.last_message;
