@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
+use crate::broker::redis::RedisBroker;
 use crate::chat::writer::MessageWriter;
 use crate::db::{Backend, DbError, DbPool};
 use crate::openapi::ApiDoc;
@@ -52,8 +53,21 @@ impl Application {
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
         let instance_id = u64::from(random_u32());
-        let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
-        let hub = Arc::new(Hub::new(broker.clone(), instance_id));
+        let (hub, broker) = match &settings.redis_url {
+            Some(url) => {
+                let redis = RedisBroker::start(url, &settings.redis_prefix, instance_id)
+                    .await
+                    .map_err(|e| StartupError::Config(e.to_string()))?;
+                let broker: Arc<dyn Broker> = redis.clone();
+                let hub = Arc::new(Hub::new(broker.clone(), instance_id));
+                redis.attach(&hub);
+                (hub, broker)
+            }
+            None => {
+                let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
+                (Arc::new(Hub::new(broker.clone(), instance_id)), broker)
+            }
+        };
         let realtime = Realtime::new(hub, broker, instance_id);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {

@@ -1,1 +1,273 @@
-// Redis broker: see below.
+//! The Redis broker: pub/sub with one channel per conversation and one per user, so an instance receives only
+//! what its connected users need. Publishing goes through a pool; subscribing through one dedicated
+//! connection that a supervisor task reconnects (with backoff and jitter) whenever Redis goes away, then
+//! re-subscribes everything the hub still needs. While Redis is down, local delivery goes on and nothing is
+//! lost: messages are stored first, and clients catch up by seq.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use deadpool_redis::{Config as PoolConfig, Pool, Runtime};
+use futures_util::StreamExt;
+use futures_util::future::{BoxFuture, FutureExt};
+use tokio::sync::mpsc;
+
+use super::{Broker, BrokerState, Topic};
+use crate::realtime::{Envelope, Hub};
+
+const PUBLISH_QUEUE: usize = 65_536;
+const PUBLISH_BATCH: usize = 512;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+enum Control {
+    Subscribe(String),
+    Unsubscribe(String),
+}
+
+pub struct RedisBroker {
+    prefix: String,
+    instance_id: u64,
+    pool: Pool,
+    publish_tx: mpsc::Sender<Envelope>,
+    control_tx: mpsc::UnboundedSender<Control>,
+    state: AtomicU8,
+    reconnects: AtomicU64,
+    dropped: AtomicU64,
+    hub: OnceLock<Weak<Hub>>,
+    /// Channels the hub needs; re-subscribed after every reconnect.
+    wanted: Mutex<HashSet<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("Redis at REDIS_URL is not usable: {0}")]
+pub struct RedisError(String);
+
+impl RedisBroker {
+    /// Connect (failing fast when Redis is unreachable at start) and start the publisher and subscriber tasks.
+    pub async fn start(url: &str, prefix: &str, instance_id: u64) -> Result<Arc<Self>, RedisError> {
+        let client = redis::Client::open(url).map_err(|e| RedisError(e.to_string()))?;
+        let pool =
+            PoolConfig::from_url(url).create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisError(e.to_string()))?;
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get())
+            .await
+            .map_err(|_| RedisError("timed out connecting".into()))?
+            .map_err(|e| RedisError(e.to_string()))?;
+        let _: String = redis::cmd("PING").query_async(&mut *conn).await.map_err(|e| RedisError(e.to_string()))?;
+        drop(conn);
+        let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let broker = Arc::new(RedisBroker {
+            prefix: prefix.to_owned(),
+            instance_id,
+            pool,
+            publish_tx,
+            control_tx,
+            state: AtomicU8::new(STATE_RECONNECTING),
+            reconnects: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            hub: OnceLock::new(),
+            wanted: Mutex::new(HashSet::new()),
+        });
+        tokio::spawn(publisher(Arc::downgrade(&broker), publish_rx));
+        tokio::spawn(subscriber(Arc::downgrade(&broker), client, control_rx));
+        Ok(broker)
+    }
+
+    /// The hub that receives other instances' events (set once, after the hub is built around this broker).
+    pub fn attach(&self, hub: &Arc<Hub>) {
+        let _ = self.hub.set(Arc::downgrade(hub));
+    }
+
+    fn channel(&self, topic: Topic) -> String {
+        match topic {
+            Topic::Conversation(id) => format!("{}:c:{id}", self.prefix),
+            Topic::User(id) => format!("{}:u:{id}", self.prefix),
+        }
+    }
+
+    fn presence_key(&self, user_id: i64) -> String {
+        format!("{}:online:{user_id}", self.prefix)
+    }
+
+    fn wanted(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.wanted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn dropped_publishes(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+const STATE_CONNECTED: u8 = 1;
+const STATE_RECONNECTING: u8 = 2;
+
+impl Broker for RedisBroker {
+    fn publish(&self, envelope: Envelope) {
+        if envelope.origin != self.instance_id {
+            return; // Only events made here travel out; the others came from Redis.
+        }
+        if self.publish_tx.try_send(envelope).is_err() {
+            // Redis cannot keep up or is away: the event is stored (messages) or ephemeral; clients catch up.
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn subscribe(&self, topic: Topic) {
+        let channel = self.channel(topic);
+        if self.wanted().insert(channel.clone()) {
+            let _ = self.control_tx.send(Control::Subscribe(channel));
+        }
+    }
+
+    fn unsubscribe(&self, topic: Topic) {
+        let channel = self.channel(topic);
+        if self.wanted().remove(&channel) {
+            let _ = self.control_tx.send(Control::Unsubscribe(channel));
+        }
+    }
+
+    fn state(&self) -> BrokerState {
+        match self.state.load(Ordering::Relaxed) {
+            STATE_CONNECTED => BrokerState::Connected,
+            _ => BrokerState::Reconnecting,
+        }
+    }
+
+    fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>> {
+        let pool = self.pool.clone();
+        let key = self.presence_key(user_id);
+        async move {
+            let mut conn = pool.get().await.ok()?;
+            let total: i64 = redis::cmd("INCRBY").arg(&key).arg(delta).query_async(&mut *conn).await.ok()?;
+            if total <= 0 {
+                let _: Result<(), _> = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await;
+            }
+            Some(total.max(0))
+        }
+        .boxed()
+    }
+
+    fn online_among(&self, user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>> {
+        let pool = self.pool.clone();
+        let keys: Vec<String> = user_ids.iter().map(|&id| self.presence_key(id)).collect();
+        async move {
+            if keys.is_empty() {
+                return Some(HashSet::new());
+            }
+            let mut conn = pool.get().await.ok()?;
+            let counts: Vec<Option<i64>> = redis::cmd("MGET").arg(&keys).query_async(&mut *conn).await.ok()?;
+            Some(user_ids.into_iter().zip(counts).filter(|(_, n)| n.unwrap_or(0) > 0).map(|(id, _)| id).collect())
+        }
+        .boxed()
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+}
+
+/// Drains the publish queue in pipelined batches.
+async fn publisher(broker: Weak<RedisBroker>, mut rx: mpsc::Receiver<Envelope>) {
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    while rx.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let Some(broker) = broker.upgrade() else { return };
+        let mut pipe = redis::pipe();
+        for envelope in batch.drain(..) {
+            let Ok(payload) = serde_json::to_vec(&envelope) else { continue };
+            for topic in envelope.topics() {
+                pipe.cmd("PUBLISH").arg(broker.channel(topic)).arg(&payload).ignore();
+            }
+        }
+        let sent = async {
+            let mut conn = broker.pool.get().await.map_err(|e| e.to_string())?;
+            pipe.query_async::<()>(&mut *conn).await.map_err(|e| e.to_string())
+        };
+        if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, sent).await.unwrap_or(Err("timed out".into())) {
+            broker.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%error, "publishing to Redis failed; local delivery continues");
+        }
+    }
+}
+
+/// Keeps one subscription connection alive for as long as the broker lives.
+async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut control: mpsc::UnboundedReceiver<Control>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let Some(strong) = broker.upgrade() else { return };
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await;
+        let pubsub = match connected {
+            Ok(Ok(pubsub)) => pubsub,
+            other => {
+                let error = match other {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".to_owned(),
+                };
+                if strong.state.swap(STATE_RECONNECTING, Ordering::Relaxed) != STATE_RECONNECTING {
+                    tracing::warn!(%error, "Redis subscription lost; retrying");
+                }
+                drop(strong);
+                // Full jitter: many instances must not come back in lockstep.
+                tokio::time::sleep(jitter(backoff)).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let (mut sink, mut stream) = pubsub.split();
+        // Drain queued control commands: `wanted` already reflects them and is subscribed in full below.
+        while control.try_recv().is_ok() {}
+        let channels: Vec<String> = strong.wanted().iter().cloned().collect();
+        if !channels.is_empty() && sink.subscribe(&channels).await.is_err() {
+            continue;
+        }
+        if strong.state.swap(STATE_CONNECTED, Ordering::Relaxed) == STATE_RECONNECTING {
+            let count = strong.reconnects.fetch_add(1, Ordering::Relaxed);
+            if count > 0 {
+                tracing::info!(channels = channels.len(), "Redis subscription restored");
+            }
+        }
+        backoff = Duration::from_millis(100);
+        let hub = strong.hub.get().cloned();
+        let instance_id = strong.instance_id;
+        drop(strong);
+        loop {
+            tokio::select! {
+                command = control.recv() => {
+                    let result = match command {
+                        Some(Control::Subscribe(channel)) => sink.subscribe(channel).await,
+                        Some(Control::Unsubscribe(channel)) => sink.unsubscribe(channel).await,
+                        None => return,
+                    };
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                message = stream.next() => {
+                    let Some(message) = message else { break };
+                    let Ok(envelope) = serde_json::from_slice::<Envelope>(message.get_payload_bytes()) else { continue };
+                    if envelope.origin == instance_id {
+                        continue;
+                    }
+                    match hub.as_ref().and_then(Weak::upgrade) {
+                        Some(hub) => hub.dispatch(&envelope),
+                        None => return,
+                    }
+                }
+            }
+        }
+        if let Some(strong) = broker.upgrade() {
+            strong.state.store(STATE_RECONNECTING, Ordering::Relaxed);
+            tracing::warn!("Redis subscription lost; reconnecting");
+        }
+    }
+}
+
+fn jitter(cap: Duration) -> Duration {
+    let mut buf = [0u8; 4];
+    let fraction = match getrandom::fill(&mut buf) {
+        Ok(()) => f64::from(u32::from_le_bytes(buf)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    };
+    cap.mul_f64(fraction.max(0.1))
+}

@@ -1,7 +1,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+use crate::broker::BrokerState;
 use crate::db::DbPool;
+use crate::realtime::Realtime;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
@@ -12,14 +14,18 @@ pub async fn healthz() -> HttpResponse {
 struct Readiness {
     status: &'static str,
     database: &'static str,
+    broker: &'static str,
 }
 
-/// The process can serve: its database answers.
-pub async fn readyz(db: web::Data<DbPool>) -> HttpResponse {
+/// The process can serve: its database answers and its broker is connected (or knowingly in-process).
+pub async fn readyz(db: web::Data<DbPool>, realtime: web::Data<Realtime>) -> HttpResponse {
     let database_ok = db.ping().await.is_ok();
+    let broker = realtime.broker.state();
+    let ready = database_ok && broker != BrokerState::Reconnecting;
     let body = Readiness {
-        status: if database_ok { "ready" } else { "unavailable" },
+        status: if ready { "ready" } else { "unavailable" },
         database: if database_ok { "ok" } else { "unreachable" },
+        broker: broker.as_str(),
     };
-    if database_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }

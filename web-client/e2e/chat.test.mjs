@@ -58,7 +58,8 @@ async function register(page, user) {
 }
 
 const conversationItem = (page, title) => page.getByTestId('conversation-item').filter({ has: page.locator('.conv-title').getByText(title, { exact: true }) });
-const messageBubble = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
+const messageBubble = (page, text, exact = false) =>
+  page.getByTestId('message').filter({ has: page.getByTestId('message-body').getByText(text, { exact }) });
 
 async function send(page, text) {
   const box = page.getByLabel('Message', { exact: true });
@@ -196,19 +197,28 @@ test('group chat: create a group, sender names shown to others', async () => {
   await conversationItem(pageB, 'Weekend plans').waitFor();
   await conversationItem(pageB, 'Weekend plans').click();
   await messageBubble(pageB, 'Hiking on Saturday?').getByText(alice.display).waitFor();
-  await send(pageB, 'Count me in 🥾');
-  await messageBubble(pageA, 'Count me in 🥾').waitFor();
+  await send(pageB, 'Count me in — très bien');
+  await messageBubble(pageA, 'Count me in — très bien').waitFor();
 });
 
 test('screenshots of the lobby and a chat view', async () => {
   await conversationItem(pageA, bob.display).click();
   await messageBubble(pageA, 'Did you read this?').waitFor();
+  await conversationItem(pageB, alice.display).click();
+  await messageBubble(pageB, 'Did you read this?').waitFor();
+  await send(pageB, 'A longer message, to show how text wraps inside a bubble when someone has a lot to say about the weekend.');
+  await messageBubble(pageA, 'A longer message').waitFor();
   await pageB.getByLabel('Message', { exact: true }).pressSequentially('Sounds', { delay: 15 });
-  await pageA.getByTestId('typing').filter({ hasText: 'is typing' }).waitFor().catch(() => {});
+  await pageA.getByTestId('typing').filter({ hasText: 'is typing' }).waitFor();
   await snap(pageA, 'chat-desktop.png');
   await pageB.getByLabel('Message', { exact: true }).fill('');
   await pageB.goto(server.url + '/');
   await conversationItem(pageB, alice.display).waitFor();
+  // Something unread for Bob's lobby.
+  await conversationItem(pageA, 'Weekend plans').click();
+  await send(pageA, 'Who brings the snacks?');
+  await conversationItem(pageB, 'Weekend plans').getByTestId('unread-badge').waitFor();
+  await conversationItem(pageA, bob.display).click();
   await snap(pageB, 'lobby-desktop.png');
   const phone = await newUserPage('alice-phone', { width: 390, height: 780 });
   await phone.goto(server.url + '/');
@@ -222,6 +232,36 @@ test('screenshots of the lobby and a chat view', async () => {
   await messageBubble(phone, 'Did you read this?').waitFor();
   await snap(phone, 'chat-phone.png');
   await phone.context().close();
+});
+
+test('long history: older pages load on scroll up (keyset), a "new messages" pill while scrolled up', async () => {
+  const carol = await api(server, 'POST', '/api/auth/register', { body: { username: `carol_${run}`, password: PASSWORD, display_name: 'Carol Chen' } });
+  const me = await pageA.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user.id);
+  const conv = await api(server, 'POST', '/api/conversations', { token: carol.access_token, body: { kind: 'direct', user_id: me } });
+  for (let i = 1; i <= 70; i++) {
+    await api(server, 'POST', `/api/conversations/${conv.id}/messages`, { token: carol.access_token, body: { body: `History line ${i}`, client_id: `h-${run}-${i}` } });
+  }
+  await conversationItem(pageA, 'Carol Chen').getByTestId('unread-badge').filter({ hasText: '70' }).waitFor();
+  await conversationItem(pageA, 'Carol Chen').click();
+  await messageBubble(pageA, 'History line 70').waitFor();
+  assert.equal(await messageBubble(pageA, 'History line 1', true).count(), 0, 'only the latest page at first');
+  const list = pageA.getByTestId('messages');
+  await until('the oldest message after scrolling up', async () => {
+    await list.evaluate((el) => el.scrollTo({ top: 0 }));
+    return (await messageBubble(pageA, 'History line 1', true).count()) === 1;
+  });
+  const seqs = await pageA.locator('[data-testid=message][data-seq]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+  assert.deepEqual(seqs, Array.from({ length: 70 }, (_, i) => i + 1));
+  // Scrolled up: a new message does not yank the view down, a pill offers to jump.
+  await list.evaluate((el) => el.scrollTo({ top: 0 }));
+  await api(server, 'POST', `/api/conversations/${conv.id}/messages`, { token: carol.access_token, body: { body: 'Are you still there?', client_id: `h-${run}-new` } });
+  await pageA.getByTestId('new-messages-pill').waitFor();
+  await pageA.getByTestId('new-messages-pill').click();
+  await until('pill gone and at the bottom', async () =>
+    (await pageA.getByTestId('new-messages-pill').count()) === 0 && (await list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 60)),
+  );
+  await until('tab title without unread', async () => (await pageA.title()) === 'Chat');
+  await conversationItem(pageA, bob.display).click();
 });
 
 test('server restart: both clients reconnect, pending messages are resent, nothing is missed or doubled', async () => {

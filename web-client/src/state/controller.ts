@@ -20,6 +20,33 @@ const TYPING_TTL_MS = 6_000;
 const TYPING_RESEND_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
 
+/**
+ * Read positions of the members of a conversation, where the server includes them (`last_read_seq` on a
+ * member; not in the spec yet). Probed at run time so the client picks it up without a change.
+ */
+function memberReads(c: Conversation): Record<number, number> {
+  const reads: Record<number, number> = {};
+  for (const m of c.members) {
+    const seq = (m as unknown as Record<string, unknown>).last_read_seq;
+    if (typeof seq === 'number') reads[m.user.id] = seq;
+  }
+  return reads;
+}
+
+function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads'] {
+  const known = memberReads(c);
+  const cur = all[c.id] ?? {};
+  let changed = false;
+  const next = { ...cur };
+  for (const [uid, seq] of Object.entries(known)) {
+    if ((next[Number(uid)] ?? 0) < seq) {
+      next[Number(uid)] = seq;
+      changed = true;
+    }
+  }
+  return changed ? { ...all, [c.id]: next } : all;
+}
+
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   if (e instanceof TypeError) return 'The server cannot be reached.';
@@ -181,11 +208,13 @@ export class ChatController {
       this.set((s) => {
         const map: Record<number, Conversation> = {};
         const presence = { ...s.presence };
+        let reads = s.reads;
         for (const c of conversations) {
           map[c.id] = c;
+          reads = withReads(reads, c);
           for (const m of c.members) if (typeof m.user.online === 'boolean') presence[m.user.id] = m.user.online;
         }
-        return { ...s, conversations: map, conversationsLoaded: true, presence };
+        return { ...s, conversations: map, conversationsLoaded: true, presence, reads };
       });
     } catch (e) {
       this.set((s) => ({ ...s, conversationsLoaded: true }));
@@ -216,7 +245,7 @@ export class ChatController {
         had && had.last_seq > c.last_seq
           ? { ...c, last_seq: had.last_seq, last_message: had.last_message, unread_count: Math.max(0, had.last_seq - Math.max(c.last_read_seq, had.last_read_seq)), last_read_seq: Math.max(c.last_read_seq, had.last_read_seq) }
           : c;
-      return { ...s, conversations: { ...s.conversations, [c.id]: merged }, presence };
+      return { ...s, conversations: { ...s.conversations, [c.id]: merged }, presence, reads: withReads(s.reads, c) };
     });
   }
 

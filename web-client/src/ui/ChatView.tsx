@@ -242,7 +242,7 @@ function StoredBubble(props: {
   const time = clockTime(new Date(m.created_at));
   return (
     <div className={`msg ${own ? 'own' : 'theirs'}${m.deleted ? ' deleted' : ''}`} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'}>
-      <div className="bubble" tabIndex={own && !m.deleted ? 0 : undefined} aria-label={own && !m.deleted ? 'Your message; Tab for edit and delete' : undefined}>
+      <div className="bubble" tabIndex={own && !m.deleted ? 0 : undefined}>
         {props.showName && (
           <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
             {m.sender_name}
