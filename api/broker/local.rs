@@ -15,6 +15,10 @@ impl Broker for LocalBroker {
 
     fn unsubscribe(&self, _topic: Topic) {}
 
+    fn settle(&self) -> BoxFuture<'static, ()> {
+        ready(()).boxed()
+    }
+
     fn state(&self) -> BrokerState {
         BrokerState::Local
     }

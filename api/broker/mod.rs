@@ -41,6 +41,9 @@ pub trait Broker: Send + Sync + 'static {
     /// This instance now has a socket that needs the topic's events.
     fn subscribe(&self, topic: Topic);
     fn unsubscribe(&self, topic: Topic);
+    /// Resolves once every subscription asked for so far is in effect (or the broker is away), so a socket
+    /// that waited for it receives everything published from then on.
+    fn settle(&self) -> BoxFuture<'static, ()>;
     fn state(&self) -> BrokerState;
     /// Count a user's sockets across instances up or down; the new total, or None when only this instance
     /// counts (in-process).

@@ -24,6 +24,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 enum Control {
     Subscribe(String),
     Unsubscribe(String),
+    /// Answered once the commands before it are done.
+    Settle(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct RedisBroker {
@@ -128,6 +130,16 @@ impl Broker for RedisBroker {
         }
     }
 
+    fn settle(&self) -> BoxFuture<'static, ()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = self.control_tx.send(Control::Settle(tx));
+        // Dropped unanswered when Redis is away: nothing to wait for then.
+        async move {
+            let _ = tokio::time::timeout(CONNECT_TIMEOUT, rx).await;
+        }
+        .boxed()
+    }
+
     fn state(&self) -> BrokerState {
         match self.state.load(Ordering::Relaxed) {
             STATE_CONNECTED => BrokerState::Connected,
@@ -138,29 +150,30 @@ impl Broker for RedisBroker {
     fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>> {
         let pool = self.pool.clone();
         let key = self.presence_key(user_id);
-        async move {
+        let counted = async move {
             let mut conn = pool.get().await.ok()?;
             let total: i64 = redis::cmd("INCRBY").arg(&key).arg(delta).query_async(&mut *conn).await.ok()?;
             if total <= 0 {
                 let _: Result<(), _> = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await;
             }
             Some(total.max(0))
-        }
-        .boxed()
+        };
+        // Redis away: presence is not worth stalling a socket for.
+        async move { tokio::time::timeout(CONNECT_TIMEOUT, counted).await.ok().flatten() }.boxed()
     }
 
     fn online_among(&self, user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>> {
         let pool = self.pool.clone();
         let keys: Vec<String> = user_ids.iter().map(|&id| self.presence_key(id)).collect();
-        async move {
+        let read = async move {
             if keys.is_empty() {
                 return Some(HashSet::new());
             }
             let mut conn = pool.get().await.ok()?;
             let counts: Vec<Option<i64>> = redis::cmd("MGET").arg(&keys).query_async(&mut *conn).await.ok()?;
             Some(user_ids.into_iter().zip(counts).filter(|(_, n)| n.unwrap_or(0) > 0).map(|(id, _)| id).collect())
-        }
-        .boxed()
+        };
+        async move { tokio::time::timeout(CONNECT_TIMEOUT, read).await.ok().flatten() }.boxed()
     }
 
     fn reconnects(&self) -> u64 {
@@ -228,7 +241,6 @@ async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut contro
             }
         }
         backoff = Duration::from_millis(100);
-        let hub = strong.hub.get().cloned();
         let instance_id = strong.instance_id;
         drop(strong);
         loop {
@@ -237,6 +249,10 @@ async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut contro
                     let result = match command {
                         Some(Control::Subscribe(channel)) => sink.subscribe(channel).await,
                         Some(Control::Unsubscribe(channel)) => sink.unsubscribe(channel).await,
+                        Some(Control::Settle(done)) => {
+                            let _ = done.send(());
+                            Ok(())
+                        }
                         None => return,
                     };
                     if result.is_err() {
@@ -249,9 +265,10 @@ async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut contro
                     if envelope.origin == instance_id {
                         continue;
                     }
-                    match hub.as_ref().and_then(Weak::upgrade) {
-                        Some(hub) => hub.dispatch(&envelope),
-                        None => return,
+                    // Looked up per message: the hub is attached after this task starts.
+                    let Some(strong) = broker.upgrade() else { return };
+                    if let Some(hub) = strong.hub.get().and_then(Weak::upgrade) {
+                        hub.dispatch(&envelope);
                     }
                 }
             }

@@ -114,8 +114,9 @@ pub async fn run(
     let session_id = ctx.realtime.next_session_id();
     let presence = ctx.realtime.hub.register(session_id, user_id, &conversation_ids, tx, kill.clone());
     if presence.changed {
-        announce_presence(&ctx, user_id, true);
+        announce_presence(&ctx, user_id, true).await;
     }
+    ctx.realtime.broker.settle().await;
     let mut actor = SocketActor {
         session_id,
         user_id,
@@ -143,7 +144,7 @@ pub async fn run(
         broadcast_typing(&ctx.realtime, session_id, user_id, conversation_id, false);
     }
     if presence.changed {
-        announce_presence(&ctx, user_id, false);
+        announce_presence(&ctx, user_id, false).await;
     }
     // A client that stopped reading may never make room for the close frame: do not wait for it forever.
     let _ = tokio::time::timeout(Duration::from_secs(2), actor.session.close(close)).await;
@@ -388,16 +389,17 @@ fn broadcast_typing(realtime: &Realtime, session_id: u64, user_id: i64, conversa
     realtime.frame_skipping(Route::Conversation(conversation_id), &frame, true, Some(session_id), Some(user_id));
 }
 
-/// Tell the people who share a conversation with the user, when the user's first socket anywhere opened or
-/// their last closed. Off the actor's path: it needs the database and perhaps Redis.
-fn announce_presence(ctx: &Arc<SessionContext>, user_id: i64, online: bool) {
+/// Count the socket in or out across instances (before the socket serves, so the count is never behind), and
+/// when the user's first socket anywhere opened or their last closed, tell the people who share a
+/// conversation with them — that part off the actor's path, as it reads the database.
+async fn announce_presence(ctx: &Arc<SessionContext>, user_id: i64, online: bool) {
+    let total = ctx.realtime.broker.presence_delta(user_id, if online { 1 } else { -1 }).await;
+    // Across instances, only the first socket anywhere and the last one are news.
+    if matches!(total, Some(n) if (online && n != 1) || (!online && n > 0)) {
+        return;
+    }
     let ctx = ctx.clone();
     actix_web::rt::spawn(async move {
-        let total = ctx.realtime.broker.presence_delta(user_id, if online { 1 } else { -1 }).await;
-        // Across instances, only the first socket anywhere and the last one are news.
-        if matches!(total, Some(n) if (online && n != 1) || (!online && n > 0)) {
-            return;
-        }
         let Ok(mut conn) = ctx.db.get().await else { return };
         let Ok(co_members) = conversations::co_member_ids(&mut conn, user_id).await else { return };
         if !co_members.is_empty() {

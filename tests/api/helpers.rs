@@ -125,9 +125,11 @@ pub struct TestApp {
     pub port: u16,
     pub backend: Backend,
     pub client: reqwest::Client,
+    pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
-    // Declared last: dropped after the server is told to stop.
-    pub store: Store,
+    // Declared last: dropped after the server is told to stop. Siblings (more instances on the same
+    // database) hold none.
+    pub store: Option<Store>,
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
@@ -137,18 +139,38 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(store: Store, settings: Settings) -> TestApp {
+    let backend = store.backend();
+    start(Some(store), backend, settings).await
+}
+
+async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> TestApp {
     LazyLock::force(&TRACING);
-    let app = Application::build(settings).await.expect("the application starts");
+    let app = Application::build(settings.clone()).await.expect("the application starts");
     let port = app.port();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        backend: store.backend(),
+        backend,
         client: reqwest::Client::new(),
+        settings,
         handle,
         store,
+    }
+}
+
+impl TestApp {
+    /// Another instance on the same database and broker (scale-out), on its own port.
+    pub async fn sibling(&self) -> TestApp {
+        start(None, self.backend, self.settings.clone()).await
+    }
+
+    /// Another instance with changed settings (same database).
+    pub async fn sibling_with(&self, change: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        change(&mut settings);
+        start(None, self.backend, settings).await
     }
 }
 

@@ -267,8 +267,10 @@ test('long history: older pages load on scroll up (keyset), a "new messages" pil
 test('server restart: both clients reconnect, pending messages are resent, nothing is missed or doubled', async () => {
   await conversationItem(pageB, alice.display).click();
   await messageBubble(pageB, 'Did you read this?').waitFor();
+  let t0 = Date.now();
   log('stopping the server');
   await server.stop();
+  log(`server stopped in ${Date.now() - t0} ms`);
   await until('alice sees the connection drop', async () => (await connectionState(pageA)) !== 'open');
   await until('bob sees the connection drop', async () => (await connectionState(pageB)) !== 'open');
   // Written while the server is away: shown as pending at once.
@@ -277,7 +279,9 @@ test('server restart: both clients reconnect, pending messages are resent, nothi
   await snap(pageA, 'chat-offline.png');
 
   log('starting the server again');
+  t0 = Date.now();
   await server.start();
+  log(`server up again in ${Date.now() - t0} ms`);
   // A message sent meanwhile by another client of Bob's (plain REST), before or while the browsers reconnect.
   const session = await api(server, 'POST', '/api/auth/login', { body: { username: bob.username, password: PASSWORD } });
   const { conversations } = await api(server, 'GET', '/api/conversations', { token: session.access_token });
@@ -286,6 +290,7 @@ test('server restart: both clients reconnect, pending messages are resent, nothi
 
   await until('alice reconnected', async () => (await connectionState(pageA)) === 'open', RECONNECT_WAIT);
   await until('bob reconnected', async () => (await connectionState(pageB)) === 'open', RECONNECT_WAIT);
+  log(`both clients reconnected ${Date.now() - t0} ms after the restart began`);
   await messageBubble(pageA, 'Sent while you were away').waitFor({ timeout: RECONNECT_WAIT });
   await messageBubble(pageB, 'Sent while you were away').waitFor({ timeout: RECONNECT_WAIT });
   // The pending message was resent after the reconnect and confirmed; Bob got it.

@@ -104,7 +104,10 @@ export class Server {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     this.proc = null;
     await new Promise((res) => {
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const t = setTimeout(() => {
+        log('chat-server did not exit within 10 s of SIGTERM: killing it (SIGKILL)');
+        proc.kill('SIGKILL');
+      }, 10_000);
       proc.once('exit', () => (clearTimeout(t), res()));
       proc.kill('SIGTERM');
     });

@@ -127,6 +127,19 @@ export class ChatController {
       window.removeEventListener('online', onOnline);
     });
     this.typingPrune = setInterval(() => this.pruneTyping(), 1000);
+    // Keep the access token fresh before it expires, and hand every new one to the open socket
+    // ({"type":"auth"}) so the server does not have to close it with 4001.
+    let token = this.auth.current?.access_token;
+    this.cleanups.push(
+      this.auth.subscribe((session) => {
+        if (session && session.access_token !== token) {
+          token = session.access_token;
+          this.sendFrame({ type: 'auth', token });
+        }
+      }),
+    );
+    const keepFresh = setInterval(() => void this.auth.token().catch(() => {}), 20_000);
+    this.cleanups.push(() => clearInterval(keepFresh));
     this.cleanups.push(this.store.subscribe(() => this.syncTitleAndOutbox()));
     this.syncTitleAndOutbox();
   }
