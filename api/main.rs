@@ -6,6 +6,11 @@ use chat_server::startup::Application;
 use chat_server::{openapi, telemetry};
 use clap::Parser;
 
+// Fewer, faster allocations than glibc's for many small JSON buffers, and freed memory (argon2 takes 19 MiB a
+// hash) goes back instead of piling up in per-thread arenas.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // A multi-threaded runtime: the migration harness blocks in place, which the current-thread flavour forbids.
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -144,11 +144,14 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
     }
 }
 
-/// One transaction for the batch; if a concurrent writer took one of its client_ids first, one by one.
+/// One transaction for the batch. If it fails for a reason other than an unreachable database (a concurrent
+/// writer took one of its client_ids first, or two instances' batches deadlocked), the sends are stored one
+/// by one: each then touches one conversation and sees the other writer's result.
 async fn store(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
     match store_batch(&mut conn, sends).await {
-        Err(e) if e.is_unique_violation() && sends.len() > 1 => {
+        Err(DbError::Query(e)) if sends.len() > 1 && !is_connection_error(&e) => {
+            tracing::debug!(error = %e, "batch failed; storing one by one");
             let mut outcomes = Vec::with_capacity(sends.len());
             for send in sends {
                 outcomes.extend(store_batch(&mut conn, std::slice::from_ref(send)).await?);
@@ -157,6 +160,11 @@ async fn store(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, 
         }
         other => other,
     }
+}
+
+fn is_connection_error(err: &diesel::result::Error) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _))
+        || matches!(err, diesel::result::Error::BrokenTransactionManager)
 }
 
 fn reply(realtime: &Realtime, job: Job, result: ChatResult<Sent>) {

@@ -112,22 +112,17 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
             let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id).collect::<HashSet<_>>().into_iter().collect();
             let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
 
-            // Writes first: on SQLite the first write takes the database lock, so the reads below see a state
-            // nobody else can change before we commit.
-            let mut next_seq: BTreeMap<i64, i64> = BTreeMap::new();
-            let mut sorted = conversation_ids.clone();
-            sorted.sort_unstable(); // A fixed lock order: batches on several instances cannot deadlock.
-            for &id in &sorted {
-                let last: Option<i64> = diesel::update(conversations::table.find(id))
+            // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
+            // database lock on SQLite, so the reads below see a state nobody can change before we commit.
+            let mut next_seq: BTreeMap<i64, i64> =
+                diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
                     .set(conversations::last_seq.eq(conversations::last_seq))
-                    .returning(conversations::last_seq)
-                    .get_result(c)
-                    .await
-                    .optional()?;
-                if let Some(last) = last {
-                    next_seq.insert(id, last + 1);
-                }
-            }
+                    .returning((conversations::id, conversations::last_seq))
+                    .load::<(i64, i64)>(c)
+                    .await?
+                    .into_iter()
+                    .map(|(id, last)| (id, last + 1))
+                    .collect();
             let members: HashSet<(i64, i64)> = memberships::table
                 .filter(memberships::conversation_id.eq_any(&conversation_ids))
                 .filter(memberships::user_id.eq_any(&sender_ids))
@@ -186,27 +181,39 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     known.insert((row.conversation_id, row.client_id.clone()), row.clone());
                     stored.insert((row.conversation_id, row.seq), row);
                 }
-                // A sender has read their own message: their unread count stays where it was.
-                let mut read_up_to: HashMap<(i64, i64), i64> = HashMap::new();
-                for m in &fresh {
-                    let seq = read_up_to.entry((m.conversation_id, m.sender_id)).or_default();
-                    *seq = (*seq).max(m.seq);
-                }
-                for ((conversation_id, sender_id), seq) in read_up_to {
-                    diesel::update(memberships::table.find((conversation_id, sender_id)))
-                        .filter(memberships::last_read_seq.lt(seq))
-                        .set(memberships::last_read_seq.eq(seq))
-                        .execute(c)
-                        .await?;
-                }
-                for (&id, &next) in &next_seq {
-                    if fresh.iter().any(|m| m.conversation_id == id) {
-                        diesel::update(conversations::table.find(id))
-                            .set((conversations::last_seq.eq(next - 1), conversations::last_message_at.eq(now)))
-                            .execute(c)
-                            .await?;
-                    }
-                }
+                let touched: Vec<i64> =
+                    fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
+                let senders: Vec<i64> = fresh.iter().map(|m| m.sender_id).collect::<HashSet<_>>().into_iter().collect();
+                // One statement each, whatever the batch: the conversations' last seq, and the senders' read
+                // positions (a sender has read their own message, so their unread count stays put).
+                let newest = messages::table
+                    .filter(messages::conversation_id.eq(conversations::id))
+                    .select(messages::seq)
+                    .order(messages::seq.desc())
+                    .limit(1)
+                    .single_value()
+                    .assume_not_null();
+                diesel::update(conversations::table.filter(conversations::id.eq_any(&touched)))
+                    .set((conversations::last_seq.eq(newest), conversations::last_message_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                let own_newest = messages::table
+                    .filter(messages::conversation_id.eq(memberships::conversation_id))
+                    .filter(messages::sender_id.eq(memberships::user_id))
+                    .select(messages::seq)
+                    .order(messages::seq.desc())
+                    .limit(1)
+                    .single_value()
+                    .assume_not_null();
+                diesel::update(
+                    memberships::table
+                        .filter(memberships::conversation_id.eq_any(&touched))
+                        .filter(memberships::user_id.eq_any(&senders))
+                        .filter(memberships::last_read_seq.lt(own_newest)),
+                )
+                .set(memberships::last_read_seq.eq(own_newest))
+                .execute(c)
+                .await?;
             }
 
             let outcomes = sends
