@@ -109,7 +109,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         .transaction(async |c| {
             let conversation_ids: Vec<i64> =
                 sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-            let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id).collect::<HashSet<_>>().into_iter().collect();
+            let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();
             let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
 
             // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
@@ -123,21 +123,23 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     .into_iter()
                     .map(|(id, last)| (id, last + 1))
                     .collect();
+            // Each query filters on one indexed column only: two IN lists on a composite key would make the
+            // database seek every combination.
             let members: HashSet<(i64, i64)> = memberships::table
                 .filter(memberships::conversation_id.eq_any(&conversation_ids))
-                .filter(memberships::user_id.eq_any(&sender_ids))
                 .select((memberships::conversation_id, memberships::user_id))
                 .load::<(i64, i64)>(c)
                 .await?
                 .into_iter()
+                .filter(|(_, user_id)| sender_ids.contains(user_id))
                 .collect();
             let mut known: HashMap<(i64, String), MessageRow> = messages::table
-                .filter(messages::conversation_id.eq_any(&conversation_ids))
                 .filter(messages::client_id.eq_any(&client_ids))
                 .select(MessageRow::as_select())
                 .load::<MessageRow>(c)
                 .await?
                 .into_iter()
+                .filter(|m| next_seq.contains_key(&m.conversation_id))
                 .map(|m| ((m.conversation_id, m.client_id.clone()), m))
                 .collect();
 
@@ -148,7 +150,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                 New(i64),
             }
             let mut plans = Vec::with_capacity(sends.len());
-            let mut fresh: Vec<NewMessage<'_>> = Vec::new();
+            let mut fresh: Vec<NewMessage> = Vec::new();
             let mut claimed: HashSet<(i64, &str)> = HashSet::new();
             for send in sends {
                 let key = (send.conversation_id, send.client_id.clone());
@@ -165,8 +167,8 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                         conversation_id: send.conversation_id,
                         seq: *seq,
                         sender_id: send.sender_id,
-                        body: &send.body,
-                        client_id: &send.client_id,
+                        body: send.body.clone(),
+                        client_id: send.client_id.clone(),
                         created_at: now,
                     });
                     plans.push(Plan::New(*seq));
@@ -176,16 +178,13 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
 
             let mut stored: HashMap<(i64, i64), MessageRow> = HashMap::new();
             if !fresh.is_empty() {
-                let rows = c.insert_messages(&fresh).await?;
-                for row in rows {
+                let touched: Vec<i64> =
+                    fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
+                for row in c.store_rows(fresh).await? {
                     known.insert((row.conversation_id, row.client_id.clone()), row.clone());
                     stored.insert((row.conversation_id, row.seq), row);
                 }
-                let touched: Vec<i64> =
-                    fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-                let senders: Vec<i64> = fresh.iter().map(|m| m.sender_id).collect::<HashSet<_>>().into_iter().collect();
-                // One statement each, whatever the batch: the conversations' last seq, and the senders' read
-                // positions (a sender has read their own message, so their unread count stays put).
+                // One statement whatever the batch: each conversation's last seq is its newest message's.
                 let newest = messages::table
                     .filter(messages::conversation_id.eq(conversations::id))
                     .select(messages::seq)
@@ -197,23 +196,6 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     .set((conversations::last_seq.eq(newest), conversations::last_message_at.eq(now)))
                     .execute(c)
                     .await?;
-                let own_newest = messages::table
-                    .filter(messages::conversation_id.eq(memberships::conversation_id))
-                    .filter(messages::sender_id.eq(memberships::user_id))
-                    .select(messages::seq)
-                    .order(messages::seq.desc())
-                    .limit(1)
-                    .single_value()
-                    .assume_not_null();
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::conversation_id.eq_any(&touched))
-                        .filter(memberships::user_id.eq_any(&senders))
-                        .filter(memberships::last_read_seq.lt(own_newest)),
-                )
-                .set(memberships::last_read_seq.eq(own_newest))
-                .execute(c)
-                .await?;
             }
 
             let outcomes = sends
@@ -234,32 +216,87 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         .await)
 }
 
-/// Multi-row insert where the backend has it in diesel-async (PostgreSQL); row by row inside the caller's
-/// transaction on SQLite, where the cost is the commit, not the statements.
-trait InsertMessages {
-    fn insert_messages(
+/// The highest seq each sender stored in each conversation: a sender has read their own message, so their
+/// unread count stays where it was.
+fn own_read_positions(rows: &[NewMessage]) -> HashMap<(i64, i64), i64> {
+    let mut positions: HashMap<(i64, i64), i64> = HashMap::new();
+    for m in rows {
+        let seq = positions.entry((m.conversation_id, m.sender_id)).or_default();
+        *seq = (*seq).max(m.seq);
+    }
+    positions
+}
+
+/// Insert a batch's new rows and move their senders' read positions, inside the caller's transaction. The one
+/// place the backends differ in kind: PostgreSQL takes a multi-row insert and an array-driven update over
+/// its async connection; SQLite runs the same work in one blocking task, where every statement would
+/// otherwise be a thread hand-off of its own.
+trait StoreRows {
+    fn store_rows(
         &mut self,
-        rows: &[NewMessage<'_>],
+        rows: Vec<NewMessage>,
     ) -> impl std::future::Future<Output = QueryResult<Vec<MessageRow>>> + Send;
 }
 
-impl InsertMessages for diesel_async::AsyncPgConnection {
-    async fn insert_messages(&mut self, rows: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
-        diesel::insert_into(messages::table).values(rows).returning(MessageRow::as_returning()).get_results(self).await
+impl StoreRows for diesel_async::AsyncPgConnection {
+    async fn store_rows(&mut self, rows: Vec<NewMessage>) -> QueryResult<Vec<MessageRow>> {
+        use diesel::sql_types::{Array, BigInt};
+        let stored = diesel::insert_into(messages::table)
+            .values(&rows)
+            .returning(MessageRow::as_returning())
+            .get_results(self)
+            .await?;
+        let positions = own_read_positions(&rows);
+        let (mut conversation_ids, mut user_ids, mut seqs) = (Vec::new(), Vec::new(), Vec::new());
+        for ((conversation_id, user_id), seq) in positions {
+            conversation_ids.push(conversation_id);
+            user_ids.push(user_id);
+            seqs.push(seq);
+        }
+        diesel::sql_query(
+            "UPDATE memberships m SET last_read_seq = v.seq \
+             FROM (SELECT unnest($1) AS conversation_id, unnest($2) AS user_id, unnest($3) AS seq) v \
+             WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id AND m.last_read_seq < v.seq",
+        )
+        .bind::<Array<BigInt>, _>(conversation_ids)
+        .bind::<Array<BigInt>, _>(user_ids)
+        .bind::<Array<BigInt>, _>(seqs)
+        .execute(self)
+        .await?;
+        Ok(stored)
     }
 }
 
-impl InsertMessages for super::SqliteConn {
-    async fn insert_messages(&mut self, rows: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+impl StoreRows for super::SqliteConn {
+    fn store_rows(
+        &mut self,
+        rows: Vec<NewMessage>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<MessageRow>>> + Send {
+        self.spawn_blocking(move |conn| sqlite_sync::store_rows(conn, &rows))
+    }
+}
+
+/// Synchronous diesel for SQLite's blocking task (a module of its own: the async `RunQueryDsl` is not in scope).
+mod sqlite_sync {
+    use diesel::prelude::*;
+
+    use super::{MessageRow, NewMessage, memberships, messages, own_read_positions};
+
+    pub fn store_rows(conn: &mut SqliteConnection, rows: &[NewMessage]) -> QueryResult<Vec<MessageRow>> {
         let mut stored = Vec::with_capacity(rows.len());
         for row in rows {
             stored.push(
                 diesel::insert_into(messages::table)
                     .values(row)
                     .returning(MessageRow::as_returning())
-                    .get_result(self)
-                    .await?,
+                    .get_result(conn)?,
             );
+        }
+        for ((conversation_id, user_id), seq) in own_read_positions(rows) {
+            diesel::update(memberships::table.find((conversation_id, user_id)))
+                .filter(memberships::last_read_seq.lt(seq))
+                .set(memberships::last_read_seq.eq(seq))
+                .execute(conn)?;
         }
         Ok(stored)
     }

@@ -95,13 +95,14 @@ pub struct MessageRow {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Insertable)]
+/// Owned, so a batch can move into SQLite's blocking task.
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = messages)]
-pub struct NewMessage<'a> {
+pub struct NewMessage {
     pub conversation_id: i64,
     pub seq: i64,
     pub sender_id: i64,
-    pub body: &'a str,
-    pub client_id: &'a str,
+    pub body: String,
+    pub client_id: String,
     pub created_at: NaiveDateTime,
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chat_server::protocol::{ServerFrame, Session};
+use chat_server::protocol::Session;
 use clap::{Args, Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -162,8 +162,46 @@ struct Tally {
     delivered: AtomicU64,
     duplicates: AtomicU64,
     out_of_order: AtomicU64,
-    /// Messages acked, per room (each should reach members − 1 sockets).
-    latencies_us: std::sync::Mutex<Vec<u32>>,
+    /// Send→receive latencies, sharded so a thousand readers do not queue on one lock.
+    latencies_us: Vec<std::sync::Mutex<Vec<u32>>>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally { latencies_us: (0..64).map(|_| std::sync::Mutex::new(Vec::new())).collect(), ..Tally::default() }
+    }
+
+    fn record_latency(&self, shard: usize, us: u32) {
+        let mut l = self.latencies_us[shard % 64].lock().unwrap_or_else(|p| p.into_inner());
+        l.push(us);
+    }
+
+    fn take_latencies(&self) -> Vec<u32> {
+        let mut all = Vec::new();
+        for shard in &self.latencies_us {
+            all.append(&mut shard.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+        all
+    }
+}
+
+/// Only what the generator reads of a frame (parsing whole frames would load the generator, not the server).
+#[derive(serde::Deserialize)]
+struct LightFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(default)]
+    client_id: Option<&'a str>,
+    #[serde(default, borrow)]
+    message: Option<LightMessage<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LightMessage<'a> {
+    conversation_id: i64,
+    seq: i64,
+    sender_id: i64,
+    body: &'a str,
 }
 
 struct Room {
@@ -240,7 +278,7 @@ async fn drive(
     p99_bound: Option<f64>,
 ) -> Vec<Outcome> {
     let epoch = Instant::now();
-    let step_tally: Arc<Mutex<Arc<Tally>>> = Arc::new(Mutex::new(Arc::new(Tally::default())));
+    let step_tally: Arc<std::sync::RwLock<Arc<Tally>>> = Arc::new(std::sync::RwLock::new(Arc::new(Tally::new())));
     let mut senders = Vec::new();
     let mut readers = Vec::new();
     let mut socket_index = 0;
@@ -255,22 +293,22 @@ async fn drive(
                 // (conversation, seq) → last seen, for duplicates and order.
                 let mut last_seq: HashMap<i64, i64> = HashMap::new();
                 let mut seen: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
+                let shard = socket_index;
                 while let Some(Ok(msg)) = stream.next().await {
                     let WsMessage::Text(text) = msg else { continue };
-                    let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { continue };
-                    let tally = tally.lock().await.clone();
-                    match frame {
-                        ServerFrame::Ack { .. } => {
+                    let Ok(frame) = serde_json::from_str::<LightFrame>(&text) else { continue };
+                    let tally = tally.read().unwrap_or_else(|p| p.into_inner()).clone();
+                    match (frame.kind, frame.message) {
+                        ("ack", _) => {
                             tally.acked.fetch_add(1, Ordering::Relaxed);
                         }
-                        ServerFrame::Error { client_id: Some(_), .. } => {
+                        ("error", _) if frame.client_id.is_some() => {
                             tally.ack_errors.fetch_add(1, Ordering::Relaxed);
                         }
-                        ServerFrame::Message { message } if message.sender_id != me => {
+                        ("message", Some(message)) if message.sender_id != me => {
                             let now = epoch.elapsed().as_micros() as u64;
                             if let Some(sent_at) = message.body.rsplit(':').next().and_then(|t| t.parse::<u64>().ok()) {
-                                let mut l = tally.latencies_us.lock().unwrap_or_else(|p| p.into_inner());
-                                l.push(now.saturating_sub(sent_at).min(u32::MAX as u64) as u32);
+                                tally.record_latency(shard, now.saturating_sub(sent_at).min(u32::MAX as u64) as u32);
                             }
                             if !seen.insert((message.conversation_id, message.seq)) {
                                 tally.duplicates.fetch_add(1, Ordering::Relaxed);
@@ -298,8 +336,8 @@ async fn drive(
 
     let mut outcomes = Vec::new();
     for (step, &rate) in rates.iter().enumerate() {
-        let tally = Arc::new(Tally::default());
-        *step_tally.lock().await = tally.clone();
+        let tally = Arc::new(Tally::new());
+        *step_tally.write().unwrap_or_else(|p| p.into_inner()) = tally.clone();
         let sent = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let per_sender = rate as f64 / senders.len() as f64;
@@ -356,7 +394,7 @@ async fn drive(
         let acked = tally.acked.load(Ordering::Relaxed);
         let delivered = tally.delivered.load(Ordering::Relaxed);
         let expected = acked * (members - 1);
-        let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut latencies = tally.take_latencies();
         latencies.sort_unstable();
         let pct = |p: f64| {
             latencies

@@ -64,5 +64,6 @@ CREATE TABLE messages (
     edited_at       TIMESTAMP,
     deleted_at      TIMESTAMP,
     UNIQUE (conversation_id, seq),
-    UNIQUE (conversation_id, client_id)
+    -- One row per (conversation, client_id). client_id leads the index: resends are looked up by it.
+    UNIQUE (client_id, conversation_id)
 );
