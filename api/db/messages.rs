@@ -110,7 +110,6 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
             let conversation_ids: Vec<i64> =
                 sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
             let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();
-            let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
 
             // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
             // database lock on SQLite, so the reads below see a state nobody can change before we commit.
@@ -133,13 +132,19 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                 .into_iter()
                 .filter(|(_, user_id)| sender_ids.contains(user_id))
                 .collect();
-            let mut known: HashMap<(i64, String), MessageRow> = messages::table
-                .filter(messages::client_id.eq_any(&client_ids))
-                .select(MessageRow::as_select())
+            // Resends, looked up by exact (conversation, client_id) pairs: an OR of index lookups, so neither
+            // a long batch nor a client that reuses simple ids in every conversation makes it scan.
+            let mut resend_query = messages::table.select(MessageRow::as_select()).into_boxed();
+            for (conversation_id, client_id) in
+                sends.iter().map(|s| (s.conversation_id, &s.client_id)).collect::<HashSet<_>>()
+            {
+                resend_query = resend_query
+                    .or_filter(messages::conversation_id.eq(conversation_id).and(messages::client_id.eq(client_id)));
+            }
+            let mut known: HashMap<(i64, String), MessageRow> = resend_query
                 .load::<MessageRow>(c)
                 .await?
                 .into_iter()
-                .filter(|m| next_seq.contains_key(&m.conversation_id))
                 .map(|m| ((m.conversation_id, m.client_id.clone()), m))
                 .collect();
 

@@ -278,6 +278,8 @@ async fn drive(
     p99_bound: Option<f64>,
 ) -> Vec<Outcome> {
     let epoch = Instant::now();
+    // Client ids unique to this run, as a real client's UUIDs would be.
+    let run = std::process::id();
     let step_tally: Arc<std::sync::RwLock<Arc<Tally>>> = Arc::new(std::sync::RwLock::new(Arc::new(Tally::new())));
     let mut senders = Vec::new();
     let mut readers = Vec::new();
@@ -357,7 +359,7 @@ async fn drive(
                     ticker.tick().await;
                     let at = epoch.elapsed().as_micros() as u64;
                     let frame = json!({"type": "new_message", "conversation_id": conversation_id,
-                        "client_id": format!("{step}-{s}-{n}"), "body": format!("load {step}-{s}-{n}:{at}")});
+                        "client_id": format!("{run}-{step}-{s}-{n}"), "body": format!("load {step}-{s}-{n}:{at}")});
                     if sink.lock().await.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
                         break;
                     }
