@@ -44,7 +44,37 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve => {
             let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
             tracing::info!(address = %settings.bind, port = app.port(), "chat-server listening");
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+            let shutdown = app.shutdown_handle();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                shutdown.begin().await;
+            });
+            app.run_until_stopped().await.map_err(|e| e.to_string())?;
+            tracing::info!("stopped");
+            Ok(())
         }
+    }
+}
+
+/// SIGTERM (orchestrators) or SIGINT (Ctrl-C).
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }

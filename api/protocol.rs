@@ -150,6 +150,8 @@ pub enum CreateConversationRequest {
 pub struct Member {
     pub user: User,
     pub role: Role,
+    /// The member's read position: clients draw read ticks (✓✓) from it after a reload.
+    pub last_read_seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -199,10 +201,13 @@ pub struct ReadState {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only messages with a smaller seq (paging back).
+    #[param(minimum = 1)]
     pub before_seq: Option<i64>,
     /// Only messages with a larger seq (catching up).
+    #[param(minimum = 0)]
     pub after_seq: Option<i64>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

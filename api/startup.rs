@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::broker::redis::RedisBroker;
-use crate::chat::writer::MessageWriter;
+use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{Backend, DbError, DbPool};
 use crate::openapi::ApiDoc;
 use crate::realtime::session::{SessionContext, SocketLimits};
@@ -36,6 +36,24 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    hub: Arc<Hub>,
+    writer_drained: WriterDrained,
+}
+
+/// Starts a graceful shutdown: sockets are told 1001 (reconnect elsewhere), then the server stops taking
+/// connections and finishes in-flight requests; the message writer stores what is queued.
+#[derive(Clone)]
+pub struct Shutdown {
+    hub: Arc<Hub>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Shutdown {
+    pub async fn begin(&self) {
+        tracing::info!(sockets = self.hub.socket_count(), "shutting down: closing sockets with 1001");
+        self.hub.close_all(crate::protocol::close_code::GOING_AWAY);
+        self.server.stop(true).await;
+    }
 }
 
 impl Application {
@@ -74,10 +92,11 @@ impl Application {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
         };
-        let writer = MessageWriter::start(db.clone(), realtime.clone(), shards);
+        let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards);
+        let hub = realtime.hub.clone();
         let state = State { db, keys, realtime, writer };
         let server = run(listener, state, &settings)?;
-        Ok(Application { port, server })
+        Ok(Application { port, server, hub, writer_drained })
     }
 
     pub fn port(&self) -> u16 {
@@ -88,8 +107,17 @@ impl Application {
         self.server.handle()
     }
 
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown { hub: self.hub.clone(), server: self.server.handle() }
+    }
+
+    /// Serve until stopped, then wait (bounded) for the writer to store what was queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if tokio::time::timeout(Duration::from_secs(10), self.writer_drained.wait()).await.is_err() {
+            tracing::error!("the message writer did not drain within 10 s");
+        }
+        served
     }
 }
 
@@ -146,6 +174,8 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .service(web::scope("/api").configure(routes::configure).default_service(web::to(routes::api_not_found)))
             .configure(crate::web::configure(web_dir.clone()))
     })
+    // Shutdown is ours (main listens for signals): sockets must get 1001 before the server stops.
+    .disable_signals()
     .shutdown_timeout(10);
     if let Some(workers) = settings.workers {
         server = server.workers(workers);

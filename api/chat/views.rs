@@ -50,10 +50,11 @@ pub async fn conversations(
     for (membership, user) in members {
         let mut user_view = public_user(&user);
         user_view.online = Some(online.contains(&user.id));
-        by_conversation
-            .entry(membership.conversation_id)
-            .or_default()
-            .push(Member { user: user_view, role: Role::parse(&membership.role) });
+        by_conversation.entry(membership.conversation_id).or_default().push(Member {
+            user: user_view,
+            role: Role::parse(&membership.role),
+            last_read_seq: membership.last_read_seq,
+        });
     }
     Ok(rows
         .into_iter()

@@ -45,16 +45,30 @@ pub struct MessageWriter {
     shards: Arc<Vec<mpsc::Sender<Job>>>,
 }
 
+/// Resolves once every writer task has stored what was queued and ended (after the last handle is dropped).
+pub struct WriterDrained(mpsc::Receiver<()>);
+
+impl WriterDrained {
+    pub async fn wait(mut self) {
+        while self.0.recv().await.is_some() {}
+    }
+}
+
 impl MessageWriter {
-    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> Self {
+    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> (Self, WriterDrained) {
+        let (alive, drained) = mpsc::channel(1);
         let shards = (0..shards.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
-                tokio::spawn(run_shard(rx, db.clone(), realtime.clone()));
+                let (db, realtime, alive) = (db.clone(), realtime.clone(), alive.clone());
+                tokio::spawn(async move {
+                    run_shard(rx, db, realtime).await;
+                    drop(alive);
+                });
                 tx
             })
             .collect();
-        MessageWriter { shards: Arc::new(shards) }
+        (MessageWriter { shards: Arc::new(shards) }, WriterDrained(drained))
     }
 
     fn shard(&self, conversation_id: i64) -> &mpsc::Sender<Job> {

@@ -113,9 +113,10 @@ pub enum DbConn {
     Sqlite(Object<SqliteConn>),
 }
 
-// WAL lets readers run beside the one writer; busy_timeout makes a second writer wait instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+// WAL lets readers run beside the one writer; busy_timeout makes a second writer wait instead of failing, and
+// comes first so that even the journal_mode switch waits for a busy database.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 impl DbPool {
     /// Build the pool and prove the database answers, so a bad URL fails at start and not on the first request.

@@ -126,6 +126,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// Graceful shutdown, as SIGTERM does it.
+    pub shutdown: chat_server::startup::Shutdown,
     handle: actix_web::dev::ServerHandle,
     // Declared last: dropped after the server is told to stop. Siblings (more instances on the same
     // database) hold none.
@@ -148,6 +150,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
     let app = Application::build(settings.clone()).await.expect("the application starts");
     let port = app.port();
     let handle = app.handle();
+    let shutdown = app.shutdown_handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -155,6 +158,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
         backend,
         client: reqwest::Client::new(),
         settings,
+        shutdown,
         handle,
         store,
     }

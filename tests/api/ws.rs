@@ -374,3 +374,42 @@ async fn a_slow_consumer_is_closed_with_4008_while_others_get_everything() {
     assert!(matches!(ended, Ended::Closed(Some(4008)) | Ended::Dropped), "{ended:?}");
     println!("slow consumer: {} of {COUNT} frames before the close ({ended:?})", frames.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_closes_sockets_with_1001_after_storing_what_was_acked() {
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let chat = app.direct(&alice.access_token, bob.user.id).await;
+    let mut a = app.ws(&alice.access_token).await;
+    let mut b = app.ws(&bob.access_token).await;
+    for i in 0..20 {
+        a.send_json(new_message(chat.id, &format!("s{i}"), "before shutdown")).await;
+    }
+    let mut acked = Vec::new();
+    while acked.len() < 20 {
+        acked.push(
+            a.expect("ack", |f| match f {
+                ServerFrame::Ack { message, .. } => Some(message.seq),
+                _ => None,
+            })
+            .await,
+        );
+    }
+    let store = app.settings.database_url.clone();
+    app.shutdown.begin().await;
+    let (_, ended) = b.until_end(WAIT).await;
+    assert_eq!(ended, Ended::Closed(Some(1001)));
+    // Every acked message is stored: a fresh server on the same database has them all.
+    let pool = chat_server::db::DbPool::connect(&store, 1).await.expect("db");
+    let mut conn = pool.get().await.expect("conn");
+    let page = chat_server::chat::messages::history(
+        &mut conn,
+        bob.user.id,
+        chat.id,
+        chat_server::domain::Page::parse(None, Some(0), Some(100)).expect("page"),
+    )
+    .await
+    .expect("history");
+    assert_eq!(page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), acked);
+}
