@@ -22,8 +22,8 @@ export function conv(over: Partial<Conversation> = {}): Conversation {
     kind: 'direct',
     title: null,
     members: [
-      { user: { id: 1, username: 'alice', display_name: 'Alice' }, role: 'member' },
-      { user: { id: 2, username: 'bob', display_name: 'Bob' }, role: 'member' },
+      { user: { id: 1, username: 'alice', display_name: 'Alice' }, role: 'member', last_read_seq: 0 },
+      { user: { id: 2, username: 'bob', display_name: 'Bob' }, role: 'member', last_read_seq: 0 },
     ],
     last_message: null,
     last_seq: 0,
