@@ -86,6 +86,23 @@ pub struct Settings {
     #[arg(long = "ws-frames-per-sec", env = "CHAT_WS_FRAMES_PER_SEC", default_value_t = 30.0)]
     pub ws_frames_per_sec: f64,
 
+    /// Register and login attempts per minute from one client address.
+    #[arg(long = "auth-per-minute", env = "CHAT_AUTH_PER_MINUTE", default_value_t = 30)]
+    pub auth_per_minute: u32,
+
+    /// Login attempts per minute for one username (whatever the address).
+    #[arg(long = "login-per-minute-per-username", env = "CHAT_LOGIN_PER_MINUTE_PER_USERNAME", default_value_t = 10)]
+    pub login_per_minute_per_username: u32,
+
+    /// REST calls per second per user (bursts of ten times that).
+    #[arg(long = "rest-per-second", env = "CHAT_REST_PER_SECOND", default_value_t = 20)]
+    pub rest_per_second: u32,
+
+    /// Origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from another
+    /// origin. Empty: same-origin only.
+    #[arg(long = "allowed-origins", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub allowed_origins: Vec<String>,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long = "workers", env = "CHAT_WORKERS")]
     pub workers: Option<usize>,
@@ -101,6 +118,10 @@ impl Settings {
             redis_prefix: "chat".into(),
             ws_mailbox: 256,
             ws_frames_per_sec: 30.0,
+            auth_per_minute: 30,
+            login_per_minute_per_username: 10,
+            rest_per_second: 20,
+            allowed_origins: Vec::new(),
             jwt_secret: None,
             data_dir: "data".into(),
             web_dir: "web-client/dist".into(),

@@ -66,6 +66,7 @@ impl ApiError {
                     ApiError::Validation { field, .. } => Some(field.clone()),
                     _ => None,
                 },
+                request_id: current_request_id(),
             },
         }
     }
@@ -73,6 +74,15 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         ApiError::Unauthorized("unauthorized", "Send a valid access token as `Authorization: Bearer <token>`.".into())
     }
+}
+
+tokio::task_local! {
+    /// The id of the request being served, set by the request middleware for the handler's whole run.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
 }
 
 impl ResponseError for ApiError {

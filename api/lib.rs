@@ -5,6 +5,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod protocol;
 pub mod realtime;

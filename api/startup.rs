@@ -4,8 +4,12 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use actix_cors::Cors;
 use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -18,6 +22,8 @@ use crate::broker::local::LocalBroker;
 use crate::broker::redis::RedisBroker;
 use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{Backend, DbError, DbPool};
+use crate::error::REQUEST_ID;
+use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
 use crate::realtime::session::{SessionContext, SocketLimits};
 use crate::realtime::{Hub, Realtime};
@@ -155,11 +161,20 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
         },
     }));
     let writer = web::Data::new(state.writer);
+    let limits = web::Data::new(RateLimits::new(settings));
+    let origins =
+        web::Data::new(AllowedOrigins(settings.allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect()));
+    spawn_limit_sweeper(limits.clone());
+    crate::metrics::handle();
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(cors(&origins))
+            .wrap(security_headers())
             .wrap_fn(log_request)
+            .app_data(limits.clone())
+            .app_data(origins.clone())
             .app_data(db.clone())
             .app_data(keys.clone())
             .app_data(realtime.clone())
@@ -168,6 +183,7 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .route("/ws", web::get().to(routes::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
+            .route("/metrics", web::get().to(crate::metrics::render))
             // Before the /api scope, whose default service would otherwise answer /api/openapi.json.
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .route("/docs", web::get().to(redirect_to_docs))
@@ -186,6 +202,9 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
 }
 
 /// One line per request: method, path (never the query string, which may hold a token), status, latency.
+/// Every request gets an id (the caller's `x-request-id` when it is a sane one), which its log lines, its error
+/// body and its response carry; and one log line with method, path (never the query string, which may hold a
+/// token), status and latency, plus the request metrics by route pattern.
 fn log_request<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
@@ -196,16 +215,96 @@ where
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let response = srv.call(req);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::auth::service::random_token(9));
+    let span = tracing::info_span!("request", id = %request_id);
+    let response = REQUEST_ID.scope(request_id.clone(), srv.call(req).instrument(span.clone()));
     async move {
-        let response = response.await;
-        let status = match &response {
-            Ok(res) => res.status().as_u16(),
-            Err(err) => err.as_response_error().status_code().as_u16(),
+        let mut response = response.await;
+        let (status, route) = match &response {
+            Ok(res) => (res.status().as_u16(), res.request().match_pattern().unwrap_or_else(|| "unmatched".into())),
+            Err(err) => (err.as_response_error().status_code().as_u16(), "unmatched".into()),
         };
-        tracing::info!(%method, %path, status, latency_us = started.elapsed().as_micros() as u64, "request");
+        let elapsed = started.elapsed();
+        span.in_scope(|| {
+            tracing::info!(%method, %path, status, latency_us = elapsed.as_micros() as u64, "request");
+        });
+        metrics::counter!("chat_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
+            .increment(1);
+        metrics::histogram!("chat_http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
+        if let Ok(res) = &mut response {
+            add_csp(res);
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            }
+        }
         response
     }
+}
+
+/// Origins allowed besides the server's own (CHAT_ALLOWED_ORIGINS).
+pub struct AllowedOrigins(pub Vec<String>);
+
+impl AllowedOrigins {
+    /// Same-origin (the Origin's host is the Host the request was sent to) or listed.
+    pub fn permits(&self, origin: &str, host: Option<&str>) -> bool {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
+        (origin_host.is_some() && origin_host == host) || self.0.iter().any(|allowed| allowed == origin)
+    }
+}
+
+/// CORS only for listed origins; with none listed the browser's same-origin policy stands untouched.
+fn cors(origins: &AllowedOrigins) -> Condition<Cors> {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    for origin in &origins.0 {
+        cors = cors.allowed_origin(origin);
+    }
+    Condition::new(!origins.0.is_empty(), cors)
+}
+
+/// The page may load only its own scripts (the bundled client has no inline script), and no one may frame it.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// The web client's HTML gets the CSP (Swagger UI at /docs brings inline code of its own and keeps only
+/// frame-ancestors).
+fn add_csp<B>(res: &mut ServiceResponse<B>) {
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if is_html {
+        let policy =
+            if res.request().path().starts_with("/docs") { "frame-ancestors 'none'" } else { CONTENT_SECURITY_POLICY };
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
+}
+
+fn spawn_limit_sweeper(limits: web::Data<RateLimits>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.forget_idle();
+        }
+    });
 }
 
 async fn redirect_to_docs() -> HttpResponse {

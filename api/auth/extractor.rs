@@ -39,6 +39,11 @@ impl FromRequest for AuthUser {
             Some(keys) => authenticate(keys, bearer_token(req)),
             None => Err(ApiError::Internal("AuthKeys missing from app data".into())),
         };
+        // Every authenticated REST call counts against its user's rate limit.
+        let result = result.and_then(|user| match req.app_data::<web::Data<crate::limits::RateLimits>>() {
+            Some(limits) => limits.rest_call(user.user_id).map(|()| user),
+            None => Ok(user),
+        });
         ready(result)
     }
 }

@@ -15,7 +15,7 @@ use crate::db::messages::{PendingSend, StoreOutcome, store_batch};
 use crate::db::{DbError, DbPool, users};
 use crate::domain::{ClientId, MessageBody};
 use crate::protocol::{Message, ServerFrame};
-use crate::realtime::{Realtime, Route, to_json};
+use crate::realtime::{Realtime, to_json};
 
 /// Most sends stored in one transaction.
 const MAX_BATCH: usize = 256;
@@ -117,6 +117,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let sends: Vec<PendingSend> = batch.iter().map(|job| job.send.clone()).collect();
         let outcomes = store(&db, &sends).await;
+        let stored_at = std::time::Instant::now();
         let mut fan_out = Vec::new();
         match outcomes {
             Ok(outcomes) => {
@@ -151,9 +152,10 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
                 }
             }
         }
+        metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
         for (message, origin) in fan_out {
-            let route = Route::Conversation(message.conversation_id);
-            realtime.frame_skipping(route, &ServerFrame::Message { message }, false, origin, None);
+            let conversation_id = message.conversation_id;
+            realtime.message(&ServerFrame::Message { message }, conversation_id, origin, stored_at);
         }
     }
 }

@@ -175,11 +175,23 @@ impl DbPool {
     }
 
     pub async fn get(&self) -> DbResult<DbConn> {
-        match self {
+        let started = std::time::Instant::now();
+        let conn = match self {
             DbPool::Postgres(pool) => pool.get().await.map(DbConn::Postgres),
             DbPool::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite),
         }
-        .map_err(|e| DbError::Unavailable(e.to_string()))
+        .map_err(|e| DbError::Unavailable(e.to_string()));
+        metrics::histogram!("chat_db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+        conn
+    }
+
+    /// (connections open, connections idle).
+    pub fn status(&self) -> (usize, usize) {
+        let status = match self {
+            DbPool::Postgres(pool) => pool.status(),
+            DbPool::Sqlite(pool) => pool.status(),
+        };
+        (status.size, status.available)
     }
 
     /// Apply the embedded migrations of this backend. Needs a multi-threaded tokio runtime (the harness

@@ -192,9 +192,9 @@ impl Hub {
                         }
                     }
                     let text = ByteString::from(json.as_str());
-                    self.deliver_to_user(&mut t, *user_id, &text, false, None, &mut to_close);
+                    self.deliver_to_user(&mut t, *user_id, &text, None, false, None, &mut to_close);
                 }
-                Payload::Frame { json, ephemeral, skip_session, skip_user } => {
+                Payload::Frame { json, stored_at, ephemeral, skip_session, skip_user } => {
                     let text = ByteString::from(json.as_str());
                     let users: Vec<i64> = match &envelope.route {
                         Route::Conversation(id) => {
@@ -204,7 +204,15 @@ impl Hub {
                     };
                     for user_id in users {
                         if Some(user_id) != *skip_user {
-                            self.deliver_to_user(&mut t, user_id, &text, *ephemeral, *skip_session, &mut to_close);
+                            self.deliver_to_user(
+                                &mut t,
+                                user_id,
+                                &text,
+                                *stored_at,
+                                *ephemeral,
+                                *skip_session,
+                                &mut to_close,
+                            );
                         }
                     }
                 }
@@ -227,6 +235,7 @@ impl Hub {
         t: &mut Tables,
         user_id: i64,
         text: &ByteString,
+        stored_at: Option<std::time::Instant>,
         ephemeral: bool,
         skip_session: Option<u64>,
         to_close: &mut Vec<Arc<KillSwitch>>,
@@ -246,7 +255,7 @@ impl Hub {
                 self.stats.shed_ephemeral.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            match entry.mailbox.try_send(Outbound::Text(text.clone())) {
+            match entry.mailbox.try_send(Outbound::Text(text.clone(), stored_at)) {
                 Ok(()) => {
                     self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                 }
@@ -267,7 +276,7 @@ impl Hub {
         let kill = {
             let t = self.tables();
             let Some(entry) = t.sessions.get(&session_id) else { return false };
-            match entry.mailbox.try_send(Outbound::Text(text)) {
+            match entry.mailbox.try_send(Outbound::Text(text, None)) {
                 Ok(()) => return true,
                 Err(mpsc::error::TrySendError::Closed(_)) => return false,
                 Err(mpsc::error::TrySendError::Full(_)) => entry.kill.clone(),

@@ -27,6 +27,9 @@ pub enum Payload {
     /// A frame for the routed sockets. `json` is serialised once, at the source, and shared by every socket.
     Frame {
         json: String,
+        /// When the message was stored (for the fan-out latency metric); local only, not sent between instances.
+        #[serde(skip)]
+        stored_at: Option<std::time::Instant>,
         /// Typing and presence: shed first when a socket falls behind.
         ephemeral: bool,
         /// The socket that caused it (a sender gets an ack instead of its own message).
@@ -57,10 +60,11 @@ impl Envelope {
     }
 }
 
-/// What a socket actor's mailbox carries: frames already serialised (shared by every socket they go to).
+/// What a socket actor's mailbox carries: frames already serialised (shared by every socket they go to), and
+/// for stored messages the moment they were stored.
 #[derive(Debug)]
 pub enum Outbound {
-    Text(ByteString),
+    Text(ByteString, Option<std::time::Instant>),
 }
 
 /// Publishes events: to local sockets through the hub at once, and to other instances through the broker.
@@ -93,6 +97,20 @@ impl Realtime {
         self.frame_skipping(route, frame, ephemeral, None, None);
     }
 
+    /// A stored message's fan-out, timed from `stored_at` to each socket write.
+    pub fn message(
+        &self,
+        frame: &ServerFrame,
+        conversation_id: i64,
+        skip_session: Option<u64>,
+        stored_at: std::time::Instant,
+    ) {
+        let json = to_json(frame);
+        let payload =
+            Payload::Frame { json, stored_at: Some(stored_at), ephemeral: false, skip_session, skip_user: None };
+        self.publish(Route::Conversation(conversation_id), payload);
+    }
+
     pub fn frame_skipping(
         &self,
         route: Route,
@@ -102,7 +120,7 @@ impl Realtime {
         skip_user: Option<i64>,
     ) {
         let json = to_json(frame);
-        self.publish(route, Payload::Frame { json, ephemeral, skip_session, skip_user });
+        self.publish(route, Payload::Frame { json, stored_at: None, ephemeral, skip_session, skip_user });
     }
 }
 

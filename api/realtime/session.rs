@@ -186,12 +186,15 @@ impl SocketActor {
                     return close_reason(close_code::TOKEN_EXPIRED, "token expired: refresh it and reconnect");
                 }
                 outbound = mailbox.recv() => {
-                    let Some(Outbound::Text(text)) = outbound else { return None };
+                    let Some(Outbound::Text(text, stored_at)) = outbound else { return None };
                     // A client that stops reading blocks this write: the kill switch must still get through.
                     tokio::select! {
                         biased;
                         code = kill.wait() => return close_reason(code, "too slow: reconnect and catch up with after_seq"),
                         sent = self.session.text(text) => if sent.is_err() { return None },
+                    }
+                    if let Some(stored_at) = stored_at {
+                        metrics::histogram!("chat_fanout_seconds").record(stored_at.elapsed().as_secs_f64());
                     }
                 }
                 incoming = stream.recv() => {

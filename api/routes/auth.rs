@@ -1,10 +1,11 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
 use super::resource;
 use crate::auth::{AuthKeys, AuthUser, service};
 use crate::db::DbPool;
 use crate::error::ApiResult;
+use crate::limits::RateLimits;
 use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,12 +21,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 201, description = "Registered and logged in", body = Session),
         (status = 409, description = "Username taken", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn register(
+    req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    limits: web::Data<RateLimits>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
+    limits.auth_attempt(req.peer_addr().map(|a| a.ip()), None)?;
     let mut conn = db.get().await?;
     let session = service::register(&mut conn, &keys, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(session))
@@ -36,12 +41,16 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = Session),
         (status = 401, description = "Wrong username or password (the same answer for both)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(
+    req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    limits: web::Data<RateLimits>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
+    limits.auth_attempt(req.peer_addr().map(|a| a.ip()), Some(&body.username))?;
     let mut conn = db.get().await?;
     let session = service::login(&mut conn, &keys, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(session))

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::extractor::{authenticate, bearer_token};
 use crate::db::conversations;
 use crate::error::{ApiError, ApiResult};
 use crate::realtime::session::{self, SessionContext};
+use crate::startup::AllowedOrigins;
 
 /// The token from `Authorization: Bearer` or `?token=`. The query string is read here and nowhere logged.
 fn socket_token(req: &HttpRequest) -> Option<String> {
@@ -23,7 +25,15 @@ pub async fn upgrade(
     req: HttpRequest,
     body: web::Payload,
     ctx: web::Data<Arc<SessionContext>>,
+    origins: web::Data<AllowedOrigins>,
 ) -> ApiResult<HttpResponse> {
+    // Browsers send Origin on every socket; a page from elsewhere must not ride the user's token.
+    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        if !origins.permits(origin, host) {
+            return Err(ApiError::Forbidden("origin_not_allowed", "This origin may not open sockets here.".into()));
+        }
+    }
     let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
     // The conversations to route to this socket; read before the upgrade so a database outage is a clean 503.
     let mut conn = ctx.db.get().await?;

@@ -113,6 +113,10 @@ pub fn settings_for(store: &Store) -> Settings {
     settings.workers = Some(1);
     settings.db_pool_size = 8;
     settings.web_dir = "/nonexistent".into();
+    // Tests register many users from one address; the limits have tests of their own.
+    settings.auth_per_minute = 100_000;
+    settings.login_per_minute_per_username = 100_000;
+    settings.rest_per_second = 100_000;
     if store.backend() == Backend::Postgres {
         settings.redis_url = std::env::var("TEST_REDIS_URL").ok();
         settings.redis_prefix = format!("chat-test-{}", random_hex(6));

@@ -10,6 +10,7 @@ mod errors;
 mod messages;
 mod multi_instance;
 mod openapi;
+mod ops;
 mod own_services;
 mod schema;
 mod tokens;
