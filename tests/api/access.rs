@@ -62,7 +62,7 @@ on_both_backends! {
             for (who, token) in [("stranger", &stranger.access_token), ("removed member", &removed.access_token)] {
                 let reply = call(Some(token.clone())).await;
                 assert_eq!(reply.status.as_u16(), 404, "{who}: {label}: {}", reply.body);
-                assert_eq!(reply.body, absent.body, "{who}: {label}: no existence leak");
+                assert_eq!(reply.error_body(), absent.error_body(), "{who}: {label}: no existence leak");
             }
             for (case, token) in bad_tokens(member.user.id) {
                 let reply = call(token).await;

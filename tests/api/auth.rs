@@ -64,7 +64,7 @@ on_both_backends! {
         let unknown_user =
             app.post("/api/auth/login", None, &json!({"username": "nobody", "password": "password-nope"})).await;
         assert_eq!(wrong_password.error_code(401), "invalid_credentials");
-        assert_eq!(unknown_user.body, wrong_password.body);
+        assert_eq!(unknown_user.error_body(), wrong_password.error_body());
     }
 
     async fn refresh_rotates_the_refresh_token_and_spends_the_old_one(app) {

@@ -202,6 +202,15 @@ impl Reply {
         serde_json::from_value(self.body.clone()).unwrap_or_else(|e| panic!("unexpected body ({e}): {}", self.body))
     }
 
+    /// The error body without its request id (which differs on every request).
+    pub fn error_body(&self) -> Value {
+        let mut body = self.body.clone();
+        if let Some(error) = body.get_mut("error").and_then(Value::as_object_mut) {
+            error.remove("request_id");
+        }
+        body
+    }
+
     /// Asserts the status and the JSON error shape, and returns the code.
     #[track_caller]
     pub fn error_code(&self, status: u16) -> String {

@@ -140,7 +140,7 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
     let mut bob_ws = b.ws(&bob.access_token).await;
     ready_for_events(&mut bob_ws).await;
     let mut live_at_bob = BTreeSet::new();
-    let mut send = async |socket: &mut WsClient, i: usize| {
+    let send = async |socket: &mut WsClient, i: usize| {
         socket.send_json(new_message(chat.id, &format!("r{i}"), &format!("m{i}"))).await;
         ack_seq(socket).await
     };
