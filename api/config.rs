@@ -98,6 +98,10 @@ pub struct Settings {
     #[arg(long = "rest-per-second", env = "CHAT_REST_PER_SECOND", default_value_t = 20)]
     pub rest_per_second: u32,
 
+    /// Behind a reverse proxy (nginx): take the client address for rate limits from X-Forwarded-For.
+    #[arg(long = "behind-proxy", env = "CHAT_BEHIND_PROXY", default_value_t = false)]
+    pub behind_proxy: bool,
+
     /// Origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from another
     /// origin. Empty: same-origin only.
     #[arg(long = "allowed-origins", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
@@ -122,6 +126,7 @@ impl Settings {
             login_per_minute_per_username: 10,
             rest_per_second: 20,
             allowed_origins: Vec::new(),
+            behind_proxy: false,
             jwt_secret: None,
             data_dir: "data".into(),
             web_dir: "web-client/dist".into(),

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 
 pub struct RateLimits {
+    behind_proxy: bool,
     auth_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_per_username: DefaultKeyedRateLimiter<String>,
     rest_per_user: DefaultKeyedRateLimiter<i64>,
@@ -25,10 +26,23 @@ impl RateLimits {
         let rest = NonZeroU32::new(settings.rest_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.rest_per_second.max(1).saturating_mul(10)).unwrap_or(NonZeroU32::MIN);
         RateLimits {
+            behind_proxy: settings.behind_proxy,
             auth_per_ip: DefaultKeyedRateLimiter::keyed(per_minute(settings.auth_per_minute)),
             login_per_username: DefaultKeyedRateLimiter::keyed(per_minute(settings.login_per_minute_per_username)),
             rest_per_user: DefaultKeyedRateLimiter::keyed(Quota::per_second(rest).allow_burst(burst)),
         }
+    }
+
+    /// The client's address: the peer, or behind a trusted proxy the last address it appended to
+    /// X-Forwarded-For (earlier entries come from the client and can be forged).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
+        if self.behind_proxy {
+            let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()) {
+                return Some(ip);
+            }
+        }
+        req.peer_addr().map(|a| a.ip())
     }
 
     /// A register or login attempt from `ip` (and for `username`, on login).

@@ -30,7 +30,7 @@ pub async fn register(
     limits: web::Data<RateLimits>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(req.peer_addr().map(|a| a.ip()), None)?;
+    limits.auth_attempt(limits.client_ip(&req), None)?;
     let mut conn = db.get().await?;
     let session = service::register(&mut conn, &keys, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(session))
@@ -50,7 +50,7 @@ pub async fn login(
     limits: web::Data<RateLimits>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(req.peer_addr().map(|a| a.ip()), Some(&body.username))?;
+    limits.auth_attempt(limits.client_ip(&req), Some(&body.username))?;
     let mut conn = db.get().await?;
     let session = service::login(&mut conn, &keys, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(session))
