@@ -25,6 +25,7 @@ use crate::db::{Backend, DbError, DbPool};
 use crate::error::REQUEST_ID;
 use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
+use crate::realtime::hub::GapFiller;
 use crate::realtime::session::{SessionContext, SocketLimits};
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
@@ -83,15 +84,16 @@ impl Application {
                     .await
                     .map_err(|e| StartupError::Config(e.to_string()))?;
                 let broker: Arc<dyn Broker> = redis.clone();
-                let hub = Arc::new(Hub::new(broker.clone(), instance_id));
+                let hub = Hub::new(broker.clone(), instance_id);
                 redis.attach(&hub);
                 (hub, broker)
             }
             None => {
                 let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
-                (Arc::new(Hub::new(broker.clone(), instance_id)), broker)
+                (Hub::new(broker.clone(), instance_id), broker)
             }
         };
+        hub.set_gap_filler(gap_filler(db.clone()));
         let realtime = Realtime::new(hub, broker, instance_id);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {
@@ -125,6 +127,29 @@ impl Application {
         }
         served
     }
+}
+
+/// Messages the hub is missing (seq in (after, before)), read from the database as `message` frames.
+fn gap_filler(db: DbPool) -> GapFiller {
+    Arc::new(move |conversation_id, after, before| {
+        let db = db.clone();
+        Box::pin(async move {
+            let limit = (before - after - 1).clamp(1, crate::domain::Page::MAX_LIMIT);
+            let page = crate::domain::Page { cursor: crate::domain::PageCursor::After(after), limit };
+            let mut conn = db.get().await.ok()?;
+            let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
+            Some(
+                rows.into_iter()
+                    .filter(|(row, _)| row.seq < before)
+                    .map(|(row, name)| {
+                        let seq = row.seq;
+                        let message = crate::chat::views::message(row, name);
+                        (seq, crate::realtime::to_json(&crate::protocol::ServerFrame::Message { message }))
+                    })
+                    .collect(),
+            )
+        })
+    })
 }
 
 /// Everything the handlers share.

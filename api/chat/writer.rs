@@ -154,8 +154,8 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
         }
         metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
         for (message, origin) in fan_out {
-            let conversation_id = message.conversation_id;
-            realtime.message(&ServerFrame::Message { message }, conversation_id, origin, stored_at);
+            let (conversation_id, seq) = (message.conversation_id, message.seq);
+            realtime.message(&ServerFrame::Message { message }, conversation_id, seq, origin, stored_at);
         }
     }
 }

@@ -110,6 +110,16 @@ pub async fn for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(Conversa
         .await)?)
 }
 
+/// The user's conversations with their last seq (where a socket's live delivery starts).
+pub async fn positions_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(i64, i64)>> {
+    Ok(with_conn!(conn, |c| conversations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((conversations::id, conversations::last_seq))
+        .load(c)
+        .await)?)
+}
+
 pub async fn ids_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>> {
     Ok(with_conn!(conn, |c| memberships::table
         .filter(memberships::user_id.eq(user_id))

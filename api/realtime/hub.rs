@@ -1,9 +1,12 @@
 //! Who is connected to this instance, and which of their sockets an event reaches. Routing tables only: the
 //! sockets themselves are actors reached through their bounded mailboxes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
 
 use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc};
@@ -48,6 +51,27 @@ impl KillSwitch {
     }
 }
 
+/// A conversation's order on this instance: the next seq to hand out, and messages that arrived ahead of it
+/// (from another instance, or before one that Redis lost).
+struct Sequence {
+    next: i64,
+    held: BTreeMap<i64, Held>,
+    filling: bool,
+}
+
+struct Held {
+    json: String,
+    stored_at: Option<Instant>,
+    skip_session: Option<u64>,
+}
+
+/// Reads the messages of a conversation with seq in (after, before) from the database, as `message` frames.
+pub type GapFiller = Arc<dyn Fn(i64, i64, i64) -> BoxFuture<'static, Option<Vec<(i64, String)>>> + Send + Sync>;
+
+/// How long a message waits for the ones before it before they are read from the database.
+const GAP_WAIT: Duration = Duration::from_millis(150);
+const MAX_HELD: usize = 4096;
+
 #[derive(Default)]
 struct Tables {
     sessions: HashMap<u64, SessionEntry>,
@@ -56,6 +80,7 @@ struct Tables {
     by_conversation: HashMap<i64, HashSet<i64>>,
     /// User → conversations they are in (only for users with a socket here).
     conversations_of: HashMap<i64, HashSet<i64>>,
+    sequences: HashMap<i64, Sequence>,
 }
 
 #[derive(Default)]
@@ -70,6 +95,8 @@ pub struct Hub {
     broker: Arc<dyn Broker>,
     instance_id: u64,
     pub stats: HubStats,
+    gap_filler: OnceLock<GapFiller>,
+    me: OnceLock<Weak<Hub>>,
 }
 
 /// What registering or unregistering a socket changed for its user on this instance.
@@ -79,8 +106,22 @@ pub struct Presence {
 }
 
 impl Hub {
-    pub fn new(broker: Arc<dyn Broker>, instance_id: u64) -> Self {
-        Hub { tables: Mutex::default(), broker, instance_id, stats: HubStats::default() }
+    pub fn new(broker: Arc<dyn Broker>, instance_id: u64) -> Arc<Self> {
+        let hub = Arc::new(Hub {
+            tables: Mutex::default(),
+            broker,
+            instance_id,
+            stats: HubStats::default(),
+            gap_filler: OnceLock::new(),
+            me: OnceLock::new(),
+        });
+        let _ = hub.me.set(Arc::downgrade(&hub));
+        hub
+    }
+
+    /// Where the hub reads messages that did not arrive in order (set once at start).
+    pub fn set_gap_filler(&self, filler: GapFiller) {
+        let _ = self.gap_filler.set(filler);
     }
 
     fn tables(&self) -> MutexGuard<'_, Tables> {
@@ -92,7 +133,7 @@ impl Hub {
         &self,
         session_id: u64,
         user_id: i64,
-        conversation_ids: &[i64],
+        conversations: &[(i64, i64)],
         mailbox: mpsc::Sender<Outbound>,
         kill: Arc<KillSwitch>,
     ) -> Presence {
@@ -105,10 +146,12 @@ impl Hub {
             let first = sessions.len() == 1;
             if first {
                 subscribe.push(Topic::User(user_id));
-                for &conversation_id in conversation_ids {
+                for &(conversation_id, last_seq) in conversations {
                     if join_locked(&mut t, conversation_id, user_id) {
                         subscribe.push(Topic::Conversation(conversation_id));
                     }
+                    // Newly watched: messages after the stored last seq are next.
+                    t.sequences.entry(conversation_id).or_insert_with(|| Sequence::starting_after(last_seq));
                 }
             }
             first
@@ -141,6 +184,7 @@ impl Hub {
                         users.remove(&user_id);
                         if users.is_empty() {
                             t.by_conversation.remove(&conversation_id);
+                            t.sequences.remove(&conversation_id);
                             unsubscribe.push(Topic::Conversation(conversation_id));
                         }
                     }
@@ -188,13 +232,20 @@ impl Hub {
                         users.remove(user_id);
                         if users.is_empty() {
                             t.by_conversation.remove(conversation_id);
+                            t.sequences.remove(conversation_id);
                             unsubscribe = Some(Topic::Conversation(*conversation_id));
                         }
                     }
                     let text = ByteString::from(json.as_str());
                     self.deliver_to_user(&mut t, *user_id, &text, None, false, None, &mut to_close);
                 }
-                Payload::Frame { json, stored_at, ephemeral, skip_session, skip_user } => {
+                Payload::Frame { json, stored_at, seq: Some(seq), skip_session, .. } => {
+                    if let Route::Conversation(conversation_id) = envelope.route {
+                        let held = Held { json: json.clone(), stored_at: *stored_at, skip_session: *skip_session };
+                        self.sequence(&mut t, conversation_id, *seq, held, &mut to_close);
+                    }
+                }
+                Payload::Frame { json, stored_at, ephemeral, skip_session, skip_user, .. } => {
                     let text = ByteString::from(json.as_str());
                     let users: Vec<i64> = match &envelope.route {
                         Route::Conversation(id) => {
@@ -227,6 +278,130 @@ impl Hub {
         for kill in to_close {
             self.stats.slow_consumer_closes.fetch_add(1, Ordering::Relaxed);
             kill.fire(crate::protocol::close_code::TOO_SLOW);
+        }
+    }
+
+    /// Hand out a conversation's messages in seq order: in order at once, early ones after the ones before
+    /// them (which the broker brings, or the database after GAP_WAIT), old ones never again.
+    fn sequence(
+        &self,
+        t: &mut Tables,
+        conversation_id: i64,
+        seq: i64,
+        message: Held,
+        to_close: &mut Vec<Arc<KillSwitch>>,
+    ) {
+        let Some(state) = t.sequences.get_mut(&conversation_id) else {
+            // Watched here without a known position (joined after connecting): this one sets it.
+            t.sequences.insert(conversation_id, Sequence::starting_after(seq - 1));
+            return self.sequence(t, conversation_id, seq, message, to_close);
+        };
+        if seq < state.next {
+            return;
+        }
+        if seq > state.next {
+            state.held.insert(seq, message);
+            if state.held.len() > MAX_HELD {
+                // Give up on the gap rather than hold without bound; clients catch up by seq.
+                let next = state.next;
+                self.flush_held(t, conversation_id, next, to_close);
+            } else if !state.filling {
+                state.filling = true;
+                self.schedule_fill(conversation_id);
+            }
+            return;
+        }
+        state.next += 1;
+        self.deliver_to_conversation(t, conversation_id, &message, to_close);
+        self.release_held(t, conversation_id, to_close);
+    }
+
+    /// Deliver held messages that are now next in line.
+    fn release_held(&self, t: &mut Tables, conversation_id: i64, to_close: &mut Vec<Arc<KillSwitch>>) {
+        loop {
+            let Some(state) = t.sequences.get_mut(&conversation_id) else { return };
+            let next = state.next;
+            let Some(message) = state.held.remove(&next) else { return };
+            state.next += 1;
+            self.deliver_to_conversation(t, conversation_id, &message, to_close);
+        }
+    }
+
+    /// Deliver every held message in order, whatever gaps remain, and move on past them.
+    fn flush_held(&self, t: &mut Tables, conversation_id: i64, _from: i64, to_close: &mut Vec<Arc<KillSwitch>>) {
+        let Some(state) = t.sequences.get_mut(&conversation_id) else { return };
+        let held = std::mem::take(&mut state.held);
+        if let Some((&last, _)) = held.iter().next_back() {
+            state.next = last + 1;
+        }
+        state.filling = false;
+        for message in held.values() {
+            self.deliver_to_conversation(t, conversation_id, message, to_close);
+        }
+    }
+
+    fn schedule_fill(&self, conversation_id: i64) {
+        let (Some(me), Some(filler)) = (self.me.get().cloned(), self.gap_filler.get().cloned()) else { return };
+        tokio::spawn(async move {
+            tokio::time::sleep(GAP_WAIT).await;
+            let Some(hub) = me.upgrade() else { return };
+            let gap = {
+                let t = hub.tables();
+                t.sequences.get(&conversation_id).and_then(|s| {
+                    s.held.keys().next().filter(|&&first| first > s.next).map(|&first| (s.next - 1, first))
+                })
+            };
+            let filled = match gap {
+                Some((after, before)) => filler(conversation_id, after, before).await,
+                None => Some(Vec::new()),
+            };
+            let mut to_close = Vec::new();
+            {
+                let mut t = hub.tables();
+                match filled {
+                    Some(messages) => {
+                        for (seq, json) in messages {
+                            let next = t.sequences.get(&conversation_id).map(|s| s.next);
+                            if next == Some(seq) {
+                                if let Some(state) = t.sequences.get_mut(&conversation_id) {
+                                    state.next += 1;
+                                }
+                                let message = Held { json, stored_at: None, skip_session: None };
+                                hub.deliver_to_conversation(&mut t, conversation_id, &message, &mut to_close);
+                            }
+                        }
+                        hub.release_held(&mut t, conversation_id, &mut to_close);
+                        // Whatever the database could not explain is handed out as it is.
+                        let stuck = t.sequences.get(&conversation_id).is_some_and(|s| !s.held.is_empty());
+                        if stuck {
+                            hub.flush_held(&mut t, conversation_id, 0, &mut to_close);
+                        }
+                    }
+                    None => hub.flush_held(&mut t, conversation_id, 0, &mut to_close),
+                }
+                if let Some(state) = t.sequences.get_mut(&conversation_id) {
+                    state.filling = false;
+                }
+            }
+            for kill in to_close {
+                hub.stats.slow_consumer_closes.fetch_add(1, Ordering::Relaxed);
+                kill.fire(crate::protocol::close_code::TOO_SLOW);
+            }
+        });
+    }
+
+    fn deliver_to_conversation(
+        &self,
+        t: &mut Tables,
+        conversation_id: i64,
+        message: &Held,
+        to_close: &mut Vec<Arc<KillSwitch>>,
+    ) {
+        let text = ByteString::from(message.json.as_str());
+        let users: Vec<i64> =
+            t.by_conversation.get(&conversation_id).map(|u| u.iter().copied().collect()).unwrap_or_default();
+        for user_id in users {
+            self.deliver_to_user(t, user_id, &text, message.stored_at, false, message.skip_session, to_close);
         }
     }
 
@@ -308,6 +483,12 @@ impl Hub {
         for entry in self.tables().sessions.values() {
             entry.kill.fire(code);
         }
+    }
+}
+
+impl Sequence {
+    fn starting_after(last_seq: i64) -> Self {
+        Sequence { next: last_seq + 1, held: BTreeMap::new(), filling: false }
     }
 }
 

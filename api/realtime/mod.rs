@@ -30,6 +30,9 @@ pub enum Payload {
         /// When the message was stored (for the fan-out latency metric); local only, not sent between instances.
         #[serde(skip)]
         stored_at: Option<std::time::Instant>,
+        /// A stored message's seq: the hub hands a conversation's messages out in seq order.
+        #[serde(default)]
+        seq: Option<i64>,
         /// Typing and presence: shed first when a socket falls behind.
         ephemeral: bool,
         /// The socket that caused it (a sender gets an ack instead of its own message).
@@ -102,12 +105,19 @@ impl Realtime {
         &self,
         frame: &ServerFrame,
         conversation_id: i64,
+        seq: i64,
         skip_session: Option<u64>,
         stored_at: std::time::Instant,
     ) {
         let json = to_json(frame);
-        let payload =
-            Payload::Frame { json, stored_at: Some(stored_at), ephemeral: false, skip_session, skip_user: None };
+        let payload = Payload::Frame {
+            json,
+            stored_at: Some(stored_at),
+            seq: Some(seq),
+            ephemeral: false,
+            skip_session,
+            skip_user: None,
+        };
         self.publish(Route::Conversation(conversation_id), payload);
     }
 
@@ -120,7 +130,7 @@ impl Realtime {
         skip_user: Option<i64>,
     ) {
         let json = to_json(frame);
-        self.publish(route, Payload::Frame { json, stored_at: None, ephemeral, skip_session, skip_user });
+        self.publish(route, Payload::Frame { json, stored_at: None, seq: None, ephemeral, skip_session, skip_user });
     }
 }
 

@@ -104,7 +104,7 @@ pub async fn run(
     ctx: Arc<SessionContext>,
     user_id: i64,
     token_expires_unix: i64,
-    conversation_ids: Vec<i64>,
+    conversations: Vec<(i64, i64)>,
     session: actix_ws::Session,
     stream: actix_ws::MessageStream,
 ) {
@@ -112,7 +112,7 @@ pub async fn run(
     let (tx, mailbox) = mpsc::channel(limits.mailbox);
     let kill = Arc::new(KillSwitch::default());
     let session_id = ctx.realtime.next_session_id();
-    let presence = ctx.realtime.hub.register(session_id, user_id, &conversation_ids, tx, kill.clone());
+    let presence = ctx.realtime.hub.register(session_id, user_id, &conversations, tx, kill.clone());
     if presence.changed {
         announce_presence(&ctx, user_id, true).await;
     }

@@ -37,11 +37,11 @@ pub async fn upgrade(
     let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
     // The conversations to route to this socket; read before the upgrade so a database outage is a clean 503.
     let mut conn = ctx.db.get().await?;
-    let conversation_ids = conversations::ids_for_user(&mut conn, user.user_id).await?;
+    let conversations = conversations::positions_for_user(&mut conn, user.user_id).await?;
     drop(conn);
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;
     let ctx = ctx.get_ref().clone();
-    actix_web::rt::spawn(session::run(ctx, user.user_id, user.expires_at, conversation_ids, session, stream));
+    actix_web::rt::spawn(session::run(ctx, user.user_id, user.expires_at, conversations, session, stream));
     Ok(response)
 }

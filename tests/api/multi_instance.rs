@@ -185,3 +185,46 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
         30 - live_at_bob.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_senders_on_two_instances_reach_everyone_in_seq_order() {
+    let Some((a, b)) = two_instances().await else { return };
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let carol = a.register("carol").await;
+    let dave = b.register("dave").await;
+    let group = a.group(&alice.access_token, "busy", &[bob.user.id, carol.user.id, dave.user.id]).await;
+    let mut readers = Vec::new();
+    for (app, who) in [(&a, &carol), (&b, &dave)] {
+        let mut socket = app.ws(&who.access_token).await;
+        ready_for_events(&mut socket).await;
+        readers.push(socket);
+    }
+    const EACH: usize = 40;
+    let mut senders = Vec::new();
+    for (app, who, tag) in [(&a, &alice, "a"), (&b, &bob, "b")] {
+        let mut socket = app.ws(&who.access_token).await;
+        ready_for_events(&mut socket).await;
+        let conversation_id = group.id;
+        senders.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                socket.send_json(new_message(conversation_id, &format!("{tag}{i}"), &format!("{tag} says {i}"))).await;
+            }
+            let mut acked = 0;
+            while acked < EACH {
+                socket.expect("ack", |f| matches!(f, ServerFrame::Ack { .. }).then_some(())).await;
+                acked += 1;
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.expect("sender");
+    }
+    for (i, mut reader) in readers.into_iter().enumerate() {
+        let mut seen = Vec::new();
+        while seen.len() < 2 * EACH {
+            seen.push(message_seq(&mut reader).await);
+        }
+        assert_eq!(seen, (1..=(2 * EACH) as i64).collect::<Vec<_>>(), "reader {i}: every message once, in seq order");
+    }
+}
