@@ -243,20 +243,14 @@ impl SocketActor {
             if self.strikes >= self.ctx.limits.flood_strikes {
                 return Some(close_reason(close_code::FLOODING, "flooding: back off before reconnecting"));
             }
-            let client_id = serde_json::from_str::<serde_json::Value>(text)
-                .ok()
-                .and_then(|v| v.get("client_id").and_then(|c| c.as_str()).map(str::to_owned));
-            self.send_error("rate_limited", "Too many frames; slow down.", client_id).await;
+            self.send_error("rate_limited", "Too many frames; slow down.", client_id_in(text)).await;
             return None;
         }
         self.strikes = self.strikes.saturating_sub(1);
         let frame: ClientFrame = match crate::routes::json::parse(text.as_bytes()) {
             Ok(frame) => frame,
             Err(err) => {
-                let client_id = serde_json::from_str::<serde_json::Value>(text)
-                    .ok()
-                    .and_then(|v| v.get("client_id").and_then(|c| c.as_str()).map(str::to_owned));
-                self.send_api_error(&err, client_id).await;
+                self.send_api_error(&err, client_id_in(text)).await;
                 return None;
             }
         };
@@ -385,6 +379,12 @@ impl SocketActor {
         };
         self.send_error(err.code(), &message, client_id).await;
     }
+}
+
+/// The client_id of a frame that was refused before it was understood, so the client can tell which send failed.
+fn client_id_in(text: &str) -> Option<String> {
+    let value = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    value.get("client_id")?.as_str().map(str::to_owned)
 }
 
 fn broadcast_typing(realtime: &Realtime, session_id: u64, user_id: i64, conversation_id: i64, is_typing: bool) {

@@ -10,10 +10,6 @@ use crate::helpers::*;
 use crate::own_services::OwnRedis;
 use crate::ws_client::*;
 
-fn new_message(conversation_id: i64, client_id: &str, body: &str) -> serde_json::Value {
-    json!({"type": "new_message", "conversation_id": conversation_id, "client_id": client_id, "body": body})
-}
-
 async fn ack_seq(socket: &mut WsClient) -> i64 {
     socket
         .expect("ack", |f| match f {
@@ -23,13 +19,8 @@ async fn ack_seq(socket: &mut WsClient) -> i64 {
         .await
 }
 
-async fn message_seq(socket: &mut WsClient) -> i64 {
-    socket
-        .expect("message", |f| match f {
-            ServerFrame::Message { message } => Some(message.seq),
-            _ => None,
-        })
-        .await
+async fn next_message_seq(socket: &mut WsClient) -> i64 {
+    socket.expect("message", message_seq).await
 }
 
 /// A socket answers only once its subscriptions are in effect: after an answer, it misses nothing.
@@ -76,7 +67,7 @@ async fn a_message_sent_on_one_instance_reaches_a_member_on_the_other_in_order()
     }
     let mut seen = Vec::new();
     while seen.len() < COUNT as usize {
-        seen.push(message_seq(&mut on_b).await);
+        seen.push(next_message_seq(&mut on_b).await);
     }
     assert_eq!(seen, (1..=COUNT).collect::<Vec<_>>(), "in order, each once");
 }
@@ -95,7 +86,7 @@ async fn a_conversation_created_on_one_instance_routes_live_to_the_other() {
     })
     .await;
     let sent = a.send(&alice.access_token, group.id, "routed").await;
-    assert_eq!(message_seq(&mut on_b).await, sent.seq);
+    assert_eq!(next_message_seq(&mut on_b).await, sent.seq);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,8 +138,8 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
 
     for i in 0..10 {
         let seq = send(&mut alice_phone, i).await;
-        assert_eq!(message_seq(&mut alice_laptop).await, seq);
-        live_at_bob.insert(message_seq(&mut bob_ws).await);
+        assert_eq!(next_message_seq(&mut alice_laptop).await, seq);
+        live_at_bob.insert(next_message_seq(&mut bob_ws).await);
     }
     let outage = Instant::now();
     redis.down();
@@ -156,7 +147,7 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
     // Redis is gone: storing, acking and local delivery go on.
     for i in 10..20 {
         let seq = send(&mut alice_phone, i).await;
-        assert_eq!(message_seq(&mut alice_laptop).await, seq, "local delivery during the outage");
+        assert_eq!(next_message_seq(&mut alice_laptop).await, seq, "local delivery during the outage");
     }
     redis.up().await;
     let recovered_a = wait_ready(&a, true).await;
@@ -165,7 +156,7 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
     for i in 20..30 {
         let seq = send(&mut alice_phone, i).await;
         loop {
-            let got = message_seq(&mut bob_ws).await;
+            let got = next_message_seq(&mut bob_ws).await;
             live_at_bob.insert(got);
             if got == seq {
                 break;
@@ -223,7 +214,7 @@ async fn concurrent_senders_on_two_instances_reach_everyone_in_seq_order() {
     for (i, mut reader) in readers.into_iter().enumerate() {
         let mut seen = Vec::new();
         while seen.len() < 2 * EACH {
-            seen.push(message_seq(&mut reader).await);
+            seen.push(next_message_seq(&mut reader).await);
         }
         assert_eq!(seen, (1..=(2 * EACH) as i64).collect::<Vec<_>>(), "reader {i}: every message once, in seq order");
     }

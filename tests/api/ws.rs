@@ -13,17 +13,6 @@ use crate::on_both_backends;
 use crate::tokens::bad_tokens;
 use crate::ws_client::*;
 
-fn new_message(conversation_id: i64, client_id: &str, body: &str) -> serde_json::Value {
-    json!({"type": "new_message", "conversation_id": conversation_id, "client_id": client_id, "body": body})
-}
-
-fn message_seq(frame: &ServerFrame) -> Option<i64> {
-    match frame {
-        ServerFrame::Message { message } => Some(message.seq),
-        _ => None,
-    }
-}
-
 on_both_backends! {
     async fn the_upgrade_is_refused_with_401_for_a_missing_or_bad_token(app) {
         let user = app.register("wsauth").await;

@@ -101,3 +101,16 @@ impl WsClient {
         }
     }
 }
+
+/// A `new_message` client frame.
+pub fn new_message(conversation_id: i64, client_id: &str, body: &str) -> Value {
+    serde_json::json!({"type": "new_message", "conversation_id": conversation_id, "client_id": client_id, "body": body})
+}
+
+/// The seq of a `message` frame.
+pub fn message_seq(frame: &ServerFrame) -> Option<i64> {
+    match frame {
+        ServerFrame::Message { message } => Some(message.seq),
+        _ => None,
+    }
+}
