@@ -7,6 +7,7 @@ mod auth;
 mod contacts;
 mod conversations;
 mod errors;
+mod faults;
 mod messages;
 mod multi_instance;
 mod openapi;

@@ -7,6 +7,29 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
+/// A free port below the kernel's ephemeral range, for a service restarted on the same port: while it is down,
+/// a port from the ephemeral range can be taken by any outgoing connection (seen with PostgreSQL: "could not
+/// bind IPv4 address: Address already in use" on restart).
+pub fn restartable_port() -> u16 {
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    const FROM: u16 = 10_000;
+    if ephemeral_from <= FROM + 1000 {
+        return free_port();
+    }
+    for _ in 0..100 {
+        let mut buf = [0u8; 2];
+        getrandom::fill(&mut buf).expect("random");
+        let port = FROM + u16::from_le_bytes(buf) % (ephemeral_from - FROM);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    free_port()
+}
+
 /// A private redis-server on its own port, stopped and started at will.
 pub struct OwnRedis {
     pub port: u16,
@@ -21,7 +44,7 @@ impl OwnRedis {
             eprintln!("redis-server not installed: skipped");
             return None;
         }
-        let mut redis = OwnRedis { port: free_port(), child: None };
+        let mut redis = OwnRedis { port: restartable_port(), child: None };
         redis.up().await;
         Some(redis)
     }
@@ -79,7 +102,7 @@ impl OwnPostgres {
         };
         let dir = std::env::temp_dir().join(format!("chat-pg-{}", crate::helpers::random_hex(8)));
         std::fs::create_dir_all(&dir).expect("temp dir for own postgres");
-        let mut pg = OwnPostgres { port: free_port(), pg_ctl: bin.join("pg_ctl"), dir, running: false };
+        let mut pg = OwnPostgres { port: restartable_port(), pg_ctl: bin.join("pg_ctl"), dir, running: false };
         if running_as_root() {
             // PostgreSQL refuses to run as root: its files belong to the postgres user.
             let owned = Command::new("chown").arg("-R").arg("postgres").arg(&pg.dir).status().expect("chown runs");
@@ -126,10 +149,8 @@ impl OwnPostgres {
 
     /// Start (again) on the same port and data, and wait until it accepts connections.
     pub async fn up(&mut self) {
-        let options = format!(
-            "-p {} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
-            self.port
-        );
+        let options =
+            format!("-p {} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", self.port);
         let args: Vec<std::ffi::OsString> = vec![
             "-D".into(),
             self.data_dir().into(),
@@ -206,10 +227,7 @@ fn postgres_bin_dir() -> Option<std::path::PathBuf> {
 }
 
 fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+    Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// The command as the postgres user when we are root (PostgreSQL will not run as root), else as ourselves.
