@@ -65,6 +65,8 @@ impl Shutdown {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // The recorder first: metric handles taken before it exists would record nowhere.
+        crate::metrics::handle();
         let secret = resolve_jwt_secret(&settings)?;
         let keys = AuthKeys::new(
             &secret,
@@ -190,7 +192,6 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
     let origins =
         web::Data::new(AllowedOrigins(settings.allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect()));
     spawn_limit_sweeper(limits.clone());
-    crate::metrics::handle();
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
     let mut server = HttpServer::new(move || {

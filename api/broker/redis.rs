@@ -188,7 +188,7 @@ async fn publisher(broker: Weak<RedisBroker>, mut rx: mpsc::Receiver<Envelope>) 
         let Some(broker) = broker.upgrade() else { return };
         let mut pipe = redis::pipe();
         for envelope in batch.drain(..) {
-            let Ok(payload) = serde_json::to_vec(&envelope) else { continue };
+            let payload = envelope.encode();
             for topic in envelope.topics() {
                 pipe.cmd("PUBLISH").arg(broker.channel(topic)).arg(&payload).ignore();
             }
@@ -261,7 +261,7 @@ async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut contro
                 }
                 message = stream.next() => {
                     let Some(message) = message else { break };
-                    let Ok(envelope) = serde_json::from_slice::<Envelope>(message.get_payload_bytes()) else { continue };
+                    let Some(envelope) = Envelope::decode(message.get_payload_bytes()) else { continue };
                     if envelope.origin == instance_id {
                         continue;
                     }

@@ -181,7 +181,9 @@ impl DbPool {
             DbPool::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite),
         }
         .map_err(|e| DbError::Unavailable(e.to_string()));
-        metrics::histogram!("chat_db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+        static POOL_WAIT: std::sync::LazyLock<metrics::Histogram> =
+            std::sync::LazyLock::new(|| metrics::histogram!("chat_db_pool_wait_seconds"));
+        POOL_WAIT.record(started.elapsed().as_secs_f64());
         conn
     }
 

@@ -54,7 +54,43 @@ pub struct Envelope {
     pub payload: Payload,
 }
 
+/// The envelope's fields without the frame text, which travels after it unescaped.
+#[derive(Serialize, Deserialize)]
+struct WireHeader {
+    origin: u64,
+    route: Route,
+    /// The payload with an empty `json`: the frame follows the header's newline as it is.
+    payload: Payload,
+}
+
 impl Envelope {
+    /// Encoded for the broker as a JSON header line followed by the frame text: the frame, already JSON,
+    /// is not escaped into a string a second time (it is most of the bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut payload = self.payload.clone();
+        let frame = match &mut payload {
+            Payload::Frame { json, .. } | Payload::Left { json, .. } => std::mem::take(json),
+            Payload::Joined { .. } => String::new(),
+        };
+        let header = WireHeader { origin: self.origin, route: self.route.clone(), payload };
+        let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes.extend_from_slice(frame.as_bytes());
+        bytes
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Envelope> {
+        let split = bytes.iter().position(|&b| b == b'\n')?;
+        let header: WireHeader = serde_json::from_slice(&bytes[..split]).ok()?;
+        let frame = std::str::from_utf8(&bytes[split + 1..]).ok()?.to_owned();
+        let mut payload = header.payload;
+        match &mut payload {
+            Payload::Frame { json, .. } | Payload::Left { json, .. } => *json = frame,
+            Payload::Joined { .. } => {}
+        }
+        Some(Envelope { origin: header.origin, route: header.route, payload })
+    }
+
     pub fn topics(&self) -> Vec<Topic> {
         match &self.route {
             Route::Conversation(id) => vec![Topic::Conversation(*id)],
@@ -149,4 +185,37 @@ impl Realtime {
 pub fn to_json(frame: &ServerFrame) -> String {
     // Serialising our own plain data types cannot fail; an empty object would at worst be ignored by clients.
     serde_json::to_string(frame).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_envelope_survives_the_broker_encoding_with_its_frame_unescaped() {
+        let json = r#"{"type":"message","message":{"body":"a \"quote\"\nand a newline"}}"#.to_owned();
+        let envelope = Envelope {
+            origin: 7,
+            route: Route::Conversation(3),
+            payload: Payload::Frame {
+                json: json.clone(),
+                stored_at: None,
+                seq: Some(12),
+                ephemeral: false,
+                skip_session: Some(9),
+                skip_user: None,
+            },
+        };
+        let bytes = envelope.encode();
+        assert!(bytes.ends_with(json.as_bytes()), "the frame travels as it is");
+        let back = Envelope::decode(&bytes).expect("decodes");
+        assert_eq!(back.origin, 7);
+        assert_eq!(back.route, Route::Conversation(3));
+        match back.payload {
+            Payload::Frame { json: got, seq, skip_session, .. } => {
+                assert_eq!((got, seq, skip_session), (json, Some(12), Some(9)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
