@@ -123,7 +123,18 @@ impl DbPool {
     pub async fn connect(url: &DatabaseUrl, max_size: usize) -> DbResult<Self> {
         let pool = match url {
             DatabaseUrl::Postgres(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                // A PostgreSQL connection's I/O runs in a task on the runtime that opened it. Open them all on
+                // this (the main, multi-threaded) runtime: opened from an HTTP worker, every query of the
+                // message writer would wait for that busy worker thread to poll the socket.
+                let runtime = tokio::runtime::Handle::current();
+                let mut config = ManagerConfig::default();
+                config.custom_setup = Box::new(move |url| {
+                    let url = url.to_owned();
+                    let opened = runtime.spawn(async move { AsyncPgConnection::establish(&url).await });
+                    async move { opened.await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))? }
+                        .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url.clone(), config);
                 let pool = Pool::builder(manager)
                     .max_size(max_size)
                     .wait_timeout(Some(Duration::from_secs(5)))
