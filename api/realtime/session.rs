@@ -114,7 +114,7 @@ pub async fn run(
     let session_id = ctx.realtime.next_session_id();
     let presence = ctx.realtime.hub.register(session_id, user_id, &conversations, tx, kill.clone());
     if presence.changed {
-        announce_presence(&ctx, user_id, true).await;
+        Box::pin(announce_presence(&ctx, user_id, true)).await;
     }
     ctx.realtime.broker.settle().await;
     let mut actor = SocketActor {
@@ -144,7 +144,7 @@ pub async fn run(
         broadcast_typing(&ctx.realtime, session_id, user_id, conversation_id, false);
     }
     if presence.changed {
-        announce_presence(&ctx, user_id, false).await;
+        Box::pin(announce_presence(&ctx, user_id, false)).await;
     }
     // A client that stopped reading may never make room for the close frame: do not wait for it forever.
     let _ = tokio::time::timeout(Duration::from_secs(2), actor.session.close(close)).await;
@@ -204,7 +204,9 @@ impl SocketActor {
                     match incoming {
                         None => return None,
                         Some(Ok(AggregatedMessage::Text(text))) => {
-                            if let Some(close) = self.on_text(&text).await {
+                            // Boxed: the handlers' database futures are large, and an idle socket should not carry
+                            // room for them in its own task.
+                            if let Some(close) = Box::pin(self.on_text(&text)).await {
                                 return close;
                             }
                         }

@@ -42,6 +42,8 @@ pub async fn upgrade(
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;
     let ctx = ctx.get_ref().clone();
-    actix_web::rt::spawn(session::run(ctx, user.user_id, user.expires_at, conversations, session, stream));
+    let actor = session::run(ctx, user.user_id, user.expires_at, conversations, session, stream);
+    tracing::trace!(bytes = std::mem::size_of_val(&actor), "socket actor state");
+    actix_web::rt::spawn(actor);
     Ok(response)
 }
