@@ -67,14 +67,15 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The recorder first: metric handles taken before it exists would record nowhere.
         crate::metrics::handle();
+        let db = DbPool::connect(&settings.database_url, settings.db_pool_size).await?;
+        db.migrate().await?;
+        // After the database answered: a bad DATABASE_URL must not leave a generated key file behind.
         let secret = resolve_jwt_secret(&settings)?;
         let keys = AuthKeys::new(
             &secret,
             Duration::from_secs(settings.access_token_ttl_secs),
             Duration::from_secs(settings.refresh_token_ttl_days * 24 * 3600),
         );
-        let db = DbPool::connect(&settings.database_url, settings.db_pool_size).await?;
-        db.migrate().await?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =
