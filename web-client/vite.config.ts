@@ -10,7 +10,16 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target, changeOrigin: true },
-      '/ws': { target, ws: true, changeOrigin: true },
+      // The server admits sockets from its own origin only (CHAT_ALLOWED_ORIGINS adds more): present the
+      // proxied upgrade as coming from the server's origin.
+      '/ws': {
+        target,
+        ws: true,
+        changeOrigin: true,
+        configure: (proxy) => {
+          proxy.on('proxyReqWs', (proxyReq) => proxyReq.setHeader('origin', target));
+        },
+      },
       '/docs': { target, changeOrigin: true },
     },
   },
