@@ -303,8 +303,7 @@ impl Hub {
             state.held.insert(seq, message);
             if state.held.len() > MAX_HELD {
                 // Give up on the gap rather than hold without bound; clients catch up by seq.
-                let next = state.next;
-                self.flush_held(t, conversation_id, next, to_close);
+                self.flush_held(t, conversation_id, to_close);
             } else if !state.filling {
                 state.filling = true;
                 self.schedule_fill(conversation_id);
@@ -328,7 +327,7 @@ impl Hub {
     }
 
     /// Deliver every held message in order, whatever gaps remain, and move on past them.
-    fn flush_held(&self, t: &mut Tables, conversation_id: i64, _from: i64, to_close: &mut Vec<Arc<KillSwitch>>) {
+    fn flush_held(&self, t: &mut Tables, conversation_id: i64, to_close: &mut Vec<Arc<KillSwitch>>) {
         let Some(state) = t.sequences.get_mut(&conversation_id) else { return };
         let held = std::mem::take(&mut state.held);
         if let Some((&last, _)) = held.iter().next_back() {
@@ -374,10 +373,10 @@ impl Hub {
                         // Whatever the database could not explain is handed out as it is.
                         let stuck = t.sequences.get(&conversation_id).is_some_and(|s| !s.held.is_empty());
                         if stuck {
-                            hub.flush_held(&mut t, conversation_id, 0, &mut to_close);
+                            hub.flush_held(&mut t, conversation_id, &mut to_close);
                         }
                     }
-                    None => hub.flush_held(&mut t, conversation_id, 0, &mut to_close),
+                    None => hub.flush_held(&mut t, conversation_id, &mut to_close),
                 }
                 if let Some(state) = t.sequences.get_mut(&conversation_id) {
                     state.filling = false;
@@ -415,13 +414,14 @@ impl Hub {
         skip_session: Option<u64>,
         to_close: &mut Vec<Arc<KillSwitch>>,
     ) {
-        let Some(sessions) = t.by_user.get(&user_id) else { return };
-        let sessions = sessions.clone();
-        for session_id in sessions {
+        // Disjoint borrows of two tables: no copy of the user's session list on this per-delivery path.
+        let Tables { by_user, sessions, .. } = t;
+        let Some(user_sessions) = by_user.get(&user_id) else { return };
+        for &session_id in user_sessions {
             if Some(session_id) == skip_session {
                 continue;
             }
-            let Some(entry) = t.sessions.get_mut(&session_id) else { continue };
+            let Some(entry) = sessions.get(&session_id) else { continue };
             if entry.kill.fired() {
                 continue;
             }
@@ -499,4 +499,102 @@ fn join_locked(t: &mut Tables, conversation_id: i64, user_id: i64) -> bool {
     let newly_watched = users.is_empty();
     users.insert(user_id);
     newly_watched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::local::LocalBroker;
+    use crate::realtime::{Envelope, Payload, Route};
+
+    fn hub_with_socket(mailbox: usize) -> (Arc<Hub>, mpsc::Receiver<Outbound>, Arc<KillSwitch>) {
+        let hub = Hub::new(Arc::new(LocalBroker), 1);
+        let (tx, rx) = mpsc::channel(mailbox);
+        let kill = Arc::new(KillSwitch::default());
+        hub.register(10, 100, &[(7, 0)], tx, kill.clone());
+        (hub, rx, kill)
+    }
+
+    fn message(seq: i64) -> Envelope {
+        Envelope {
+            origin: 2,
+            route: Route::Conversation(7),
+            payload: Payload::Frame {
+                json: format!("m{seq}"),
+                stored_at: None,
+                seq: Some(seq),
+                ephemeral: false,
+                skip_session: None,
+                skip_user: None,
+            },
+        }
+    }
+
+    fn typing() -> Envelope {
+        Envelope {
+            origin: 2,
+            route: Route::Conversation(7),
+            payload: Payload::Frame {
+                json: "typing".into(),
+                stored_at: None,
+                seq: None,
+                ephemeral: true,
+                skip_session: None,
+                skip_user: None,
+            },
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(Outbound::Text(text, _)) = rx.try_recv() {
+            out.push(text.to_string());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn messages_that_arrive_early_wait_for_the_ones_before_them() {
+        let (hub, mut rx, _) = hub_with_socket(16);
+        hub.dispatch(&message(1));
+        hub.dispatch(&message(3));
+        assert_eq!(drain(&mut rx), ["m1"], "3 waits for 2");
+        hub.dispatch(&message(2));
+        assert_eq!(drain(&mut rx), ["m2", "m3"]);
+        hub.dispatch(&message(2));
+        assert!(drain(&mut rx).is_empty(), "a repeat is not delivered again");
+    }
+
+    #[tokio::test]
+    async fn a_gap_the_broker_never_fills_is_read_from_the_database() {
+        let (hub, mut rx, _) = hub_with_socket(16);
+        hub.set_gap_filler(Arc::new(|conversation, after, before| {
+            Box::pin(async move {
+                assert_eq!((conversation, after, before), (7, 1, 4));
+                Some(vec![(2, "m2".to_owned()), (3, "m3".to_owned())])
+            })
+        }));
+        hub.dispatch(&message(1));
+        hub.dispatch(&message(4));
+        assert_eq!(drain(&mut rx), ["m1"]);
+        tokio::time::sleep(GAP_WAIT * 3).await;
+        assert_eq!(drain(&mut rx), ["m2", "m3", "m4"]);
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_sheds_typing_first_and_closes_the_socket_rather_than_drop_a_message() {
+        let (hub, mut rx, kill) = hub_with_socket(8);
+        for seq in 1..=7 {
+            hub.dispatch(&message(seq));
+        }
+        hub.dispatch(&typing());
+        assert_eq!(hub.stats.shed_ephemeral.load(Ordering::Relaxed), 1, "typing shed with a quarter left");
+        assert!(!kill.fired());
+        for seq in 8..=9 {
+            hub.dispatch(&message(seq));
+        }
+        assert!(kill.fired(), "a message that does not fit closes the socket");
+        assert_eq!(kill.wait().await, crate::protocol::close_code::TOO_SLOW);
+        assert_eq!(drain(&mut rx).len(), 8, "what was queued is intact");
+    }
 }
