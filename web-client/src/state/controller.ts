@@ -269,6 +269,21 @@ export class ChatController {
     }
   }
 
+  /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
+  private forget(id: number): void {
+    this.set((s) => {
+      if (!s.conversations[id] && !s.views[id] && s.selectedId !== id) return s;
+      const conversations = { ...s.conversations };
+      delete conversations[id];
+      const views = { ...s.views };
+      delete views[id];
+      const typing = { ...s.typing };
+      delete typing[id];
+      const outbox = s.outbox.some((p) => p.conversation_id === id) ? s.outbox.filter((p) => p.conversation_id !== id) : s.outbox;
+      return { ...s, conversations, views, typing, outbox, selectedId: s.selectedId === id ? null : s.selectedId };
+    });
+  }
+
   private setView(id: number, fn: (v: ConversationView) => ConversationView): void {
     this.set((s) => {
       const v = s.views[id] ?? emptyView();
@@ -461,13 +476,7 @@ export class ChatController {
         this.upsertConversation(f.conversation);
         break;
       case 'removed':
-        this.set((s) => {
-          const conversations = { ...s.conversations };
-          delete conversations[f.conversation_id];
-          const views = { ...s.views };
-          delete views[f.conversation_id];
-          return { ...s, conversations, views, selectedId: s.selectedId === f.conversation_id ? null : s.selectedId };
-        });
+        this.forget(f.conversation_id);
         break;
       case 'error':
         if (f.client_id) {
@@ -704,5 +713,33 @@ export class ChatController {
     const c = await ok(this.api.POST('/api/conversations', { body: { kind: 'group', title: title.trim(), member_ids: memberIds } }));
     this.upsertConversation(c);
     return c.id;
+  }
+
+  // ---- group management (the server checks roles; its 403 message is what the caller shows) -------------
+
+  async renameGroup(id: number, title: string): Promise<void> {
+    const c = await ok(this.api.PATCH('/api/conversations/{id}', { params: { path: { id } }, body: { title: title.trim() } }));
+    this.upsertConversation(c);
+  }
+
+  async addMember(id: number, userId: number): Promise<void> {
+    const c = await ok(this.api.POST('/api/conversations/{id}/members', { params: { path: { id } }, body: { user_id: userId } }));
+    this.upsertConversation(c);
+  }
+
+  async removeMember(id: number, userId: number): Promise<void> {
+    await ok(this.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: userId } } }));
+    // The server pushes the changed conversation too; this covers a socket that is down right now.
+    this.set((s) => {
+      const c = s.conversations[id];
+      if (!c || !c.members.some((m) => m.user.id === userId)) return s;
+      return { ...s, conversations: { ...s.conversations, [id]: { ...c, members: c.members.filter((m) => m.user.id !== userId) } } };
+    });
+  }
+
+  /** Leaves a group: it disappears from the list, and the view goes back to the lobby when it was open. */
+  async leave(id: number): Promise<void> {
+    await ok(this.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: this.state.me.id } } }));
+    this.forget(id);
   }
 }

@@ -6,6 +6,7 @@ import { tickFor, type Tick } from '../logic/unread';
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
+import { GroupSettingsDialog } from './Dialogs';
 import { Icon } from './Icon';
 import { conversationTitle, hueFor, peerOf } from './people';
 
@@ -23,6 +24,7 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
   const prev = useRef<{ first: number | null; lastKey: string | null; height: number; count: number }>({ first: null, lastKey: null, height: 0, count: 0 });
   const [newCount, setNewCount] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
 
   const outbox = state.outbox;
   const items: Item[] = useMemo(() => {
@@ -124,7 +126,13 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
           </h2>
           <span className="muted small-text">{subtitle(c, online, meId)}</span>
         </div>
+        {c.kind === 'group' && (
+          <button type="button" className="small head-action" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
+            Group settings
+          </button>
+        )}
       </header>
+      {settingsOpen && c.kind === 'group' && <GroupSettingsDialog controller={controller} state={state} id={id} onClose={() => setSettingsOpen(false)} />}
 
       <div className="messages" ref={listRef} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" data-testid="messages">
         {view?.hasMoreBefore && (
