@@ -74,6 +74,7 @@ impl RedisBroker {
         });
         tokio::spawn(publisher(Arc::downgrade(&broker), publish_rx));
         tokio::spawn(subscriber(Arc::downgrade(&broker), client, control_rx));
+        tokio::spawn(renew_presence(Arc::downgrade(&broker)));
         Ok(broker)
     }
 
@@ -147,16 +148,27 @@ impl Broker for RedisBroker {
         }
     }
 
+    /// Presence per user is a sorted set of the instances where the user has a socket, scored by when that
+    /// claim expires. Instances renew their users' claims (`renew_presence`), so an instance that dies without
+    /// saying goodbye stops counting after PRESENCE_TTL instead of keeping its users online for ever.
     fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>> {
         let pool = self.pool.clone();
         let key = self.presence_key(user_id);
+        let instance = self.instance_id;
         let counted = async move {
             let mut conn = pool.get().await.ok()?;
-            let total: i64 = redis::cmd("INCRBY").arg(&key).arg(delta).query_async(&mut *conn).await.ok()?;
-            if total <= 0 {
-                let _: Result<(), _> = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await;
+            let now = unix_now();
+            let mut pipe = redis::pipe();
+            if delta > 0 {
+                pipe.cmd("ZADD").arg(&key).arg(now + PRESENCE_TTL.as_secs() as i64).arg(instance).ignore();
+            } else {
+                pipe.cmd("ZREM").arg(&key).arg(instance).ignore();
             }
-            Some(total.max(0))
+            pipe.cmd("ZREMRANGEBYSCORE").arg(&key).arg("-inf").arg(now).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(PRESENCE_TTL.as_secs() * 2).ignore();
+            pipe.cmd("ZCARD").arg(&key);
+            let (total,): (i64,) = pipe.query_async(&mut *conn).await.ok()?;
+            Some(total)
         };
         // Redis away: presence is not worth stalling a socket for.
         async move { tokio::time::timeout(CONNECT_TIMEOUT, counted).await.ok().flatten() }.boxed()
@@ -170,14 +182,54 @@ impl Broker for RedisBroker {
                 return Some(HashSet::new());
             }
             let mut conn = pool.get().await.ok()?;
-            let counts: Vec<Option<i64>> = redis::cmd("MGET").arg(&keys).query_async(&mut *conn).await.ok()?;
-            Some(user_ids.into_iter().zip(counts).filter(|(_, n)| n.unwrap_or(0) > 0).map(|(id, _)| id).collect())
+            let now = unix_now();
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.cmd("ZCOUNT").arg(key).arg(now).arg("+inf");
+            }
+            let counts: Vec<i64> = pipe.query_async(&mut *conn).await.ok()?;
+            Some(user_ids.into_iter().zip(counts).filter(|(_, n)| *n > 0).map(|(id, _)| id).collect())
         };
         async move { tokio::time::timeout(CONNECT_TIMEOUT, read).await.ok().flatten() }.boxed()
     }
 
     fn reconnects(&self) -> u64 {
         self.reconnects.load(Ordering::Relaxed)
+    }
+}
+
+/// How long an instance's claim that a user is online lasts without renewal.
+const PRESENCE_TTL: Duration = Duration::from_secs(60);
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Renews, every third of PRESENCE_TTL, the presence claims of the users with a socket on this instance.
+async fn renew_presence(broker: Weak<RedisBroker>) {
+    let mut every = tokio::time::interval(PRESENCE_TTL / 3);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(broker) = broker.upgrade() else { return };
+        let Some(hub) = broker.hub.get().and_then(Weak::upgrade) else { continue };
+        let users = hub.local_users();
+        if users.is_empty() {
+            continue;
+        }
+        let expires = unix_now() + PRESENCE_TTL.as_secs() as i64;
+        let mut pipe = redis::pipe();
+        for user_id in users {
+            pipe.cmd("ZADD").arg(broker.presence_key(user_id)).arg(expires).arg(broker.instance_id).ignore();
+            pipe.cmd("EXPIRE").arg(broker.presence_key(user_id)).arg(PRESENCE_TTL.as_secs() * 2).ignore();
+        }
+        let renewed = async {
+            let mut conn = broker.pool.get().await.map_err(|e| e.to_string())?;
+            pipe.query_async::<()>(&mut *conn).await.map_err(|e| e.to_string())
+        };
+        if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, renewed).await.unwrap_or(Err("timed out".into())) {
+            tracing::debug!(%error, "presence renewal failed; retried next round");
+        }
     }
 }
 

@@ -198,6 +198,11 @@ impl Hub {
         Presence { changed: last }
     }
 
+    /// Users with at least one socket on this instance.
+    pub fn local_users(&self) -> Vec<i64> {
+        self.tables().by_user.keys().copied().collect()
+    }
+
     pub fn is_online_here(&self, user_id: i64) -> bool {
         self.tables().by_user.contains_key(&user_id)
     }

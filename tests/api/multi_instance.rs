@@ -219,3 +219,31 @@ async fn concurrent_senders_on_two_instances_reach_everyone_in_seq_order() {
         assert_eq!(seen, (1..=(2 * EACH) as i64).collect::<Vec<_>>(), "reader {i}: every message once, in seq order");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instances_presence_claims_expire_instead_of_keeping_users_online() {
+    let Some((a, _b)) = two_instances().await else { return };
+    let alice = a.register("alice").await;
+    let bob = a.register("bob").await;
+    a.direct(&alice.access_token, bob.user.id).await;
+    // An instance that died long ago still "claims" bob: its claim expired a minute back.
+    let client = redis::Client::open(a.settings.redis_url.clone().expect("redis")).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis connection");
+    let key = format!("{}:online:{}", a.settings.redis_prefix, bob.user.id);
+    let expired = chrono::Utc::now().timestamp() - 60;
+    let _: () = redis::cmd("ZADD").arg(&key).arg(expired).arg(424242).query_async(&mut conn).await.expect("zadd");
+    let list: chat_server::protocol::ConversationList = a.get("/api/conversations", &alice.access_token).await.json();
+    let member = list.conversations[0].members.iter().find(|m| m.user.id == bob.user.id).expect("bob");
+    assert_eq!(member.user.online, Some(false), "an expired claim does not count");
+    // Bob's first real socket is news: the stale claim does not make it look like a second one.
+    let mut watcher = a.ws(&alice.access_token).await;
+    ready_for_events(&mut watcher).await;
+    let _bob_socket = a.ws(&bob.access_token).await;
+    let online = watcher
+        .expect("presence", |f| match f {
+            ServerFrame::Presence { user_id, online } if *user_id == bob.user.id => Some(*online),
+            _ => None,
+        })
+        .await;
+    assert!(online);
+}
