@@ -87,13 +87,13 @@ impl Application {
                     .await
                     .map_err(|e| StartupError::Config(e.to_string()))?;
                 let broker: Arc<dyn Broker> = redis.clone();
-                let hub = Hub::new(broker.clone(), instance_id);
+                let hub = Hub::new(broker.clone());
                 redis.attach(&hub);
                 (hub, broker)
             }
             None => {
                 let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
-                (Hub::new(broker.clone(), instance_id), broker)
+                (Hub::new(broker.clone()), broker)
             }
         };
         hub.set_gap_filler(gap_filler(db.clone()));

@@ -36,7 +36,6 @@ pub struct RedisBroker {
     control_tx: mpsc::UnboundedSender<Control>,
     state: AtomicU8,
     reconnects: AtomicU64,
-    dropped: AtomicU64,
     hub: OnceLock<Weak<Hub>>,
     /// Channels the hub needs; re-subscribed after every reconnect.
     wanted: Mutex<HashSet<String>>,
@@ -68,7 +67,6 @@ impl RedisBroker {
             control_tx,
             state: AtomicU8::new(STATE_RECONNECTING),
             reconnects: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
             hub: OnceLock::new(),
             wanted: Mutex::new(HashSet::new()),
         });
@@ -97,10 +95,6 @@ impl RedisBroker {
     fn wanted(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.wanted.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    pub fn dropped_publishes(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
 }
 
 const STATE_CONNECTED: u8 = 1;
@@ -111,10 +105,9 @@ impl Broker for RedisBroker {
         if envelope.origin != self.instance_id {
             return; // Only events made here travel out; the others came from Redis.
         }
-        if self.publish_tx.try_send(envelope).is_err() {
-            // Redis cannot keep up or is away: the event is stored (messages) or ephemeral; clients catch up.
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        // A full queue (Redis cannot keep up, or is away) drops the event: messages are stored, and the
+        // receiving hub fills the gap from the database; the rest is ephemeral.
+        let _ = self.publish_tx.try_send(envelope);
     }
 
     fn subscribe(&self, topic: Topic) {
@@ -250,7 +243,6 @@ async fn publisher(broker: Weak<RedisBroker>, mut rx: mpsc::Receiver<Envelope>) 
             pipe.query_async::<()>(&mut *conn).await.map_err(|e| e.to_string())
         };
         if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, sent).await.unwrap_or(Err("timed out".into())) {
-            broker.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(%error, "publishing to Redis failed; local delivery continues");
         }
     }

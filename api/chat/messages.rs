@@ -16,7 +16,7 @@ pub async fn history(conn: &mut DbConn, me: i64, id: i64, page: Page) -> ChatRes
 pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, body: &str) -> ChatResult<Sent> {
     let client_id = ClientId::parse(client_id)?;
     let body = MessageBody::parse(body)?;
-    writer.send(me, id, client_id, body, None).await
+    writer.send(me, id, client_id, body).await
 }
 
 async fn own_message(conn: &mut DbConn, me: i64, id: i64, seq: i64) -> ChatResult<crate::db::models::MessageRow> {

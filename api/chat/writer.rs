@@ -86,7 +86,6 @@ impl MessageWriter {
         conversation_id: i64,
         client_id: ClientId,
         body: MessageBody,
-        _origin: Option<u64>,
     ) -> ChatResult<Sent> {
         let (tx, rx) = oneshot::channel();
         let job = Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Caller(tx) };

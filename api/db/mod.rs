@@ -93,15 +93,6 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-impl DatabaseUrl {
-    pub fn backend(&self) -> Backend {
-        match self {
-            DatabaseUrl::Postgres(_) => Backend::Postgres,
-            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
-
 #[derive(Clone)]
 pub enum DbPool {
     Postgres(Pool<AsyncPgConnection>),

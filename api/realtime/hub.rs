@@ -60,7 +60,8 @@ struct Sequence {
 }
 
 struct Held {
-    json: String,
+    /// Serialised once; every socket gets a reference-counted copy.
+    text: ByteString,
     stored_at: Option<Instant>,
     skip_session: Option<u64>,
 }
@@ -93,7 +94,6 @@ pub struct HubStats {
 pub struct Hub {
     tables: Mutex<Tables>,
     broker: Arc<dyn Broker>,
-    instance_id: u64,
     pub stats: HubStats,
     gap_filler: OnceLock<GapFiller>,
     me: OnceLock<Weak<Hub>>,
@@ -106,11 +106,10 @@ pub struct Presence {
 }
 
 impl Hub {
-    pub fn new(broker: Arc<dyn Broker>, instance_id: u64) -> Arc<Self> {
+    pub fn new(broker: Arc<dyn Broker>) -> Arc<Self> {
         let hub = Arc::new(Hub {
             tables: Mutex::default(),
             broker,
-            instance_id,
             stats: HubStats::default(),
             gap_filler: OnceLock::new(),
             me: OnceLock::new(),
@@ -246,7 +245,11 @@ impl Hub {
                 }
                 Payload::Frame { json, stored_at, seq: Some(seq), skip_session, .. } => {
                     if let Route::Conversation(conversation_id) = envelope.route {
-                        let held = Held { json: json.clone(), stored_at: *stored_at, skip_session: *skip_session };
+                        let held = Held {
+                            text: ByteString::from(json.as_str()),
+                            stored_at: *stored_at,
+                            skip_session: *skip_session,
+                        };
                         self.sequence(&mut t, conversation_id, *seq, held, &mut to_close);
                     }
                 }
@@ -370,7 +373,7 @@ impl Hub {
                                 if let Some(state) = t.sequences.get_mut(&conversation_id) {
                                     state.next += 1;
                                 }
-                                let message = Held { json, stored_at: None, skip_session: None };
+                                let message = Held { text: json.into(), stored_at: None, skip_session: None };
                                 hub.deliver_to_conversation(&mut t, conversation_id, &message, &mut to_close);
                             }
                         }
@@ -401,11 +404,11 @@ impl Hub {
         message: &Held,
         to_close: &mut Vec<Arc<KillSwitch>>,
     ) {
-        let text = ByteString::from(message.json.as_str());
+        let text = &message.text;
         let users: Vec<i64> =
             t.by_conversation.get(&conversation_id).map(|u| u.iter().copied().collect()).unwrap_or_default();
         for user_id in users {
-            self.deliver_to_user(t, user_id, &text, message.stored_at, false, message.skip_session, to_close);
+            self.deliver_to_user(t, user_id, text, message.stored_at, false, message.skip_session, to_close);
         }
     }
 
@@ -469,20 +472,6 @@ impl Hub {
         false
     }
 
-    pub fn instance_id(&self) -> u64 {
-        self.instance_id
-    }
-
-    /// Every topic this instance needs (for re-subscribing after the broker reconnects).
-    pub fn topics(&self) -> Vec<Topic> {
-        let t = self.tables();
-        t.by_user
-            .keys()
-            .map(|&id| Topic::User(id))
-            .chain(t.by_conversation.keys().map(|&id| Topic::Conversation(id)))
-            .collect()
-    }
-
     /// Close every socket here (shutdown).
     pub fn close_all(&self, code: u16) {
         for entry in self.tables().sessions.values() {
@@ -513,7 +502,7 @@ mod tests {
     use crate::realtime::{Envelope, Payload, Route};
 
     fn hub_with_socket(mailbox: usize) -> (Arc<Hub>, mpsc::Receiver<Outbound>, Arc<KillSwitch>) {
-        let hub = Hub::new(Arc::new(LocalBroker), 1);
+        let hub = Hub::new(Arc::new(LocalBroker));
         let (tx, rx) = mpsc::channel(mailbox);
         let kill = Arc::new(KillSwitch::default());
         hub.register(10, 100, &[(7, 0)], tx, kill.clone());
