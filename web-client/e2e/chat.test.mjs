@@ -3,7 +3,7 @@
 // through a server restart. Every wait is on a condition, never a fixed sleep.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, buildServer, ensureClientBuilt, freePort, launchBrowser, log, removeDir, screenshotPath, Server, tempDir } from './harness.mjs';
+import { api, log, openPage, snapshot, startStack, stopStack, until } from './harness.mjs';
 
 const WAIT = 20_000;
 const RECONNECT_WAIT = 45_000;
@@ -21,31 +21,12 @@ const screenshots = [];
 const pageErrors = [];
 
 before(async () => {
-  buildServer();
-  ensureClientBuilt();
-  dataDir = tempDir('chat-e2e-');
-  server = new Server(await freePort(), dataDir);
-  await server.start();
-  log(`chat-server at ${server.url} (data in ${dataDir})`);
-  browser = await launchBrowser();
-  log(`chromium ${browser.version()}`);
+  ({ server, browser, dataDir } = await startStack('chat-e2e-'));
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop().catch(() => {});
-  if (dataDir && !process.env.E2E_KEEP) removeDir(dataDir);
-  for (const p of screenshots) process.stdout.write(`screenshot: ${p}\n`);
-  if (pageErrors.length) process.stdout.write(`page errors:\n  ${pageErrors.join('\n  ')}\n`);
-});
+after(() => stopStack({ server, browser, dataDir }, screenshots, pageErrors));
 
-async function newUserPage(name, viewport = { width: 1180, height: 760 }) {
-  const context = await browser.newContext({ viewport });
-  context.setDefaultTimeout(WAIT);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
-  return page;
-}
+const newUserPage = (name, viewport) => openPage(browser, name, pageErrors, viewport, WAIT);
 
 async function register(page, user) {
   await page.goto(server.url + '/');
@@ -68,30 +49,11 @@ async function send(page, text) {
 }
 
 /** Polls fn until it returns a truthy value. */
-async function until(what, fn, timeout = WAIT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-}
-
 async function connectionState(page) {
   return page.getByTestId('connection-status').getAttribute('data-state');
 }
 
-async function snap(page, name) {
-  const path = screenshotPath(name);
-  await page.screenshot({ path });
-  screenshots.push(path);
-}
+const snap = (page, name) => snapshot(page, name, screenshots);
 
 test('two users register in two browser contexts (session per tab)', async () => {
   pageA = await newUserPage('alice');

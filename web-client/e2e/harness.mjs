@@ -147,3 +147,57 @@ export async function api(server, method, path, { token, body } = {}) {
   if (!r.ok) throw new Error(`${method} ${path} -> ${r.status} ${text}`);
   return json;
 }
+
+/** Build what the suite needs, start a server on a free port with a fresh data dir, and launch Chromium. */
+export async function startStack(prefix) {
+  buildServer();
+  ensureClientBuilt();
+  const dataDir = tempDir(prefix);
+  const server = new Server(await freePort(), dataDir);
+  await server.start();
+  log(`chat-server at ${server.url} (data in ${dataDir})`);
+  const browser = await launchBrowser();
+  log(`chromium ${browser.version()}`);
+  return { server, browser, dataDir };
+}
+
+/** Stop what startStack started (also after a failure), and print the screenshots and page errors. */
+export async function stopStack({ server, browser, dataDir } = {}, screenshots = [], pageErrors = []) {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  if (dataDir && !process.env.E2E_KEEP) removeDir(dataDir);
+  for (const p of screenshots) process.stdout.write(`screenshot: ${p}\n`);
+  if (pageErrors.length) process.stdout.write(`page errors:\n  ${pageErrors.join('\n  ')}\n`);
+}
+
+/** A page in a context of its own (its own sessionStorage: one user per page); page errors are collected. */
+export async function openPage(browser, name, pageErrors, viewport = { width: 1180, height: 760 }, wait = 20_000) {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(wait);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  return page;
+}
+
+/** Poll `fn` until it returns something truthy; the last value or error is in the timeout message. */
+export async function until(what, fn, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+/** Screenshot into the git-ignored folder; the path is remembered for the end-of-run list. */
+export async function snapshot(page, name, screenshots) {
+  const path = screenshotPath(name);
+  await page.screenshot({ path });
+  screenshots.push(path);
+}
