@@ -78,13 +78,41 @@ pub struct Settings {
     #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
     pub redis_prefix: String,
 
-    /// Frames a socket's mailbox holds before it sheds typing/presence and then closes as too slow (4008).
+    /// Frames a socket's queue holds before it sheds typing/presence and then closes as too slow (4008).
     #[arg(long = "ws-mailbox", env = "CHAT_WS_MAILBOX", default_value_t = 256)]
     pub ws_mailbox: usize,
 
-    /// Sustained client frames per second per socket (bursts of twice that are allowed).
+    /// Bytes a socket's queue holds (frames the client has not read yet) before it closes as too slow (4008).
+    #[arg(long = "ws-queue-bytes", env = "CHAT_WS_QUEUE_BYTES", default_value_t = 1 << 20)]
+    pub ws_queue_bytes: usize,
+
+    /// Seconds queued frames may wait for a client that does not read before its socket is closed (4008).
+    #[arg(long = "ws-drain-secs", env = "CHAT_WS_DRAIN_SECS", default_value_t = 15)]
+    pub ws_drain_secs: u64,
+
+    /// Sustained client frames per second per user, shared by all their sockets (bursts of twice that).
     #[arg(long = "ws-frames-per-sec", env = "CHAT_WS_FRAMES_PER_SEC", default_value_t = 30.0)]
     pub ws_frames_per_sec: f64,
+
+    /// Sockets one user may hold open on an instance; beyond it the upgrade is refused (429 too_many_sockets).
+    #[arg(long = "max-sockets-per-user", env = "CHAT_MAX_SOCKETS_PER_USER", default_value_t = 16)]
+    pub max_sockets_per_user: usize,
+
+    /// Socket upgrades per minute per user (bursts of that many).
+    #[arg(
+        long = "ws-upgrades-per-minute-per-user",
+        env = "CHAT_WS_UPGRADES_PER_MINUTE_PER_USER",
+        default_value_t = 30
+    )]
+    pub ws_upgrades_per_minute_per_user: u32,
+
+    /// Socket upgrades per minute per client address (bursts of that many; many users may share an address).
+    #[arg(
+        long = "ws-upgrades-per-minute-per-address",
+        env = "CHAT_WS_UPGRADES_PER_MINUTE_PER_ADDRESS",
+        default_value_t = 300
+    )]
+    pub ws_upgrades_per_minute_per_address: u32,
 
     /// Register and login attempts per minute from one client address.
     #[arg(long = "auth-per-minute", env = "CHAT_AUTH_PER_MINUTE", default_value_t = 30)]
@@ -121,7 +149,12 @@ impl Settings {
             redis_url: None,
             redis_prefix: "chat".into(),
             ws_mailbox: 256,
+            ws_queue_bytes: 1 << 20,
+            ws_drain_secs: 15,
             ws_frames_per_sec: 30.0,
+            max_sockets_per_user: 16,
+            ws_upgrades_per_minute_per_user: 30,
+            ws_upgrades_per_minute_per_address: 300,
             auth_per_minute: 30,
             login_per_minute_per_username: 10,
             rest_per_second: 20,

@@ -33,6 +33,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("Too many requests; retry in {0} s.")]
     RateLimited(u64),
+    /// A per-user cap (not a rate): waiting does not help, releasing something does.
+    #[error("{1}")]
+    TooMany(&'static str, String),
     #[error("The service is unavailable: {0}")]
     Unavailable(&'static str),
     #[error("Something went wrong on our side.")]
@@ -46,7 +49,8 @@ impl ApiError {
             ApiError::BadRequest(code, _)
             | ApiError::Unauthorized(code, _)
             | ApiError::Forbidden(code, _)
-            | ApiError::Conflict(code, _) => code,
+            | ApiError::Conflict(code, _)
+            | ApiError::TooMany(code, _) => code,
             ApiError::NotFound | ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -97,7 +101,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited(_) | ApiError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,3 +154,13 @@ impl From<ValidationError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The socket's form of an error: the same code and message as over REST (validation errors name their field
+/// in the message), with the client_id of the frame it answers when there is one.
+pub fn error_frame(err: &ApiError, client_id: Option<String>) -> crate::protocol::ServerFrame {
+    let message = match err {
+        ApiError::Validation { field, message } => format!("{message} (field: {field})"),
+        other => other.to_string(),
+    };
+    crate::protocol::ServerFrame::Error { code: err.code().to_owned(), message, client_id }
+}

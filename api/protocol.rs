@@ -166,11 +166,32 @@ pub struct Conversation {
     pub last_message: Option<Message>,
     /// Seq of the newest message; 0 when there is none.
     pub last_seq: i64,
+    pub created_at: DateTime<Utc>,
+    // The viewer's own fields come last: a change is serialised once and completed per member
+    // (`conversation_head` / `conversation_frame`).
     /// The caller's read position.
     pub last_read_seq: i64,
     /// `last_seq − last_read_seq`.
     pub unread_count: i64,
-    pub created_at: DateTime<Utc>,
+}
+
+/// A conversation's JSON up to (not including) the viewer's own fields: what every member's copy of a
+/// `conversation` frame shares.
+pub fn conversation_head(conversation: &Conversation) -> String {
+    let json = serde_json::to_string(conversation).unwrap_or_default();
+    // Keys are written in field order and quotes inside strings are escaped, so the last occurrence of this
+    // key is the field itself.
+    match json.rfind(",\"last_read_seq\":") {
+        Some(end) => json[..end].to_owned(),
+        None => json,
+    }
+}
+
+/// One member's `conversation` frame from the shared head and their own read position.
+pub fn conversation_frame(head: &str, last_read_seq: i64, unread_count: i64) -> String {
+    format!(
+        "{{\"type\":\"conversation\",\"conversation\":{head},\"last_read_seq\":{last_read_seq},\"unread_count\":{unread_count}}}}}"
+    )
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -331,6 +352,30 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_frame_assembled_from_the_shared_head_equals_the_serialised_frame() {
+        let conversation = Conversation {
+            id: 3,
+            kind: ConversationKind::Group,
+            title: Some("a \"last_read_seq\": trap,\"last_read_seq\":1".into()),
+            members: vec![],
+            last_message: None,
+            last_seq: 9,
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            last_read_seq: 4,
+            unread_count: 5,
+        };
+        let head = conversation_head(&Conversation { last_read_seq: 0, unread_count: 0, ..conversation.clone() });
+        let assembled: serde_json::Value = serde_json::from_str(&conversation_frame(&head, 4, 5)).expect("valid JSON");
+        let expected = serde_json::to_value(ServerFrame::Conversation { conversation }).expect("serialises");
+        assert_eq!(assembled, expected);
+    }
 }
 
 /// Close codes of `/ws` (4000–4999 are the application's).

@@ -25,8 +25,10 @@ use crate::db::{Backend, DbError, DbPool};
 use crate::error::REQUEST_ID;
 use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
-use crate::realtime::hub::GapFiller;
+use crate::realtime::mailbox::MailboxLimits;
+use crate::realtime::quota::SocketQuota;
 use crate::realtime::session::{SessionContext, SocketLimits};
+use crate::realtime::store::{DbStore, HubStore};
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
 
@@ -81,22 +83,23 @@ impl Application {
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
         let instance_id = u64::from(random_u32());
+        let store: Arc<dyn HubStore> = Arc::new(DbStore { db: db.clone() });
+        let on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync> = Box::new(|_, _| {});
         let (hub, broker) = match &settings.redis_url {
             Some(url) => {
                 let redis = RedisBroker::start(url, &settings.redis_prefix, instance_id)
                     .await
                     .map_err(|e| StartupError::Config(e.to_string()))?;
                 let broker: Arc<dyn Broker> = redis.clone();
-                let hub = Hub::new(broker.clone());
+                let hub = Hub::new(broker.clone(), store, on_revoked);
                 redis.attach(&hub);
                 (hub, broker)
             }
             None => {
                 let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
-                (Hub::new(broker.clone()), broker)
+                (Hub::new(broker.clone(), store, on_revoked), broker)
             }
         };
-        hub.set_gap_filler(gap_filler(db.clone()));
         let realtime = Realtime::new(hub, broker, instance_id);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {
@@ -132,29 +135,6 @@ impl Application {
     }
 }
 
-/// Messages the hub is missing (seq in (after, before)), read from the database as `message` frames.
-fn gap_filler(db: DbPool) -> GapFiller {
-    Arc::new(move |conversation_id, after, before| {
-        let db = db.clone();
-        Box::pin(async move {
-            let limit = (before - after - 1).clamp(1, crate::domain::Page::MAX_LIMIT);
-            let page = crate::domain::Page { cursor: crate::domain::PageCursor::After(after), limit };
-            let mut conn = db.get().await.ok()?;
-            let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
-            Some(
-                rows.into_iter()
-                    .filter(|(row, _)| row.seq < before)
-                    .map(|(row, name)| {
-                        let seq = row.seq;
-                        let message = crate::chat::views::message(row, name);
-                        (seq, crate::realtime::to_json(&crate::protocol::ServerFrame::Message { message }))
-                    })
-                    .collect(),
-            )
-        })
-    })
-}
-
 /// Everything the handlers share.
 struct State {
     db: DbPool,
@@ -176,20 +156,21 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
     let db = web::Data::new(state.db.clone());
     let keys = web::Data::new(state.keys.clone());
     let realtime = web::Data::new(state.realtime.clone());
+    let limits = web::Data::new(RateLimits::new(settings));
     let socket_ctx = web::Data::new(Arc::new(SessionContext {
         db: state.db.clone(),
         keys: state.keys.clone(),
         realtime: state.realtime.clone(),
         writer: state.writer.clone(),
         limits: SocketLimits {
-            mailbox: settings.ws_mailbox.max(8),
-            frames_per_second: settings.ws_frames_per_sec,
-            frame_burst: settings.ws_frames_per_sec * 2.0,
+            mailbox: MailboxLimits { frames: settings.ws_mailbox.max(8), bytes: settings.ws_queue_bytes.max(4096) },
+            drain_timeout: Duration::from_secs(settings.ws_drain_secs.max(1)),
             ..SocketLimits::default()
         },
+        rate_limits: limits.clone(),
+        quota: SocketQuota::new(settings.max_sockets_per_user),
     }));
     let writer = web::Data::new(state.writer);
-    let limits = web::Data::new(RateLimits::new(settings));
     let origins =
         web::Data::new(AllowedOrigins(settings.allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect()));
     spawn_limit_sweeper(limits.clone());

@@ -11,6 +11,8 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub user_id: i64,
+    /// The login session the token belongs to.
+    pub session_id: i64,
     /// Unix seconds at which the token expires (the socket closes then unless it gets a fresh token).
     pub expires_at: i64,
 }
@@ -24,7 +26,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 pub fn authenticate(keys: &AuthKeys, token: Option<&str>) -> Result<AuthUser, ApiError> {
     let token = token.ok_or_else(ApiError::unauthorized)?;
     match keys.verify(token) {
-        Ok(verified) => Ok(AuthUser { user_id: verified.user_id, expires_at: verified.expires_at }),
+        Ok(verified) => Ok(AuthUser { user_id: verified.user_id, session_id: 0, expires_at: verified.expires_at }),
         Err(TokenError::Expired) => Err(ApiError::Unauthorized("token_expired", TokenError::Expired.to_string())),
         Err(TokenError::Invalid) => Err(ApiError::Unauthorized("invalid_token", TokenError::Invalid.to_string())),
     }

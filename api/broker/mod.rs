@@ -14,6 +14,8 @@ use crate::realtime::Envelope;
 pub enum Topic {
     Conversation(i64),
     User(i64),
+    /// Every instance listens (session revocations).
+    Everyone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -85,6 +85,7 @@ impl RedisBroker {
         match topic {
             Topic::Conversation(id) => format!("{}:c:{id}", self.prefix),
             Topic::User(id) => format!("{}:u:{id}", self.prefix),
+            Topic::Everyone => format!("{}:all", self.prefix),
         }
     }
 

@@ -1,11 +1,12 @@
 use std::collections::BTreeSet;
 
 use super::{ChatError, ChatResult, views};
+use crate::db::conversations::{ChangeContext, ChangeOp, Changed, MemberState};
 use crate::db::models::{ConversationRow, MembershipRow, NewConversation};
 use crate::db::{self, DbConn, conversations, users};
 use crate::domain::{Title, ValidationError};
 use crate::protocol::{Conversation, ReadState, Role, ServerFrame};
-use crate::realtime::{Payload, Realtime, Route, to_json};
+use crate::realtime::{Delivery, MembershipEvent, Realtime};
 
 pub const MAX_GROUP_MEMBERS: usize = 256;
 
@@ -66,9 +67,10 @@ pub async fn open_direct(
         direct_key: Some(&key),
         last_seq: 0,
         created_at: db::now(),
+        version: 1,
     };
-    let created = match conversations::create(conn, &new, &[(me, "member"), (other, "member")]).await {
-        Ok(row) => row,
+    let (created, members) = match conversations::create(conn, &new, &[(me, "member"), (other, "member")]).await {
+        Ok(created) => created,
         // Both opened it at the same moment: the database kept one, return it.
         Err(e) if e.is_unique_violation() => {
             let existing = conversations::by_direct_key(conn, &key).await?.ok_or(ChatError::NotFound)?;
@@ -76,7 +78,7 @@ pub async fn open_direct(
         }
         Err(e) => return Err(e.into()),
     };
-    announce_joined(conn, realtime, created.id, &[me, other]).await?;
+    announce(conn, realtime, &created, &members, &[me, other], &[]).await?;
     Ok((view(conn, realtime, created.id, me).await?, true))
 }
 
@@ -108,24 +110,18 @@ pub async fn create_group(
         direct_key: None,
         last_seq: 0,
         created_at: db::now(),
+        version: 1,
     };
-    let created = conversations::create(conn, &new, &members).await?;
+    let (created, states) = conversations::create(conn, &new, &members).await?;
     let everyone: Vec<i64> = members.iter().map(|(id, _)| *id).collect();
-    announce_joined(conn, realtime, created.id, &everyone).await?;
+    announce(conn, realtime, &created, &states, &everyone, &[]).await?;
     view(conn, realtime, created.id, me).await
 }
 
 pub async fn rename(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, title: &str) -> ChatResult<Conversation> {
-    let (conversation, membership) = require_member(conn, id, me).await?;
     let title = Title::parse(title)?;
-    if conversation.kind == "direct" {
-        return Err(ValidationError::new("title", "Direct conversations have no title.").into());
-    }
-    if !Role::parse(&membership.role).can_manage() {
-        return Err(ChatError::Forbidden("Only the owner or an admin can rename this conversation."));
-    }
-    conversations::rename(conn, id, title.as_str()).await?;
-    announce_changed(conn, realtime, id).await?;
+    let changed = conversations::change(conn, id, me, ChangeOp::Rename { title: title.as_str() }, may_rename).await?;
+    announce_change(conn, realtime, &changed, &[], &[]).await?;
     view(conn, realtime, id, me).await
 }
 
@@ -136,51 +132,88 @@ pub async fn add_member(
     id: i64,
     user_id: i64,
 ) -> ChatResult<Conversation> {
-    let (conversation, membership) = require_member(conn, id, me).await?;
-    if conversation.kind == "direct" {
-        return Err(ValidationError::new("user_id", "A direct conversation has exactly two members.").into());
-    }
-    if !Role::parse(&membership.role).can_manage() {
-        return Err(ChatError::Forbidden("Only the owner or an admin can add members."));
-    }
     require_user(conn, "user_id", user_id).await?;
-    if conversations::member_ids(conn, id).await?.len() >= MAX_GROUP_MEMBERS {
-        return Err(ValidationError::new("user_id", format!("A group has at most {MAX_GROUP_MEMBERS} members.")).into());
-    }
-    if conversations::add_member(conn, id, user_id, "member").await? {
-        realtime.publish(Route::Users(vec![user_id]), Payload::Joined { conversation_id: id, user_id });
-        announce_changed(conn, realtime, id).await?;
+    let op = ChangeOp::Add { user_id, role: Role::Member.as_str() };
+    let changed = conversations::change(conn, id, me, op, may_add).await?;
+    if changed.applied {
+        announce_change(conn, realtime, &changed, &[user_id], &[]).await?;
     }
     view(conn, realtime, id, me).await
 }
 
 /// Leave (anyone), or remove someone (owner/admin; only an owner removes an owner or admin).
 pub async fn remove_member(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, user_id: i64) -> ChatResult<()> {
-    let (conversation, membership) = require_member(conn, id, me).await?;
-    if conversation.kind == "direct" {
+    let changed =
+        conversations::change(conn, id, me, ChangeOp::Remove { user_id }, |ctx| may_remove(ctx, me, user_id)).await?;
+    if !changed.applied {
+        return Err(ChatError::NotFound);
+    }
+    announce_change(conn, realtime, &changed, &[], &[user_id]).await?;
+    Ok(())
+}
+
+/// The rules of changes, decided on the state as it stands under the conversation's lock. A stranger (or someone
+/// removed a moment ago) gets NotFound, as for a conversation that does not exist.
+fn manager_of_group(
+    ctx: &ChangeContext,
+    field: &'static str,
+    direct: &'static str,
+    not_allowed: &'static str,
+) -> ChatResult<Role> {
+    let actor = ctx.actor.as_ref().ok_or(ChatError::NotFound)?;
+    if ctx.conversation.kind == "direct" {
+        return Err(ValidationError::new(field, direct).into());
+    }
+    let role = Role::parse(&actor.role);
+    if !role.can_manage() {
+        return Err(ChatError::Forbidden(not_allowed));
+    }
+    Ok(role)
+}
+
+fn may_rename(ctx: &ChangeContext) -> ChatResult<()> {
+    manager_of_group(
+        ctx,
+        "title",
+        "Direct conversations have no title.",
+        "Only the owner or an admin can rename this conversation.",
+    )
+    .map(|_| ())
+}
+
+fn may_add(ctx: &ChangeContext) -> ChatResult<()> {
+    manager_of_group(
+        ctx,
+        "user_id",
+        "A direct conversation has exactly two members.",
+        "Only the owner or an admin can add members.",
+    )?;
+    if ctx.target.is_none() && ctx.member_count >= MAX_GROUP_MEMBERS {
+        return Err(ValidationError::new("user_id", format!("A group has at most {MAX_GROUP_MEMBERS} members.")).into());
+    }
+    Ok(())
+}
+
+fn may_remove(ctx: &ChangeContext, me: i64, user_id: i64) -> ChatResult<()> {
+    let actor = ctx.actor.as_ref().ok_or(ChatError::NotFound)?;
+    if ctx.conversation.kind == "direct" {
         return Err(
             ValidationError::new("user_id", "Members cannot leave or be removed from a direct conversation.").into()
         );
     }
     if user_id != me {
-        let my_role = Role::parse(&membership.role);
-        let target = conversations::membership(conn, id, user_id).await?.ok_or(ChatError::NotFound)?;
+        let my_role = Role::parse(&actor.role);
+        let target = ctx.target.as_ref().ok_or(ChatError::NotFound)?;
         let their_role = Role::parse(&target.role);
         if !my_role.can_manage() || (their_role.can_manage() && my_role != Role::Owner) {
             return Err(ChatError::Forbidden("You may not remove this member."));
         }
     }
-    if !conversations::remove_member(conn, id, user_id).await? {
-        return Err(ChatError::NotFound);
-    }
-    // Routing stops before anything else is published, so the removed member receives nothing more.
-    let removed = to_json(&ServerFrame::Removed { conversation_id: id });
-    realtime.publish(Route::Users(vec![user_id]), Payload::Left { conversation_id: id, user_id, json: removed });
-    announce_changed(conn, realtime, id).await?;
     Ok(())
 }
 
-/// Move the read position forward; tells the reader's sockets the unread count and the others the receipt.
+/// Move the read position forward; tells the reader's sockets the unread count and the others the receipt —
+/// only when the position moved, so repeating a `read` costs the other members nothing.
 pub async fn mark_read(
     conn: &mut DbConn,
     realtime: &Realtime,
@@ -191,37 +224,56 @@ pub async fn mark_read(
     if up_to_seq < 0 {
         return Err(ValidationError::new("up_to_seq", "up_to_seq must not be negative.").into());
     }
-    require_member(conn, id, me).await?;
-    let (last_read_seq, last_seq) = conversations::mark_read(conn, id, me, up_to_seq).await?;
-    let state = ReadState { last_read_seq, unread_count: (last_seq - last_read_seq).max(0) };
-    realtime.frame(
-        Route::Users(vec![me]),
-        &ServerFrame::Unread { conversation_id: id, unread_count: state.unread_count },
-        false,
-    );
-    realtime.frame_skipping(
-        Route::Conversation(id),
-        &ServerFrame::Read { conversation_id: id, user_id: me, up_to_seq: last_read_seq },
-        false,
-        None,
-        Some(me),
-    );
+    let read = conversations::mark_read(conn, id, me, up_to_seq).await?.ok_or(ChatError::NotFound)?;
+    let state =
+        ReadState { last_read_seq: read.last_read_seq, unread_count: (read.last_seq - read.last_read_seq).max(0) };
+    if read.moved {
+        realtime.to_users(
+            vec![me],
+            &ServerFrame::Unread { conversation_id: id, unread_count: state.unread_count },
+            Delivery::Reliable,
+        );
+        realtime.to_conversation(
+            id,
+            read.version,
+            &ServerFrame::Read { conversation_id: id, user_id: me, up_to_seq: read.last_read_seq },
+            Delivery::Receipt { conversation_id: id, user_id: me },
+            None,
+            vec![me],
+        );
+    }
     Ok(state)
 }
 
-/// New members: start routing the conversation to them, then send each member its view.
-async fn announce_joined(conn: &mut DbConn, realtime: &Realtime, id: i64, members: &[i64]) -> ChatResult<()> {
-    for &user_id in members {
-        realtime.publish(Route::Users(vec![user_id]), Payload::Joined { conversation_id: id, user_id });
-    }
-    announce_changed(conn, realtime, id).await
+async fn announce_change(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    changed: &Changed,
+    joined: &[i64],
+    left: &[i64],
+) -> ChatResult<()> {
+    announce(conn, realtime, &changed.conversation, &changed.members, joined, left).await
 }
 
-/// Each member gets the conversation as they see it (their own read position and unread count).
-async fn announce_changed(conn: &mut DbConn, realtime: &Realtime, id: i64) -> ChatResult<()> {
-    for user_id in conversations::member_ids(conn, id).await? {
-        let conversation = view(conn, realtime, id, user_id).await?;
-        realtime.frame(Route::Users(vec![user_id]), &ServerFrame::Conversation { conversation }, false);
-    }
+/// Publish a committed change: the membership as of its version (which routes it on every instance), with the
+/// conversation view built once — each member's copy differs only in their own read position.
+async fn announce(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    conversation: &ConversationRow,
+    members: &[MemberState],
+    joined: &[i64],
+    left: &[i64],
+) -> ChatResult<()> {
+    let shared = views::shared(conn, conversation).await?;
+    let event = MembershipEvent {
+        conversation_id: conversation.id,
+        version: conversation.version,
+        last_seq: conversation.last_seq,
+        members: members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
+        left: left.to_vec(),
+        view: crate::protocol::conversation_head(&shared),
+    };
+    realtime.membership(event, joined);
     Ok(())
 }

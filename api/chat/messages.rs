@@ -4,7 +4,7 @@ use super::{ChatError, ChatResult, views};
 use crate::db::{DbConn, messages};
 use crate::domain::{ClientId, MessageBody, Page};
 use crate::protocol::{Message, MessagePage, ServerFrame};
-use crate::realtime::{Realtime, Route};
+use crate::realtime::{Delivery, Realtime};
 
 pub async fn history(conn: &mut DbConn, me: i64, id: i64, page: Page) -> ChatResult<MessagePage> {
     require_member(conn, id, me).await?;
@@ -19,13 +19,19 @@ pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, bod
     writer.send(me, id, client_id, body).await
 }
 
-async fn own_message(conn: &mut DbConn, me: i64, id: i64, seq: i64) -> ChatResult<crate::db::models::MessageRow> {
-    require_member(conn, id, me).await?;
+/// The caller's own message, and the conversation's membership version its change is announced under.
+async fn own_message(
+    conn: &mut DbConn,
+    me: i64,
+    id: i64,
+    seq: i64,
+) -> ChatResult<(crate::db::models::MessageRow, i64)> {
+    let (conversation, _) = require_member(conn, id, me).await?;
     let (row, _) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
     if row.sender_id != me {
         return Err(ChatError::Forbidden("You can only change your own messages."));
     }
-    Ok(row)
+    Ok((row, conversation.version))
 }
 
 pub async fn edit(
@@ -37,27 +43,34 @@ pub async fn edit(
     body: &str,
 ) -> ChatResult<Message> {
     let body = MessageBody::parse(body)?;
-    let row = own_message(conn, me, id, seq).await?;
+    let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_some() {
         return Err(crate::domain::ValidationError::new("seq", "A deleted message cannot be edited.").into());
     }
     messages::edit(conn, row.id, body.as_str()).await?;
-    announce_updated(conn, realtime, id, seq).await
+    announce_updated(conn, realtime, id, seq, version).await
 }
 
 /// Deleting leaves a tombstone (the seq stays); deleting twice is harmless.
 pub async fn delete(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, seq: i64) -> ChatResult<()> {
-    let row = own_message(conn, me, id, seq).await?;
+    let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_none() {
         messages::tombstone(conn, row.id).await?;
-        announce_updated(conn, realtime, id, seq).await?;
+        announce_updated(conn, realtime, id, seq, version).await?;
     }
     Ok(())
 }
 
-async fn announce_updated(conn: &mut DbConn, realtime: &Realtime, id: i64, seq: i64) -> ChatResult<Message> {
+async fn announce_updated(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    id: i64,
+    seq: i64,
+    version: i64,
+) -> ChatResult<Message> {
     let (row, name) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
     let message = views::message(row, name);
-    realtime.frame(Route::Conversation(id), &ServerFrame::MessageUpdated { message: message.clone() }, false);
+    let frame = ServerFrame::MessageUpdated { message: message.clone() };
+    realtime.to_conversation(id, version, &frame, Delivery::Reliable, None, Vec::new());
     Ok(message)
 }

@@ -38,4 +38,10 @@ impl From<ChatError> for ApiError {
     }
 }
 
+impl From<diesel::result::Error> for ChatError {
+    fn from(err: diesel::result::Error) -> Self {
+        ChatError::Db(DbError::Query(err))
+    }
+}
+
 pub type ChatResult<T> = Result<T, ChatError>;

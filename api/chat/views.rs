@@ -39,35 +39,70 @@ pub async fn conversations(
 ) -> ChatResult<Vec<Conversation>> {
     let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
     let members = conversations::members(conn, &ids).await?;
-    let latest: HashMap<i64, Message> = messages::latest_of(conn, &ids)
+    let member_ids: Vec<i64> = members.iter().map(|(_, u)| u.id).collect::<HashSet<_>>().into_iter().collect();
+    let online = realtime.online_among(member_ids).await;
+    let (mut by_conversation, latest) = parts(conn, &ids, members, Some(&online)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(conversation, membership)| {
+            let members = by_conversation.remove(&conversation.id).unwrap_or_default();
+            let last_message = latest.get(&conversation.id).cloned();
+            view(conversation, members, last_message, membership.last_read_seq)
+        })
+        .collect())
+}
+
+/// A conversation as every member sees it, for announcing a change: no presence (that travels in its own
+/// events) and the viewer's own fields left at zero (each member's copy fills them in).
+pub async fn shared(conn: &mut DbConn, conversation: &ConversationRow) -> ChatResult<Conversation> {
+    let ids = [conversation.id];
+    let members = conversations::members(conn, &ids).await?;
+    let (mut by_conversation, mut latest) = parts(conn, &ids, members, None).await?;
+    let members = by_conversation.remove(&conversation.id).unwrap_or_default();
+    Ok(view(conversation.clone(), members, latest.remove(&conversation.id), 0))
+}
+
+type Parts = (HashMap<i64, Vec<Member>>, HashMap<i64, Message>);
+
+async fn parts(
+    conn: &mut DbConn,
+    ids: &[i64],
+    members: Vec<(MembershipRow, crate::db::models::UserRow)>,
+    online: Option<&HashSet<i64>>,
+) -> ChatResult<Parts> {
+    let latest: HashMap<i64, Message> = messages::latest_of(conn, ids)
         .await?
         .into_iter()
         .map(|(row, name)| (row.conversation_id, message(row, name)))
         .collect();
-    let member_ids: Vec<i64> = members.iter().map(|(_, u)| u.id).collect::<HashSet<_>>().into_iter().collect();
-    let online = realtime.online_among(member_ids).await;
     let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
     for (membership, user) in members {
         let mut user_view = public_user(&user);
-        user_view.online = Some(online.contains(&user.id));
+        user_view.online = online.map(|online| online.contains(&user.id));
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
             role: Role::parse(&membership.role),
             last_read_seq: membership.last_read_seq,
         });
     }
-    Ok(rows
-        .into_iter()
-        .map(|(conversation, membership)| Conversation {
-            id: conversation.id,
-            kind: if conversation.kind == "direct" { ConversationKind::Direct } else { ConversationKind::Group },
-            title: conversation.title,
-            members: by_conversation.remove(&conversation.id).unwrap_or_default(),
-            last_message: latest.get(&conversation.id).cloned(),
-            last_seq: conversation.last_seq,
-            last_read_seq: membership.last_read_seq,
-            unread_count: (conversation.last_seq - membership.last_read_seq).max(0),
-            created_at: utc(conversation.created_at),
-        })
-        .collect())
+    Ok((by_conversation, latest))
+}
+
+fn view(
+    conversation: ConversationRow,
+    members: Vec<Member>,
+    last_message: Option<Message>,
+    last_read_seq: i64,
+) -> Conversation {
+    Conversation {
+        id: conversation.id,
+        kind: if conversation.kind == "direct" { ConversationKind::Direct } else { ConversationKind::Group },
+        title: conversation.title,
+        members,
+        last_message,
+        last_seq: conversation.last_seq,
+        created_at: utc(conversation.created_at),
+        last_read_seq,
+        unread_count: (conversation.last_seq - last_read_seq).max(0),
+    }
 }

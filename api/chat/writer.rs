@@ -96,16 +96,14 @@ impl MessageWriter {
     /// Queue a message from a socket; its ack or error frame arrives in that socket's mailbox.
     pub async fn submit_from_socket(
         &self,
-        session_id: u64,
+        socket_id: u64,
         sender_id: i64,
         conversation_id: i64,
         client_id: ClientId,
         body: MessageBody,
     ) -> ChatResult<()> {
-        let job = Job {
-            send: Self::pending(sender_id, conversation_id, client_id, body),
-            reply: ReplyTo::Socket(session_id),
-        };
+        let job =
+            Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Socket(socket_id) };
         self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)
     }
 }
@@ -124,14 +122,14 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
                 let names = names.lookup(&db, &sender_ids).await;
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let result = match outcome {
-                        StoreOutcome::Created(row) => {
+                        StoreOutcome::Created { row, version } => {
                             let name = name_of(&names, row.sender_id);
                             let message = views::message(row, name);
                             let origin = match job.reply {
                                 ReplyTo::Socket(id) => Some(id),
                                 ReplyTo::Caller(_) => None,
                             };
-                            fan_out.push((message.clone(), origin));
+                            fan_out.push((message.clone(), version, origin));
                             Ok(Sent { message, created: true })
                         }
                         StoreOutcome::Duplicate(row) => {
@@ -152,9 +150,9 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
             }
         }
         metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
-        for (message, origin) in fan_out {
+        for (message, version, origin) in fan_out {
             let (conversation_id, seq) = (message.conversation_id, message.seq);
-            realtime.message(&ServerFrame::Message { message }, conversation_id, seq, origin, stored_at);
+            realtime.message(&ServerFrame::Message { message }, conversation_id, seq, version, origin, stored_at);
         }
     }
 }
@@ -187,19 +185,12 @@ fn reply(realtime: &Realtime, job: Job, result: ChatResult<Sent>) {
         ReplyTo::Caller(tx) => {
             let _ = tx.send(result);
         }
-        ReplyTo::Socket(session_id) => {
+        ReplyTo::Socket(socket_id) => {
             let frame = match result {
                 Ok(sent) => ServerFrame::Ack { client_id: job.send.client_id, message: sent.message },
-                Err(err) => {
-                    let api = crate::error::ApiError::from(err);
-                    ServerFrame::Error {
-                        code: api.code().to_owned(),
-                        message: api.to_string(),
-                        client_id: Some(job.send.client_id),
-                    }
-                }
+                Err(err) => crate::error::error_frame(&err.into(), Some(job.send.client_id)),
             };
-            realtime.hub.send_to_session(session_id, to_json(&frame).into());
+            realtime.hub.send_to_socket(socket_id, to_json(&frame).into());
         }
     }
 }

@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 use super::models::{ConversationRow, MembershipRow, NewConversation, UserRow};
 use super::schema::{conversations, memberships, users};
@@ -24,36 +24,230 @@ pub async fn by_direct_key(conn: &mut DbConn, key: &str) -> DbResult<Option<Conv
         .optional())?)
 }
 
-/// Insert a conversation and its memberships in one transaction.
+/// A member as live delivery needs them: who, and how far they have read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberState {
+    pub user_id: i64,
+    pub last_read_seq: i64,
+}
+
+/// A conversation's membership at one version, read in one consistent statement.
+#[derive(Debug, Clone)]
+pub struct ConversationState {
+    pub id: i64,
+    pub version: i64,
+    pub last_seq: i64,
+    pub members: Vec<MemberState>,
+}
+
+/// Insert a conversation (at version 1) and its memberships in one transaction.
 pub async fn create(
     conn: &mut DbConn,
     new: &NewConversation<'_>,
     members: &[(i64, &'static str)],
-) -> DbResult<ConversationRow> {
+) -> DbResult<(ConversationRow, Vec<MemberState>)> {
     let joined_at = new.created_at;
-    with_conn!(conn, |c| c
-        .transaction(async |c| {
-            let row: ConversationRow = diesel::insert_into(conversations::table)
-                .values(new)
-                .returning(ConversationRow::as_returning())
-                .get_result(c)
-                .await?;
-            let rows: Vec<MembershipRow> = members
-                .iter()
-                .map(|&(user_id, role)| MembershipRow {
-                    conversation_id: row.id,
+    crate::write_tx!(conn, |c| {
+        let row: ConversationRow = diesel::insert_into(conversations::table)
+            .values(new)
+            .returning(ConversationRow::as_returning())
+            .get_result(c)
+            .await?;
+        let rows: Vec<MembershipRow> = members
+            .iter()
+            .map(|&(user_id, role)| MembershipRow {
+                conversation_id: row.id,
+                user_id,
+                role: role.to_owned(),
+                last_read_seq: 0,
+                joined_at,
+            })
+            .collect();
+        for membership in &rows {
+            diesel::insert_into(memberships::table).values(membership).execute(c).await?;
+        }
+        let states = rows.iter().map(|m| MemberState { user_id: m.user_id, last_read_seq: 0 }).collect();
+        Ok::<_, DbError>((row, states))
+    })
+}
+
+/// What a membership or metadata change does.
+#[derive(Debug, Clone, Copy)]
+pub enum ChangeOp<'a> {
+    Rename { title: &'a str },
+    Add { user_id: i64, role: &'static str },
+    Remove { user_id: i64 },
+}
+
+/// What a change rule decides on, read under the conversation's lock (so it cannot change before the commit).
+#[derive(Debug)]
+pub struct ChangeContext {
+    pub conversation: ConversationRow,
+    pub actor: Option<MembershipRow>,
+    pub target: Option<MembershipRow>,
+    pub member_count: usize,
+}
+
+/// A committed change: the conversation at its new version and its members after it.
+#[derive(Debug)]
+pub struct Changed {
+    pub conversation: ConversationRow,
+    pub members: Vec<MemberState>,
+    /// False when it changed nothing (adding a member twice).
+    pub applied: bool,
+}
+
+/// Apply a change atomically: the version is bumped first (which locks the conversation's row, or the database
+/// on SQLite), then `decide` rules on the state as it stands under that lock, then the change is made and the
+/// members are read. A refusal rolls everything back. Membership checks made outside such a transaction can race
+/// a concurrent removal; these cannot.
+pub async fn change<E>(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    actor_id: i64,
+    op: ChangeOp<'_>,
+    decide: impl FnOnce(&ChangeContext) -> Result<(), E> + Send,
+) -> Result<Changed, E>
+where
+    E: From<DbError> + From<diesel::result::Error> + Send,
+{
+    crate::write_tx!(conn, |c| {
+        let Some(mut conversation) = diesel::update(conversations::table.find(conversation_id))
+            .set(conversations::version.eq(conversations::version + 1))
+            .returning(ConversationRow::as_returning())
+            .get_result::<ConversationRow>(c)
+            .await
+            .optional()?
+        else {
+            return Err(E::from(diesel::result::Error::NotFound));
+        };
+        let current: Vec<MembershipRow> = memberships::table
+            .filter(memberships::conversation_id.eq(conversation_id))
+            .select(MembershipRow::as_select())
+            .load(c)
+            .await?;
+        let target_id = match op {
+            ChangeOp::Add { user_id, .. } | ChangeOp::Remove { user_id } => Some(user_id),
+            ChangeOp::Rename { .. } => None,
+        };
+        let context = ChangeContext {
+            actor: current.iter().find(|m| m.user_id == actor_id).cloned(),
+            target: target_id.and_then(|id| current.iter().find(|m| m.user_id == id).cloned()),
+            member_count: current.len(),
+            conversation: conversation.clone(),
+        };
+        decide(&context)?;
+        let applied = match op {
+            ChangeOp::Rename { title } => {
+                diesel::update(conversations::table.find(conversation_id))
+                    .set(conversations::title.eq(title))
+                    .execute(c)
+                    .await?;
+                conversation.title = Some(title.to_owned());
+                true
+            }
+            ChangeOp::Add { user_id, role } => {
+                let row = MembershipRow {
+                    conversation_id,
                     user_id,
                     role: role.to_owned(),
                     last_read_seq: 0,
-                    joined_at,
-                })
-                .collect();
-            for membership in &rows {
-                diesel::insert_into(memberships::table).values(membership).execute(c).await?;
+                    joined_at: super::now(),
+                };
+                diesel::insert_into(memberships::table)
+                    .values(&row)
+                    .on_conflict((memberships::conversation_id, memberships::user_id))
+                    .do_nothing()
+                    .execute(c)
+                    .await?
+                    == 1
             }
-            Ok::<_, DbError>(row)
+            ChangeOp::Remove { user_id } => {
+                let deleted = diesel::delete(memberships::table.find((conversation_id, user_id))).execute(c).await?;
+                let remaining: Vec<&MembershipRow> = current.iter().filter(|m| m.user_id != user_id).collect();
+                // The last owner left a group with others in it: the longest-standing admin (else member) owns it.
+                if deleted == 1 && !remaining.is_empty() && !remaining.iter().any(|m| m.role == "owner") {
+                    let heir = remaining
+                        .iter()
+                        .min_by_key(|m| (role_rank(&m.role), m.joined_at, m.user_id))
+                        .map(|m| m.user_id);
+                    if let Some(heir) = heir {
+                        diesel::update(memberships::table.find((conversation_id, heir)))
+                            .set(memberships::role.eq("owner"))
+                            .execute(c)
+                            .await?;
+                    }
+                }
+                deleted == 1
+            }
+        };
+        let members = memberships::table
+            .filter(memberships::conversation_id.eq(conversation_id))
+            .select((memberships::user_id, memberships::last_read_seq))
+            .load::<(i64, i64)>(c)
+            .await?
+            .into_iter()
+            .map(|(user_id, last_read_seq)| MemberState { user_id, last_read_seq })
+            .collect();
+        Ok(Changed { conversation, members, applied })
+    })
+}
+
+/// Every conversation of `user_id` with its version, last seq and all its members, in one statement: what a
+/// socket's routing starts from.
+pub async fn states_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<ConversationState>> {
+    let others = diesel::alias!(memberships as others);
+    let rows: Vec<(i64, i64, i64, i64, i64)> = with_conn!(conn, |c| conversations::table
+        .inner_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
+        .inner_join(others.on(others.field(memberships::conversation_id).eq(conversations::id)))
+        .filter(memberships::user_id.eq(user_id))
+        .select((
+            conversations::id,
+            conversations::version,
+            conversations::last_seq,
+            others.field(memberships::user_id),
+            others.field(memberships::last_read_seq),
+        ))
+        .order(conversations::id.asc())
+        .load(c)
+        .await)?;
+    Ok(group_states(rows))
+}
+
+/// One conversation's state (an instance whose routing fell behind reads it).
+pub async fn state(conn: &mut DbConn, conversation_id: i64) -> DbResult<Option<ConversationState>> {
+    let rows: Vec<(i64, i64, i64, Option<i64>, Option<i64>)> = with_conn!(conn, |c| conversations::table
+        .left_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
+        .filter(conversations::id.eq(conversation_id))
+        .select((
+            conversations::id,
+            conversations::version,
+            conversations::last_seq,
+            memberships::user_id.nullable(),
+            memberships::last_read_seq.nullable(),
+        ))
+        .load(c)
+        .await)?;
+    let Some(&(id, version, last_seq, _, _)) = rows.iter().next() else { return Ok(None) };
+    let members = rows
+        .into_iter()
+        .filter_map(|(_, _, _, user_id, last_read_seq)| {
+            Some(MemberState { user_id: user_id?, last_read_seq: last_read_seq? })
         })
-        .await)
+        .collect();
+    Ok(Some(ConversationState { id, version, last_seq, members }))
+}
+
+fn group_states(rows: Vec<(i64, i64, i64, i64, i64)>) -> Vec<ConversationState> {
+    let mut states: Vec<ConversationState> = Vec::new();
+    for (id, version, last_seq, user_id, last_read_seq) in rows {
+        let member = MemberState { user_id, last_read_seq };
+        match states.last_mut() {
+            Some(state) if state.id == id => state.members.push(member),
+            _ => states.push(ConversationState { id, version, last_seq, members: vec![member] }),
+        }
+    }
+    states
 }
 
 pub async fn membership(conn: &mut DbConn, conversation_id: i64, user_id: i64) -> DbResult<Option<MembershipRow>> {
@@ -110,16 +304,6 @@ pub async fn for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(Conversa
         .await)?)
 }
 
-/// The user's conversations with their last seq (where a socket's live delivery starts).
-pub async fn positions_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(i64, i64)>> {
-    Ok(with_conn!(conn, |c| conversations::table
-        .inner_join(memberships::table)
-        .filter(memberships::user_id.eq(user_id))
-        .select((conversations::id, conversations::last_seq))
-        .load(c)
-        .await)?)
-}
-
 pub async fn ids_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>> {
     Ok(with_conn!(conn, |c| memberships::table
         .filter(memberships::user_id.eq(user_id))
@@ -140,72 +324,47 @@ pub async fn co_member_ids(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>
         .await)?)
 }
 
-pub async fn rename(conn: &mut DbConn, id: i64, title: &str) -> DbResult<()> {
-    with_conn!(conn, |c| diesel::update(conversations::table.find(id))
-        .set(conversations::title.eq(title))
+/// Where a read position stands after a `read`.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadMove {
+    /// The position moved forward (only then is it news for the other members).
+    pub moved: bool,
+    pub last_read_seq: i64,
+    pub last_seq: i64,
+    pub version: i64,
+}
+
+/// Move the read position forward (never back, never past the last message). None when the user is not a member.
+pub async fn mark_read(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    user_id: i64,
+    up_to_seq: i64,
+) -> DbResult<Option<ReadMove>> {
+    crate::write_tx!(conn, |c| {
+        let Some((last_seq, version)) = conversations::table
+            .find(conversation_id)
+            .select((conversations::last_seq, conversations::version))
+            .first::<(i64, i64)>(c)
+            .await
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let target = up_to_seq.min(last_seq);
+        let moved = diesel::update(
+            memberships::table.find((conversation_id, user_id)).filter(memberships::last_read_seq.lt(target)),
+        )
+        .set(memberships::last_read_seq.eq(target))
         .execute(c)
-        .await)?;
-    Ok(())
-}
-
-/// True when the user was not a member yet.
-pub async fn add_member(conn: &mut DbConn, conversation_id: i64, user_id: i64, role: &str) -> DbResult<bool> {
-    let row =
-        MembershipRow { conversation_id, user_id, role: role.to_owned(), last_read_seq: 0, joined_at: super::now() };
-    let inserted = with_conn!(conn, |c| diesel::insert_into(memberships::table)
-        .values(&row)
-        .on_conflict((memberships::conversation_id, memberships::user_id))
-        .do_nothing()
-        .execute(c)
-        .await)?;
-    Ok(inserted == 1)
-}
-
-/// Remove a member; when the last owner leaves a group with others in it, the longest-standing admin (else
-/// member) becomes owner. Returns false when the user was not a member.
-pub async fn remove_member(conn: &mut DbConn, conversation_id: i64, user_id: i64) -> DbResult<bool> {
-    with_conn!(conn, |c| c
-        .transaction(async |c| {
-            let deleted = diesel::delete(memberships::table.find((conversation_id, user_id))).execute(c).await?;
-            if deleted == 0 {
-                return Ok::<_, DbError>(false);
-            }
-            let remaining: Vec<MembershipRow> = memberships::table
-                .filter(memberships::conversation_id.eq(conversation_id))
-                .select(MembershipRow::as_select())
-                .load(c)
-                .await?;
-            if !remaining.is_empty() && !remaining.iter().any(|m| m.role == "owner") {
-                let heir =
-                    remaining.iter().min_by_key(|m| (role_rank(&m.role), m.joined_at, m.user_id)).map(|m| m.user_id);
-                if let Some(heir) = heir {
-                    diesel::update(memberships::table.find((conversation_id, heir)))
-                        .set(memberships::role.eq("owner"))
-                        .execute(c)
-                        .await?;
-                }
-            }
-            Ok(true)
-        })
-        .await)
-}
-
-/// Move the read position forward (never back, never past the last message); returns (last_read_seq, last_seq).
-pub async fn mark_read(conn: &mut DbConn, conversation_id: i64, user_id: i64, up_to_seq: i64) -> DbResult<(i64, i64)> {
-    with_conn!(conn, |c| c
-        .transaction(async |c| {
-            let last_seq: i64 =
-                conversations::table.find(conversation_id).select(conversations::last_seq).first(c).await?;
-            let target = up_to_seq.min(last_seq);
-            diesel::update(
-                memberships::table.find((conversation_id, user_id)).filter(memberships::last_read_seq.lt(target)),
-            )
-            .set(memberships::last_read_seq.eq(target))
-            .execute(c)
-            .await?;
-            let last_read: i64 =
-                memberships::table.find((conversation_id, user_id)).select(memberships::last_read_seq).first(c).await?;
-            Ok::<_, DbError>((last_read, last_seq))
-        })
-        .await)
+        .await?
+            == 1;
+        let last_read: Option<i64> = memberships::table
+            .find((conversation_id, user_id))
+            .select(memberships::last_read_seq)
+            .first(c)
+            .await
+            .optional()?;
+        Ok::<_, DbError>(last_read.map(|last_read_seq| ReadMove { moved, last_read_seq, last_seq, version }))
+    })
 }

@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 use super::models::{MessageRow, NewMessage};
 use super::schema::{conversations, memberships, messages, users};
@@ -89,9 +89,9 @@ pub struct PendingSend {
 
 #[derive(Debug, Clone)]
 pub enum StoreOutcome {
-    /// Stored now with the next seq.
-    Created(MessageRow),
-    /// The (conversation, client_id) pair was stored before: the original.
+    /// Stored now with the next seq, under the conversation's membership `version`.
+    Created { row: MessageRow, version: i64 },
+    /// The sender stored this client_id in this conversation before: the original.
     Duplicate(MessageRow),
     /// The conversation does not exist or the sender is not a member.
     NotMember,
@@ -99,126 +99,133 @@ pub enum StoreOutcome {
 
 /// Store a batch of sends in one transaction: per conversation, one row lock that hands out the next seqs,
 /// then one multi-row insert. Seqs stay gapless because they are taken under the lock and committed with the
-/// rows. A resend (known client_id) returns the original instead of a new row.
+/// rows. A resend (the sender's known client_id) returns the original instead of a new row.
 ///
 /// Should a concurrent transaction store one of the same client_ids between our check and our insert, the
 /// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
 pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
-    with_conn!(conn, |c| c
-        .transaction(async |c| {
-            let conversation_ids: Vec<i64> =
-                sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-            let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();
+    crate::write_tx!(conn, |c| {
+        let conversation_ids: Vec<i64> =
+            sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
+        let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();
 
-            // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
-            // database lock on SQLite, so the reads below see a state nobody can change before we commit.
-            let mut next_seq: BTreeMap<i64, i64> =
-                diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
-                    .set(conversations::last_seq.eq(conversations::last_seq))
-                    .returning((conversations::id, conversations::last_seq))
-                    .load::<(i64, i64)>(c)
-                    .await?
-                    .into_iter()
-                    .map(|(id, last)| (id, last + 1))
-                    .collect();
-            // Each query filters on one indexed column only: two IN lists on a composite key would make the
-            // database seek every combination.
-            let members: HashSet<(i64, i64)> = memberships::table
-                .filter(memberships::conversation_id.eq_any(&conversation_ids))
-                .select((memberships::conversation_id, memberships::user_id))
-                .load::<(i64, i64)>(c)
-                .await?
-                .into_iter()
-                .filter(|(_, user_id)| sender_ids.contains(user_id))
-                .collect();
-            // Resends, looked up by exact (conversation, client_id) pairs: an OR of index lookups, so neither
-            // a long batch nor a client that reuses simple ids in every conversation makes it scan.
-            let mut resend_query = messages::table.select(MessageRow::as_select()).into_boxed();
-            for (conversation_id, client_id) in
-                sends.iter().map(|s| (s.conversation_id, &s.client_id)).collect::<HashSet<_>>()
+        // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
+        // database lock on SQLite, so the reads below see a state nobody can change before we commit.
+        let locked: Vec<(i64, i64, i64)> =
+            diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
+                .set(conversations::last_seq.eq(conversations::last_seq))
+                .returning((conversations::id, conversations::last_seq, conversations::version))
+                .load(c)
+                .await?;
+        let mut next_seq: BTreeMap<i64, i64> = locked.iter().map(|&(id, last, _)| (id, last + 1)).collect();
+        // The membership version each message was stored under: live delivery routes it by that membership.
+        let versions: HashMap<i64, i64> = locked.iter().map(|&(id, _, version)| (id, version)).collect();
+        // Each query filters on one indexed column only: two IN lists on a composite key would make the
+        // database seek every combination.
+        let members: HashSet<(i64, i64)> = memberships::table
+            .filter(memberships::conversation_id.eq_any(&conversation_ids))
+            .select((memberships::conversation_id, memberships::user_id))
+            .load::<(i64, i64)>(c)
+            .await?
+            .into_iter()
+            .filter(|(_, user_id)| sender_ids.contains(user_id))
+            .collect();
+        // Resends, looked up by exact (client_id, conversation, sender) triples: an OR of index lookups, so
+        // neither a long batch nor a client that reuses simple ids in every conversation makes it scan. A
+        // client_id is its sender's key: another member's message with the same one is not a resend.
+        let mut resend_query = messages::table.select(MessageRow::as_select()).into_boxed();
+        for (conversation_id, sender_id, client_id) in
+            sends.iter().map(|s| (s.conversation_id, s.sender_id, &s.client_id)).collect::<HashSet<_>>()
+        {
+            resend_query = resend_query.or_filter(
+                messages::client_id
+                    .eq(client_id)
+                    .and(messages::conversation_id.eq(conversation_id))
+                    .and(messages::sender_id.eq(sender_id)),
+            );
+        }
+        let mut known: HashMap<(i64, i64, String), MessageRow> = resend_query
+            .load::<MessageRow>(c)
+            .await?
+            .into_iter()
+            .map(|m| ((m.conversation_id, m.sender_id, m.client_id.clone()), m))
+            .collect();
+
+        // Decide each send: not a member, a resend, or new (with its seq).
+        enum Plan {
+            NotMember,
+            Known((i64, i64, String)),
+            New(i64),
+        }
+        let mut plans = Vec::with_capacity(sends.len());
+        let mut fresh: Vec<NewMessage> = Vec::new();
+        let mut claimed: HashSet<(i64, i64, &str)> = HashSet::new();
+        for send in sends {
+            let key = (send.conversation_id, send.sender_id, send.client_id.clone());
+            let Some(seq) = next_seq.get_mut(&send.conversation_id) else {
+                plans.push(Plan::NotMember);
+                continue;
+            };
+            if !members.contains(&(send.conversation_id, send.sender_id)) {
+                plans.push(Plan::NotMember);
+            } else if known.contains_key(&key)
+                || !claimed.insert((send.conversation_id, send.sender_id, &send.client_id))
             {
-                resend_query = resend_query
-                    .or_filter(messages::conversation_id.eq(conversation_id).and(messages::client_id.eq(client_id)));
+                plans.push(Plan::Known(key));
+            } else {
+                fresh.push(NewMessage {
+                    conversation_id: send.conversation_id,
+                    seq: *seq,
+                    sender_id: send.sender_id,
+                    body: send.body.clone(),
+                    client_id: send.client_id.clone(),
+                    created_at: now,
+                });
+                plans.push(Plan::New(*seq));
+                *seq += 1;
             }
-            let mut known: HashMap<(i64, String), MessageRow> = resend_query
-                .load::<MessageRow>(c)
-                .await?
-                .into_iter()
-                .map(|m| ((m.conversation_id, m.client_id.clone()), m))
-                .collect();
+        }
 
-            // Decide each send: not a member, a resend, or new (with its seq).
-            enum Plan {
-                NotMember,
-                Known((i64, String)),
-                New(i64),
+        let mut stored: HashMap<(i64, i64), MessageRow> = HashMap::new();
+        if !fresh.is_empty() {
+            let touched: Vec<i64> =
+                fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
+            for row in c.store_rows(fresh).await? {
+                known.insert((row.conversation_id, row.sender_id, row.client_id.clone()), row.clone());
+                stored.insert((row.conversation_id, row.seq), row);
             }
-            let mut plans = Vec::with_capacity(sends.len());
-            let mut fresh: Vec<NewMessage> = Vec::new();
-            let mut claimed: HashSet<(i64, &str)> = HashSet::new();
-            for send in sends {
-                let key = (send.conversation_id, send.client_id.clone());
-                let Some(seq) = next_seq.get_mut(&send.conversation_id) else {
-                    plans.push(Plan::NotMember);
-                    continue;
-                };
-                if !members.contains(&(send.conversation_id, send.sender_id)) {
-                    plans.push(Plan::NotMember);
-                } else if known.contains_key(&key) || !claimed.insert((send.conversation_id, &send.client_id)) {
-                    plans.push(Plan::Known(key));
-                } else {
-                    fresh.push(NewMessage {
-                        conversation_id: send.conversation_id,
-                        seq: *seq,
-                        sender_id: send.sender_id,
-                        body: send.body.clone(),
-                        client_id: send.client_id.clone(),
-                        created_at: now,
-                    });
-                    plans.push(Plan::New(*seq));
-                    *seq += 1;
-                }
-            }
+            // One statement whatever the batch: each conversation's last seq is its newest message's.
+            let newest = messages::table
+                .filter(messages::conversation_id.eq(conversations::id))
+                .select(messages::seq)
+                .order(messages::seq.desc())
+                .limit(1)
+                .single_value()
+                .assume_not_null();
+            diesel::update(conversations::table.filter(conversations::id.eq_any(&touched)))
+                .set((conversations::last_seq.eq(newest), conversations::last_message_at.eq(now)))
+                .execute(c)
+                .await?;
+        }
 
-            let mut stored: HashMap<(i64, i64), MessageRow> = HashMap::new();
-            if !fresh.is_empty() {
-                let touched: Vec<i64> =
-                    fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-                for row in c.store_rows(fresh).await? {
-                    known.insert((row.conversation_id, row.client_id.clone()), row.clone());
-                    stored.insert((row.conversation_id, row.seq), row);
-                }
-                // One statement whatever the batch: each conversation's last seq is its newest message's.
-                let newest = messages::table
-                    .filter(messages::conversation_id.eq(conversations::id))
-                    .select(messages::seq)
-                    .order(messages::seq.desc())
-                    .limit(1)
-                    .single_value()
-                    .assume_not_null();
-                diesel::update(conversations::table.filter(conversations::id.eq_any(&touched)))
-                    .set((conversations::last_seq.eq(newest), conversations::last_message_at.eq(now)))
-                    .execute(c)
-                    .await?;
-            }
-
-            let outcomes = sends
-                .iter()
-                .zip(plans)
-                .map(|(send, plan)| match plan {
-                    Plan::NotMember => StoreOutcome::NotMember,
-                    Plan::Known(key) => {
-                        known.get(&key).cloned().map_or(StoreOutcome::NotMember, StoreOutcome::Duplicate)
+        let outcomes = sends
+            .iter()
+            .zip(plans)
+            .map(|(send, plan)| match plan {
+                Plan::NotMember => StoreOutcome::NotMember,
+                Plan::Known(key) => known.get(&key).cloned().map_or(StoreOutcome::NotMember, StoreOutcome::Duplicate),
+                Plan::New(seq) => match stored.remove(&(send.conversation_id, seq)) {
+                    Some(row) => {
+                        let version = versions.get(&row.conversation_id).copied().unwrap_or_default();
+                        StoreOutcome::Created { row, version }
                     }
-                    Plan::New(seq) => stored
-                        .remove(&(send.conversation_id, seq))
-                        .map_or(StoreOutcome::NotMember, StoreOutcome::Created),
-                })
-                .collect();
-            Ok::<_, DbError>(outcomes)
-        })
-        .await)
+                    None => StoreOutcome::NotMember,
+                },
+            })
+            .collect();
+        Ok::<_, DbError>(outcomes)
+    })
 }
 
 /// The highest seq each sender stored in each conversation: a sender has read their own message, so their

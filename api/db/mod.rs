@@ -43,6 +43,26 @@ macro_rules! with_conn {
     };
 }
 
+/// Run `$body` in a transaction that will write, with `$c` bound to the backend's connection. On SQLite it takes
+/// the write lock up front (`BEGIN IMMEDIATE`, which waits out `busy_timeout`): a deferred transaction that reads
+/// and then writes is refused at once, without waiting, when another writer committed in between. On PostgreSQL
+/// row locks taken by the body's statements do that job.
+#[macro_export]
+macro_rules! write_tx {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pooled) => {
+                let conn = &mut **pooled;
+                diesel_async::AsyncConnection::transaction(conn, async |$c| $body).await
+            }
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let conn = &mut **pooled;
+                conn.immediate_transaction(async |$c| $body).await
+            }
+        }
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("the database is unreachable: {0}")]

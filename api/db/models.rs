@@ -58,6 +58,8 @@ pub struct ConversationRow {
     pub last_seq: i64,
     pub last_message_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Bumped by every membership or metadata change (see the live-delivery migration).
+    pub version: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -69,6 +71,7 @@ pub struct NewConversation<'a> {
     pub direct_key: Option<&'a str>,
     pub last_seq: i64,
     pub created_at: NaiveDateTime,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

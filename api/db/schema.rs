@@ -41,6 +41,7 @@ diesel::table! {
         last_seq -> BigInt,
         last_message_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        version -> BigInt,
     }
 }
 

@@ -6,7 +6,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::extractor::{authenticate, bearer_token};
-use crate::db::conversations;
 use crate::error::{ApiError, ApiResult};
 use crate::realtime::session::{self, SessionContext};
 use crate::startup::AllowedOrigins;
@@ -35,14 +34,19 @@ pub async fn upgrade(
         }
     }
     let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
-    // The conversations to route to this socket; read before the upgrade so a database outage is a clean 503.
-    let mut conn = ctx.db.get().await?;
-    let conversations = conversations::positions_for_user(&mut conn, user.user_id).await?;
-    drop(conn);
+    ctx.rate_limits.socket_upgrade(user.user_id, ctx.rate_limits.client_ip(&req))?;
+    // Taken before the upgrade, and held by the socket for its life.
+    let permit = ctx.quota.admit(user.user_id).ok_or_else(|| {
+        ApiError::TooMany(
+            "too_many_sockets",
+            format!("You have {} sockets open here already; close one first.", ctx.quota.per_user()),
+        )
+    })?;
+    let conn = ctx.db.get().await?;
+    let opened = session::open(ctx.get_ref().clone(), user, permit, conn).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;
-    let ctx = ctx.get_ref().clone();
-    let actor = session::run(ctx, user.user_id, user.expires_at, conversations, session, stream);
+    let actor = session::run(opened, session, stream);
     tracing::trace!(bytes = std::mem::size_of_val(&actor), "socket actor state");
     actix_web::rt::spawn(actor);
     Ok(response)

@@ -1,0 +1,69 @@
+//! How many sockets each user holds on this instance, so one account cannot pin an unbounded number of them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub struct SocketQuota {
+    open: Mutex<HashMap<i64, usize>>,
+    per_user: usize,
+}
+
+/// One admitted socket; dropping it gives the place back.
+pub struct SocketPermit {
+    quota: Arc<SocketQuota>,
+    user_id: i64,
+}
+
+impl SocketQuota {
+    pub fn new(per_user: usize) -> Arc<Self> {
+        Arc::new(SocketQuota { open: Mutex::new(HashMap::new()), per_user: per_user.max(1) })
+    }
+
+    pub fn per_user(&self) -> usize {
+        self.per_user
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for one more socket of the user, or None when they hold the most already. Taken before the
+    /// upgrade, so concurrent upgrades cannot all slip under the cap.
+    pub fn admit(self: &Arc<Self>, user_id: i64) -> Option<SocketPermit> {
+        let mut open = self.open();
+        let count = open.entry(user_id).or_default();
+        if *count >= self.per_user {
+            return None;
+        }
+        *count += 1;
+        Some(SocketPermit { quota: self.clone(), user_id })
+    }
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        let mut open = self.quota.open();
+        if let Some(count) = open.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_at_most_the_cap_and_a_closed_socket_frees_its_place() {
+        let quota = SocketQuota::new(2);
+        let a = quota.admit(1).expect("first");
+        let _b = quota.admit(1).expect("second");
+        assert!(quota.admit(1).is_none(), "third refused");
+        assert!(quota.admit(2).is_some(), "another user is not affected");
+        drop(a);
+        assert!(quota.admit(1).is_some(), "a freed place can be taken again");
+    }
+}
