@@ -121,6 +121,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// This instance's routing tables (tests look at what they hold).
+    pub fn hub(&self) -> Arc<Hub> {
+        self.hub.clone()
+    }
+
     pub fn shutdown_handle(&self) -> Shutdown {
         Shutdown { hub: self.hub.clone(), server: self.server.handle() }
     }

@@ -412,20 +412,33 @@ impl Hub {
                 }
                 None => {}
             }
-            // `removed` to everyone here the change took out: routed until now, or named by the event (a socket
-            // still reading its memberships when the removal landed is told too).
-            let removed = ByteString::from(super::to_json(&ServerFrame::Removed { conversation_id }));
-            let mut told = HashSet::new();
-            for &user_id in dropped.iter().chain(event.left.iter()) {
-                if local.contains(&user_id) || !told.insert(user_id) {
+            // `removed` to everyone here the change took out: those routed until now, and those whose sockets
+            // are still reading their memberships (the list they get may predate the removal). Once each: the
+            // event may arrive twice, by the conversation's channel and by the user's.
+            let mut told: HashSet<i64> = HashSet::new();
+            for &user_id in &dropped {
+                told.insert(user_id);
+                if let Some(user) = t.users.get_mut(&user_id)
+                    && user.syncing > 0
+                {
+                    user.left_while_syncing.insert(conversation_id, event.version);
+                }
+            }
+            for &user_id in &event.left {
+                if local.contains(&user_id) || told.contains(&user_id) {
                     continue;
                 }
                 let Some(user) = t.users.get_mut(&user_id) else { continue };
-                if user.syncing > 0 {
+                let known = user.left_while_syncing.get(&conversation_id).copied().unwrap_or(0);
+                if user.syncing > 0 && known < event.version {
                     user.left_while_syncing.insert(conversation_id, event.version);
+                    told.insert(user_id);
                 }
+            }
+            if !told.is_empty() {
+                let removed = ByteString::from(super::to_json(&ServerFrame::Removed { conversation_id }));
                 let out = Outgoing {
-                    text: removed.clone(),
+                    text: removed,
                     stored_at: None,
                     seq: None,
                     version: 0,
@@ -433,7 +446,9 @@ impl Hub {
                     skip_session: None,
                     skip_users: Vec::new(),
                 };
-                self.deliver_to_user(t, user_id, &out);
+                for user_id in told {
+                    self.deliver_to_user(t, user_id, &out);
+                }
             }
             match t.watches.get(&conversation_id) {
                 Some(watch) if watch.members.is_empty() => self.unwatch(t, conversation_id),

@@ -84,6 +84,8 @@ struct Typing {
 struct Outlet {
     session: actix_ws::Session,
     current: Option<InFlight>,
+    /// The socket stopped taking frames and the actor loop has not yet been told (so it arms the drain deadline).
+    stall_reported: bool,
 }
 
 struct InFlight {
@@ -118,8 +120,14 @@ impl Outlet {
             match Pin::new(&mut self.session).poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(closed)) => return Poll::Ready(Err(closed)),
+                // Once per stall, a return with nothing sent: the loop re-arms its drain deadline.
+                Poll::Pending if !self.stall_reported => {
+                    self.stall_reported = true;
+                    return Poll::Ready(Ok(None));
+                }
                 Poll::Pending => return Poll::Pending,
             }
+            self.stall_reported = false;
             let Some(flight) = self.current.as_mut() else { continue };
             let total = flight.bytes.len();
             let message = if flight.sent == 0 && total <= FRAGMENT_BYTES {
@@ -259,7 +267,7 @@ pub async fn run(mut opened: Opened, session: actix_ws::Session, stream: actix_w
     if opened.first_here {
         Box::pin(announce_presence(&ctx, user_id, true)).await;
     }
-    let mut outlet = Outlet { session, current: None };
+    let mut outlet = Outlet { session, current: None, stall_reported: false };
     let mut actor = SocketActor {
         socket_id,
         user_id,

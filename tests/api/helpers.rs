@@ -117,6 +117,8 @@ pub fn settings_for(store: &Store) -> Settings {
     settings.auth_per_minute = 100_000;
     settings.login_per_minute_per_username = 100_000;
     settings.rest_per_second = 100_000;
+    settings.ws_upgrades_per_minute_per_user = 100_000;
+    settings.ws_upgrades_per_minute_per_address = 100_000;
     if store.backend() == Backend::Postgres {
         settings.redis_url = std::env::var("TEST_REDIS_URL").ok();
         settings.redis_prefix = format!("chat-test-{}", random_hex(6));
@@ -132,6 +134,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// Graceful shutdown, as SIGTERM does it.
     pub shutdown: chat_server::startup::Shutdown,
+    /// The instance's routing tables.
+    pub hub: std::sync::Arc<chat_server::realtime::Hub>,
     handle: actix_web::dev::ServerHandle,
     // Declared last: dropped after the server is told to stop. Siblings (more instances on the same
     // database) hold none.
@@ -155,6 +159,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
     let port = app.port();
     let handle = app.handle();
     let shutdown = app.shutdown_handle();
+    let hub = app.hub();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -163,6 +168,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
         client: reqwest::Client::new(),
         settings,
         shutdown,
+        hub,
         handle,
         store,
     }

@@ -25,11 +25,39 @@ pub enum Ended {
     Dropped,
 }
 
+/// An upgrade the server refused: its status, headers and JSON body.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Value,
+}
+
+impl Refused {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
 impl TestApp {
     pub async fn ws(&self, token: &str) -> WsClient {
+        self.try_ws(token).await.unwrap_or_else(|refused| panic!("websocket refused: {refused:?}"))
+    }
+
+    pub async fn try_ws(&self, token: &str) -> Result<WsClient, Refused> {
         let url = format!("ws://127.0.0.1:{}/ws?token={token}", self.port);
-        let (stream, _) = connect_async(url).await.expect("websocket connects");
-        WsClient { stream }
+        match connect_async(url).await {
+            Ok((stream, _)) => Ok(WsClient { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().as_deref().unwrap_or_default();
+                Err(Refused {
+                    status: response.status().as_u16(),
+                    retry_after: response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned),
+                    body: serde_json::from_slice(body).unwrap_or(Value::Null),
+                })
+            }
+            Err(other) => panic!("websocket failed: {other}"),
+        }
     }
 }
 
@@ -80,6 +108,15 @@ impl WsClient {
         {
             assert!(!pick(&frame), "unexpected {what}: {frame:?}");
         }
+    }
+
+    /// Every frame that arrives until the socket has been quiet for `quiet`.
+    pub async fn drain_for(&mut self, quiet: Duration) -> Vec<ServerFrame> {
+        let mut frames = Vec::new();
+        while let Some(frame) = self.next_within(quiet).await {
+            frames.push(frame);
+        }
+        frames
     }
 
     /// Read until the socket ends; frames before the end are returned too.
