@@ -247,7 +247,8 @@ pub struct MessagePage {
 pub struct SendMessageRequest {
     /// 1–4000 characters after trimming.
     pub body: String,
-    /// Chosen by the client, 1–64 characters; a resend with the same one returns the original message.
+    /// Chosen by the client, 1–64 characters: the sender's idempotency key. A resend by the same sender with the
+    /// same one returns the original message; another member's use of it is a message of their own.
     pub client_id: String,
 }
 

@@ -39,12 +39,12 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Send a message: 201 when stored now, 200 with the original when `client_id` was already used.
+/// Send a message: 201 when stored now, 200 with the original when the caller already sent this `client_id` here.
 #[utoipa::path(operation_id = "send_message", post, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = SendMessageRequest,
     responses(
         (status = 201, description = "Stored", body = Message),
-        (status = 200, description = "Already stored under this client_id: the original", body = Message),
+        (status = 200, description = "The caller already sent this client_id here: the original", body = Message),
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Empty or overlong body, bad client_id", body = ErrorBody),
