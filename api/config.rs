@@ -74,6 +74,14 @@ pub struct Settings {
     #[arg(long = "refresh-token-ttl", env = "CHAT_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30)]
     pub refresh_token_ttl_days: u64,
 
+    /// Absolute lifetime of a session, in days (fractions allowed): refreshing never extends it.
+    #[arg(long = "session-max-days", env = "CHAT_SESSION_MAX_DAYS", default_value_t = 90.0)]
+    pub session_max_days: f64,
+
+    /// Live sessions a user may have; a login beyond it ends the least recently used one.
+    #[arg(long = "max-sessions-per-user", env = "CHAT_MAX_SESSIONS_PER_USER", default_value_t = 100)]
+    pub max_sessions_per_user: usize,
+
     /// Prefix of every Redis channel and key, so several deployments can share one Redis.
     #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
     pub redis_prefix: String,
@@ -133,6 +141,8 @@ impl Settings {
             db_pool_size: 16,
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            session_max_days: 90.0,
+            max_sessions_per_user: 100,
             workers: None,
         }
     }

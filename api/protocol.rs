@@ -41,6 +41,8 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     pub user: User,
+    /// The session this login started (see `GET /api/auth/sessions`); refreshing keeps it.
+    pub session_id: i64,
     /// Bearer token for `Authorization` and the WebSocket.
     pub access_token: String,
     /// Opaque; spent by one refresh, which returns a new one.
@@ -74,6 +76,28 @@ pub struct LoginRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
+}
+
+/// One of the caller's live sessions (a login and its refreshes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SessionInfo {
+    pub id: i64,
+    /// The User-Agent that logged in (at most 120 characters), if it sent one.
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")]
+    pub device: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The last login or refresh.
+    pub last_used_at: DateTime<Utc>,
+    /// The absolute end: refreshing does not move it.
+    pub expires_at: DateTime<Utc>,
+    /// The session of the token that asked.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    /// Live sessions, most recently used first.
+    pub sessions: Vec<SessionInfo>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]

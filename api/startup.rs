@@ -13,7 +13,7 @@ use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::AuthKeys;
+use crate::auth::{AuthKeys, SessionLimits, revocations};
 use crate::config::Settings;
 use std::sync::Arc;
 
@@ -71,11 +71,28 @@ impl Application {
         db.migrate().await?;
         // After the database answered: a bad DATABASE_URL must not leave a generated key file behind.
         let secret = resolve_jwt_secret(&settings)?;
+        let session_max_age = settings.session_max_days * 24.0 * 3600.0;
+        if !(1.0..=36_500.0 * 24.0 * 3600.0).contains(&session_max_age) {
+            return Err(StartupError::Config("CHAT_SESSION_MAX_DAYS must be between 1 second and 100 years".into()));
+        }
         let keys = AuthKeys::new(
             &secret,
             Duration::from_secs(settings.access_token_ttl_secs),
             Duration::from_secs(settings.refresh_token_ttl_days * 24 * 3600),
-        );
+        )
+        .with_session_limits(SessionLimits {
+            max_age: Duration::from_secs_f64(session_max_age),
+            max_per_user: settings.max_sessions_per_user.max(1),
+        });
+        // Sessions revoked before this start still have valid access tokens out: remember them.
+        let revocations = keys.revocations().clone();
+        let watermark = revocations.load(&db).await?;
+        if settings.redis_url.is_some() {
+            // Instances share the database: learn each other's revocations from it.
+            revocations::spawn_poller(revocations.clone(), db.clone(), watermark);
+        } else {
+            revocations::spawn_sweeper(revocations.clone());
+        }
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =
@@ -97,7 +114,7 @@ impl Application {
             }
         };
         hub.set_gap_filler(gap_filler(db.clone()));
-        let realtime = Realtime::new(hub, broker, instance_id);
+        let realtime = Realtime::new(hub, broker, instance_id, revocations);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {
             Backend::Sqlite => 1,

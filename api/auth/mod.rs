@@ -1,12 +1,15 @@
-//! Accounts and tokens: argon2id passwords, HS256 access JWTs, rotating opaque refresh tokens.
+//! Accounts and tokens: argon2id passwords, HS256 access JWTs, sessions with rotating opaque refresh tokens.
 
 pub mod extractor;
 pub mod jwt;
 pub mod password;
+pub mod revocations;
 pub mod service;
+pub mod sessions;
 
 pub use extractor::AuthUser;
-pub use jwt::{AuthKeys, TokenError};
+pub use jwt::{AuthKeys, SessionLimits, TokenError};
+pub use revocations::Revocations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -16,8 +19,11 @@ pub enum AuthError {
     UsernameTaken,
     #[error("The refresh token is unknown, expired or revoked.")]
     InvalidRefreshToken,
-    #[error("This refresh token was already used; its whole family is now revoked. Log in again.")]
+    #[error("This refresh token was already used; its session is now ended. Log in again.")]
     RefreshTokenReused,
+    /// Not the caller's, unknown or already ended: the same answer for each.
+    #[error("Not found.")]
+    SessionNotFound,
     #[error(transparent)]
     Validation(#[from] crate::domain::ValidationError),
     #[error(transparent)]
@@ -34,6 +40,7 @@ impl From<AuthError> for crate::error::ApiError {
             AuthError::UsernameTaken => ApiError::Conflict("username_taken", err.to_string()),
             AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
             AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
+            AuthError::SessionNotFound => ApiError::NotFound,
             AuthError::Validation(v) => v.into(),
             AuthError::Db(db) => db.into(),
             AuthError::Internal(detail) => ApiError::Internal(detail),

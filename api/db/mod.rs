@@ -8,7 +8,7 @@ pub mod conversations;
 pub mod messages;
 pub mod models;
 pub mod schema;
-pub mod tokens;
+pub mod sessions;
 pub mod users;
 
 use std::time::Duration;
@@ -23,8 +23,8 @@ use futures_util::FutureExt;
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Run `$body` with `$c` bound to the concrete diesel-async connection of whichever backend `$conn` holds.
 #[macro_export]
@@ -38,6 +38,26 @@ macro_rules! with_conn {
             $crate::db::DbConn::Sqlite(pooled) => {
                 let $c = &mut **pooled;
                 $body
+            }
+        }
+    };
+}
+
+/// Like [`with_conn!`], inside a transaction that writes: `BEGIN IMMEDIATE` on SQLite, so a transaction that
+/// reads before it writes takes the write lock up front (waiting out `busy_timeout`) instead of failing with
+/// SQLITE_BUSY when it tries to upgrade; an ordinary transaction on PostgreSQL. The body returns
+/// `Result<_, E>` with `E: From<diesel::result::Error>`; an `Err` rolls back.
+#[macro_export]
+macro_rules! write_transaction {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pooled) => {
+                let conn = &mut **pooled;
+                diesel_async::AsyncConnection::transaction(conn, async |$c| $body).await
+            }
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let conn = &mut **pooled;
+                conn.immediate_transaction(async |$c| $body).await
             }
         }
     };

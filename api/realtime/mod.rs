@@ -112,13 +112,30 @@ pub struct Realtime {
     pub instance_id: u64,
     pub hub: Arc<Hub>,
     pub broker: Arc<dyn Broker>,
+    /// Revoked sessions, shared with the access-token check.
+    pub revocations: Arc<crate::auth::Revocations>,
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl Realtime {
-    pub fn new(hub: Arc<Hub>, broker: Arc<dyn Broker>, instance_id: u64) -> Self {
-        Realtime { instance_id, hub, broker }
+    pub fn new(
+        hub: Arc<Hub>,
+        broker: Arc<dyn Broker>,
+        instance_id: u64,
+        revocations: Arc<crate::auth::Revocations>,
+    ) -> Self {
+        Realtime { instance_id, hub, broker, revocations }
+    }
+
+    /// Sessions of `user_id` were revoked just now (logout, password change, reuse of a refresh token, the
+    /// per-user cap…): their access tokens are refused from here on. Every place that revokes calls this.
+    pub fn sessions_revoked(&self, user_id: i64, session_ids: &[i64]) {
+        if session_ids.is_empty() {
+            return;
+        }
+        tracing::debug!(user_id, sessions = session_ids.len(), "sessions revoked");
+        self.revocations.record(session_ids, crate::db::now());
     }
 
     /// A session id unique across instances: the instance id in the high bits.

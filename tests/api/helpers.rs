@@ -274,6 +274,49 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Log `name` in (password "password-<name>") and return the session.
+    pub async fn login(&self, name: &str) -> Session {
+        let reply = self.login_with(name, &format!("password-{name}"), &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "login {name}: {}", reply.body);
+        reply.json()
+    }
+
+    /// A login attempt with extra request headers (User-Agent, X-Forwarded-For…).
+    pub async fn login_with(&self, name: &str, password: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}/api/auth/login", self.address))
+            .json(&serde_json::json!({"username": name, "password": password}));
+        for (key, value) in headers {
+            req = req.header(*key, *value);
+        }
+        read_reply(req.send().await.expect("request sent")).await
+    }
+
+    /// Polls (every 20 ms, at most `limit`) until the access token is refused on REST; returns the refusal.
+    #[track_caller]
+    pub fn refused_within<'a>(
+        &'a self,
+        token: &'a str,
+        limit: std::time::Duration,
+    ) -> impl std::future::Future<Output = Reply> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let began = std::time::Instant::now();
+            loop {
+                let reply = self.get("/api/users/me", token).await;
+                if reply.status == StatusCode::UNAUTHORIZED {
+                    return reply;
+                }
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                assert!(began.elapsed() < limit, "{caller}: the token was still accepted after {limit:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
 async fn read_reply(res: reqwest::Response) -> Reply {
     let status = res.status();
     let headers = res.headers().clone();

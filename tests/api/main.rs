@@ -14,6 +14,7 @@ mod openapi;
 mod ops;
 mod own_services;
 mod schema;
+mod sessions;
 mod tokens;
 mod ws;
 mod ws_client;

@@ -140,8 +140,19 @@ async fn real_responses_match_the_documented_schemas() {
     record(&Method::GET, "/api/conversations/{id}/messages", &reply);
     let reply = app.delete(&format!("/api/contacts/{}", friend.user.id), &token).await;
     record(&Method::DELETE, "/api/contacts/{user_id}", &reply);
+    let reply = app.get("/api/auth/sessions", &token).await;
+    record(&Method::GET, "/api/auth/sessions", &reply);
+    let reply = app.delete("/api/auth/sessions/987654", &token).await;
+    record(&Method::DELETE, "/api/auth/sessions/{id}", &reply);
+    let spare = app.login("contract").await;
+    let reply = app.delete(&format!("/api/auth/sessions/{}", spare.session_id), &token).await;
+    record(&Method::DELETE, "/api/auth/sessions/{id}", &reply);
     let reply = app.post("/api/auth/logout", Some(&token), &json!({"refresh_token": "whatever"})).await;
     record(&Method::POST, "/api/auth/logout", &reply);
+    let reply = app.request(Method::POST, "/api/auth/logout-all", Some(&friend.access_token), None).await;
+    record(&Method::POST, "/api/auth/logout-all", &reply);
+    let reply = app.request(Method::POST, "/api/auth/logout-all", Some(&friend.access_token), None).await;
+    record(&Method::POST, "/api/auth/logout-all", &reply);
 
     let dir = std::env::temp_dir().join(format!("chat-contract-{}", random_hex(6)));
     std::fs::create_dir_all(&dir).expect("dir");
