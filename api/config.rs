@@ -82,6 +82,11 @@ pub struct Settings {
     #[arg(long = "max-sessions-per-user", env = "CHAT_MAX_SESSIONS_PER_USER", default_value_t = 100)]
     pub max_sessions_per_user: usize,
 
+    /// Password hashes (argon2, ~19 MiB each) computed at once; more wait (10 s at most, then 503 busy).
+    /// Default: one per core.
+    #[arg(long = "password-hashes", env = "CHAT_PASSWORD_HASHES")]
+    pub password_hashes: Option<usize>,
+
     /// Prefix of every Redis channel and key, so several deployments can share one Redis.
     #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
     pub redis_prefix: String,
@@ -143,6 +148,7 @@ impl Settings {
             refresh_token_ttl_days: 30,
             session_max_days: 90.0,
             max_sessions_per_user: 100,
+            password_hashes: None,
             workers: None,
         }
     }

@@ -35,6 +35,9 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("The service is unavailable: {0}")]
     Unavailable(&'static str),
+    /// Overloaded for a moment (password hashing): retry after this many seconds.
+    #[error("The server is busy; retry in {0} s.")]
+    Busy(u64),
     #[error("Something went wrong on our side.")]
     Internal(String),
 }
@@ -53,6 +56,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -98,7 +102,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,7 +112,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::RateLimited(secs) = self {
+        if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if matches!(self, ApiError::Unauthorized(..)) {

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{AuthKeys, SessionLimits, revocations};
+use crate::auth::{AuthKeys, Hasher, SessionLimits, revocations};
 use crate::config::Settings;
 use std::sync::Arc;
 
@@ -122,7 +122,11 @@ impl Application {
         };
         let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards);
         let hub = realtime.hub.clone();
-        let state = State { db, keys, realtime, writer };
+        let hasher = Hasher::new(
+            settings.password_hashes.unwrap_or_else(Hasher::default_permits),
+            crate::auth::password::DEFAULT_PATIENCE,
+        );
+        let state = State { db, keys, hasher, realtime, writer };
         let server = run(listener, state, &settings)?;
         Ok(Application { port, server, hub, writer_drained })
     }
@@ -176,6 +180,7 @@ fn gap_filler(db: DbPool) -> GapFiller {
 struct State {
     db: DbPool,
     keys: AuthKeys,
+    hasher: Hasher,
     realtime: Realtime,
     writer: MessageWriter,
 }
@@ -192,6 +197,8 @@ fn random_u32() -> u32 {
 fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Server, StartupError> {
     let db = web::Data::new(state.db.clone());
     let keys = web::Data::new(state.keys.clone());
+    // One hasher for every worker: the bound is per process.
+    let hasher = web::Data::new(state.hasher);
     let realtime = web::Data::new(state.realtime.clone());
     let socket_ctx = web::Data::new(Arc::new(SessionContext {
         db: state.db.clone(),
@@ -221,6 +228,7 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .app_data(origins.clone())
             .app_data(db.clone())
             .app_data(keys.clone())
+            .app_data(hasher.clone())
             .app_data(realtime.clone())
             .app_data(writer.clone())
             .app_data(socket_ctx.clone())

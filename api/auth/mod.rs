@@ -9,6 +9,7 @@ pub mod sessions;
 
 pub use extractor::AuthUser;
 pub use jwt::{AuthKeys, SessionLimits, TokenError};
+pub use password::Hasher;
 pub use revocations::Revocations;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum AuthError {
     /// Not the caller's, unknown or already ended: the same answer for each.
     #[error("Not found.")]
     SessionNotFound,
+    /// No password-hashing permit freed up in time; retry after this many seconds.
+    #[error("The server is busy; retry in {0} s.")]
+    Busy(u64),
     #[error(transparent)]
     Validation(#[from] crate::domain::ValidationError),
     #[error(transparent)]
@@ -41,6 +45,7 @@ impl From<AuthError> for crate::error::ApiError {
             AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
             AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
             AuthError::SessionNotFound => ApiError::NotFound,
+            AuthError::Busy(secs) => ApiError::Busy(secs),
             AuthError::Validation(v) => v.into(),
             AuthError::Db(db) => db.into(),
             AuthError::Internal(detail) => ApiError::Internal(detail),

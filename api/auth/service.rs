@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::{AuthError, AuthKeys, password, sessions};
+use super::{AuthError, AuthKeys, Hasher, sessions};
 use crate::db::models::{NewUser, UserRow};
 use crate::db::{self, DbConn, users};
 use crate::domain::{DisplayName, Password, Username};
@@ -31,6 +31,7 @@ pub fn public_user(row: &UserRow) -> User {
 pub async fn register(
     conn: &mut DbConn,
     keys: &AuthKeys,
+    hasher: &Hasher,
     realtime: &Realtime,
     req: RegisterRequest,
     device: Option<&str>,
@@ -44,7 +45,7 @@ pub async fn register(
     if users::by_username(conn, username.as_str()).await?.is_some() {
         return Err(AuthError::UsernameTaken);
     }
-    let password_hash = password::hash_blocking(password.expose().to_owned()).await?;
+    let password_hash = hasher.hash(password.expose().to_owned()).await?;
     let new = NewUser {
         username: username.as_str(),
         display_name: display_name.as_str(),
@@ -63,6 +64,7 @@ pub async fn register(
 pub async fn login(
     conn: &mut DbConn,
     keys: &AuthKeys,
+    hasher: &Hasher,
     realtime: &Realtime,
     req: LoginRequest,
     device: Option<&str>,
@@ -72,7 +74,7 @@ pub async fn login(
         Ok(name) => users::by_username(conn, name.as_str()).await?,
         Err(_) => None,
     };
-    let ok = password::verify_blocking(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = hasher.verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user {
         Some(user) if ok => sessions::start(conn, keys, realtime, &user, device).await,
         _ => Err(AuthError::InvalidCredentials),

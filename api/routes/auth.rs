@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::json::Json;
 use super::resource;
 use crate::auth::sessions::{self, device_label};
-use crate::auth::{AuthKeys, AuthUser, service};
+use crate::auth::{AuthKeys, AuthUser, Hasher, service};
 use crate::db::DbPool;
 use crate::db::sessions::Scope;
 use crate::error::ApiResult;
@@ -34,18 +34,20 @@ fn device(req: &HttpRequest) -> Option<String> {
         (status = 409, description = "Username taken", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn register(
     req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    hasher: web::Data<Hasher>,
     rt: web::Data<Realtime>,
     limits: web::Data<RateLimits>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     limits.auth_attempt(limits.client_ip(&req), None)?;
     let mut conn = db.get().await?;
-    let session = service::register(&mut conn, &keys, &rt, body.into_inner(), device(&req).as_deref()).await?;
+    let session = service::register(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
     Ok(HttpResponse::Created().json(session))
 }
 
@@ -55,18 +57,20 @@ pub async fn register(
         (status = 200, description = "Logged in", body = Session),
         (status = 401, description = "Wrong username or password (the same answer for both)", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address or for this username (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(
     req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    hasher: web::Data<Hasher>,
     rt: web::Data<Realtime>,
     limits: web::Data<RateLimits>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     limits.auth_attempt(limits.client_ip(&req), Some(&body.username))?;
     let mut conn = db.get().await?;
-    let session = service::login(&mut conn, &keys, &rt, body.into_inner(), device(&req).as_deref()).await?;
+    let session = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
