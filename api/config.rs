@@ -103,10 +103,6 @@ pub struct Settings {
     #[arg(long = "auth-per-minute", env = "CHAT_AUTH_PER_MINUTE", default_value_t = 30)]
     pub auth_per_minute: u32,
 
-    /// Login attempts per minute for one username (whatever the address).
-    #[arg(long = "login-per-minute-per-username", env = "CHAT_LOGIN_PER_MINUTE_PER_USERNAME", default_value_t = 10)]
-    pub login_per_minute_per_username: u32,
-
     /// REST calls per second per user (bursts of ten times that).
     #[arg(long = "rest-per-second", env = "CHAT_REST_PER_SECOND", default_value_t = 20)]
     pub rest_per_second: u32,
@@ -136,7 +132,6 @@ impl Settings {
             ws_mailbox: 256,
             ws_frames_per_sec: 30.0,
             auth_per_minute: 30,
-            login_per_minute_per_username: 10,
             rest_per_second: 20,
             allowed_origins: Vec::new(),
             behind_proxy: false,

@@ -36,6 +36,13 @@ pub enum AuthError {
     Internal(String),
 }
 
+impl AuthError {
+    /// A wrong password or username: what failed-sign-in delays count.
+    pub fn is_wrong_secret(&self) -> bool {
+        matches!(self, AuthError::InvalidCredentials)
+    }
+}
+
 impl From<AuthError> for crate::error::ApiError {
     fn from(err: AuthError) -> Self {
         use crate::error::ApiError;

@@ -8,7 +8,7 @@ use crate::auth::{AuthKeys, AuthUser, Hasher, service};
 use crate::db::DbPool;
 use crate::db::sessions::Scope;
 use crate::error::ApiResult;
-use crate::limits::RateLimits;
+use crate::limits::{RateLimits, Subject};
 use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList};
 use crate::realtime::Realtime;
 
@@ -45,18 +45,19 @@ pub async fn register(
     limits: web::Data<RateLimits>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(limits.client_ip(&req), None)?;
+    limits.auth_attempt(limits.client_ip(&req))?;
     let mut conn = db.get().await?;
     let session = service::register(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
     Ok(HttpResponse::Created().json(session))
 }
 
-/// Log in with username and password.
+/// Log in with username and password. After five failures for a username from one address, each further
+/// attempt from there must wait longer (1 s, 2 s, 4 s… up to 15 min); other addresses are not held up.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = Session),
         (status = 401, description = "Wrong username or password (the same answer for both)", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address or for this username (see Retry-After)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or failures for this username from it (see Retry-After)", body = ErrorBody),
         (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(
@@ -68,9 +69,13 @@ pub async fn login(
     limits: web::Data<RateLimits>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(limits.client_ip(&req), Some(&body.username))?;
+    let ip = limits.client_ip(&req);
+    limits.auth_attempt(ip)?;
     let mut conn = db.get().await?;
-    let session = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
+    let subject = Subject::username(&body.username);
+    let device = device(&req);
+    let attempt = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device.as_deref());
+    let session = limits.sign_in(subject, ip, attempt).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 

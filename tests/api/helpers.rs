@@ -115,7 +115,6 @@ pub fn settings_for(store: &Store) -> Settings {
     settings.web_dir = "/nonexistent".into();
     // Tests register many users from one address; the limits have tests of their own.
     settings.auth_per_minute = 100_000;
-    settings.login_per_minute_per_username = 100_000;
     settings.rest_per_second = 100_000;
     if store.backend() == Backend::Postgres {
         settings.redis_url = std::env::var("TEST_REDIS_URL").ok();

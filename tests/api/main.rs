@@ -8,6 +8,7 @@ mod contacts;
 mod conversations;
 mod errors;
 mod faults;
+mod lockout;
 mod messages;
 mod multi_instance;
 mod openapi;

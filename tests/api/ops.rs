@@ -89,23 +89,6 @@ async fn sign_in_attempts_are_limited_per_address_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_attempts_are_limited_per_username_whatever_the_address() {
-    let app = app_with(|s| s.login_per_minute_per_username = 2).await;
-    app.register("target").await;
-    for _ in 0..2 {
-        let reply = app.post("/api/auth/login", None, &json!({"username": "target", "password": "guess-guess"})).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    }
-    let limited =
-        app.post("/api/auth/login", None, &json!({"username": "TARGET", "password": "password-target"})).await;
-    assert_eq!(limited.error_code(429), "rate_limited");
-    // Other usernames are unaffected.
-    app.register("other").await;
-    let other = app.post("/api/auth/login", None, &json!({"username": "other", "password": "password-other"})).await;
-    assert_eq!(other.status, StatusCode::OK);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_calls_are_limited_per_user() {
     let app = app_with(|s| s.rest_per_second = 1).await;
     let busy = app.register("busy").await;
