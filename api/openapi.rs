@@ -24,6 +24,7 @@ use crate::routes;
         routes::auth::list_sessions,
         routes::auth::end_session,
         routes::users::me,
+        routes::users::change_password,
         routes::users::search,
         routes::contacts::list,
         routes::contacts::add,

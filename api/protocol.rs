@@ -78,6 +78,15 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(example = "correct horse battery")]
+    pub current_password: String,
+    /// 8–256 characters.
+    #[schema(example = "battery staple horse")]
+    pub new_password: String,
+}
+
 /// One of the caller's live sessions (a login and its refreshes).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct SessionInfo {

@@ -18,6 +18,10 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("That username is taken.")]
     UsernameTaken,
+    /// The current password given to change it is wrong. 403, not 401: the caller's token is fine, and a 401
+    /// would make clients drop it.
+    #[error("The current password is wrong.")]
+    WrongPassword,
     #[error("The refresh token is unknown, expired or revoked.")]
     InvalidRefreshToken,
     #[error("This refresh token was already used; its session is now ended. Log in again.")]
@@ -39,7 +43,7 @@ pub enum AuthError {
 impl AuthError {
     /// A wrong password or username: what failed-sign-in delays count.
     pub fn is_wrong_secret(&self) -> bool {
-        matches!(self, AuthError::InvalidCredentials)
+        matches!(self, AuthError::InvalidCredentials | AuthError::WrongPassword)
     }
 }
 
@@ -49,6 +53,7 @@ impl From<AuthError> for crate::error::ApiError {
         match err {
             AuthError::InvalidCredentials => ApiError::Unauthorized("invalid_credentials", err.to_string()),
             AuthError::UsernameTaken => ApiError::Conflict("username_taken", err.to_string()),
+            AuthError::WrongPassword => ApiError::Forbidden("wrong_password", err.to_string()),
             AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
             AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
             AuthError::SessionNotFound => ApiError::NotFound,

@@ -1,14 +1,15 @@
-//! Account rules as plain functions over a connection: register, log in. Sessions are in [`super::sessions`].
+//! Account rules as plain functions over a connection: register, log in, change the password. Sessions are in
+//! [`super::sessions`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::{AuthError, AuthKeys, Hasher, sessions};
+use super::{AuthError, AuthKeys, AuthUser, Hasher, sessions};
 use crate::db::models::{NewUser, UserRow};
 use crate::db::{self, DbConn, users};
-use crate::domain::{DisplayName, Password, Username};
-use crate::protocol::{LoginRequest, RegisterRequest, Session, User};
+use crate::domain::{DisplayName, Password, Username, ValidationError};
+use crate::protocol::{ChangePasswordRequest, LoginRequest, RegisterRequest, Session, User};
 use crate::realtime::Realtime;
 
 pub fn random_token(bytes: usize) -> String {
@@ -79,4 +80,26 @@ pub async fn login(
         Some(user) if ok => sessions::start(conn, keys, realtime, &user, device).await,
         _ => Err(AuthError::InvalidCredentials),
     }
+}
+
+/// Change the caller's password, proven by the current one. Every other session of the user ends (whoever
+/// else knew the old password is logged out); the caller's goes on.
+pub async fn change_password(
+    conn: &mut DbConn,
+    hasher: &Hasher,
+    realtime: &Realtime,
+    caller: &AuthUser,
+    req: ChangePasswordRequest,
+) -> Result<(), AuthError> {
+    let new = Password::parse(&req.new_password).map_err(|e| ValidationError::new("new_password", e.message))?;
+    let user = users::by_id(conn, caller.user_id)
+        .await?
+        .ok_or_else(|| AuthError::Internal("a live session's account is missing".into()))?;
+    if !hasher.verify(req.current_password, Some(user.password_hash)).await? {
+        return Err(AuthError::WrongPassword);
+    }
+    let password_hash = hasher.hash(new.expose().to_owned()).await?;
+    let ended = users::change_password(conn, user.id, &password_hash, caller.session_id, db::now()).await?;
+    realtime.sessions_revoked(user.id, &ended);
+    Ok(())
 }

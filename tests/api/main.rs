@@ -14,6 +14,7 @@ mod multi_instance;
 mod openapi;
 mod ops;
 mod own_services;
+mod passwords;
 mod schema;
 mod sessions;
 mod tokens;
