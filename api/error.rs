@@ -18,6 +18,9 @@ pub enum ApiError {
     Unauthorized(&'static str, String),
     #[error("{1}")]
     Forbidden(&'static str, String),
+    /// 403 with a field: a request refused as a whole because of one of its values.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String, field: Option<&'static str> },
     /// Also what a caller gets for something that exists but is not theirs: no existence leak.
     #[error("Not found.")]
     NotFound,
@@ -49,7 +52,8 @@ impl ApiError {
             ApiError::BadRequest(code, _)
             | ApiError::Unauthorized(code, _)
             | ApiError::Forbidden(code, _)
-            | ApiError::Conflict(code, _) => code,
+            | ApiError::Conflict(code, _)
+            | ApiError::Refused { code, .. } => code,
             ApiError::NotFound | ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -68,6 +72,7 @@ impl ApiError {
                 message: self.to_string(),
                 field: match self {
                     ApiError::Validation { field, .. } => Some(field.clone()),
+                    ApiError::Refused { field, .. } => field.map(str::to_owned),
                     _ => None,
                 },
                 request_id: current_request_id(),
@@ -95,7 +100,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(..) | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,

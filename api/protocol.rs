@@ -127,6 +127,12 @@ pub struct ContactList {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BlockList {
+    /// Users the caller has blocked, by username.
+    pub blocked: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AddContactRequest {
     pub user_id: i64,
 }

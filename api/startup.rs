@@ -313,7 +313,7 @@ impl AllowedOrigins {
 /// CORS only for listed origins; with none listed the browser's same-origin policy stands untouched.
 fn cors(origins: &AllowedOrigins) -> Condition<Cors> {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers(["x-request-id"])
         .max_age(3600);

@@ -19,6 +19,7 @@ pub async fn add(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResul
     let user = users::by_id(conn, contact_id)
         .await?
         .ok_or_else(|| ChatError::from(ValidationError::new("user_id", "There is no user with that id.")))?;
+    super::blocks::ensure_unblocked(conn, owner_id, &[contact_id], super::blocks::Approach::Contact).await?;
     let added = contacts::add(conn, owner_id, contact_id).await?;
     Ok((public_user(&user), added))
 }

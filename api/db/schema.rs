@@ -43,6 +43,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     conversations (id) {
         id -> BigInt,
         kind -> Text,
@@ -91,6 +99,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     contacts,
+    blocks,
     conversations,
     memberships,
     messages,

@@ -1,6 +1,7 @@
 //! HTTP routes: thin handlers that parse, call a rule, and answer. One file per resource.
 
 pub mod auth;
+pub mod blocks;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(path_error))
         .configure(auth::configure)
         .configure(users::configure)
+        .configure(blocks::configure)
         .configure(contacts::configure)
         .configure(conversations::configure)
         .configure(messages::configure);

@@ -4,6 +4,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod blocks;
 mod contacts;
 mod conversations;
 mod errors;

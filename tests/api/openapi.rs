@@ -140,6 +140,16 @@ async fn real_responses_match_the_documented_schemas() {
     record(&Method::GET, "/api/conversations/{id}/messages", &reply);
     let reply = app.delete(&format!("/api/contacts/{}", friend.user.id), &token).await;
     record(&Method::DELETE, "/api/contacts/{user_id}", &reply);
+    let reply = app.request(Method::PUT, &format!("/api/users/me/blocks/{}", third.user.id), Some(&token), None).await;
+    record(&Method::PUT, "/api/users/me/blocks/{user_id}", &reply);
+    let reply = app.request(Method::PUT, "/api/users/me/blocks/987654", Some(&token), None).await;
+    record(&Method::PUT, "/api/users/me/blocks/{user_id}", &reply);
+    let reply = app.get("/api/users/me/blocks", &token).await;
+    record(&Method::GET, "/api/users/me/blocks", &reply);
+    let reply = app.post("/api/contacts", Some(&third.access_token), &json!({"user_id": session.user.id})).await;
+    record(&Method::POST, "/api/contacts", &reply);
+    let reply = app.delete(&format!("/api/users/me/blocks/{}", third.user.id), &token).await;
+    record(&Method::DELETE, "/api/users/me/blocks/{user_id}", &reply);
     let reply = app.get("/api/auth/sessions", &token).await;
     record(&Method::GET, "/api/auth/sessions", &reply);
     let reply = app.delete("/api/auth/sessions/987654", &token).await;
