@@ -33,7 +33,8 @@ pub struct User {
     pub username: String,
     #[schema(example = "Alice")]
     pub display_name: String,
-    /// Present where the server knows it: whether any session of the user is connected.
+    /// Whether any session of the user is connected; present only where the caller may know it (they share a
+    /// conversation, and neither has blocked the other).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online: Option<bool>,
 }

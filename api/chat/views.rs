@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::ChatResult;
 use crate::auth::service::public_user;
 use crate::db::models::{ConversationRow, MembershipRow};
-use crate::db::{DbConn, conversations, messages};
+use crate::db::{DbConn, blocks, conversations, messages};
 use crate::protocol::{Conversation, ConversationKind, Member, Message, Role};
 use crate::realtime::Realtime;
 
@@ -31,7 +31,8 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
     }
 }
 
-/// Full views of conversations as `viewer` sees them, in three queries whatever their number.
+/// Full views of conversations as their viewer (the user of the memberships in `rows`) sees them, in four
+/// queries whatever their number.
 pub async fn conversations(
     conn: &mut DbConn,
     realtime: &Realtime,
@@ -44,12 +45,23 @@ pub async fn conversations(
         .into_iter()
         .map(|(row, name)| (row.conversation_id, message(row, name)))
         .collect();
-    let member_ids: Vec<i64> = members.iter().map(|(_, u)| u.id).collect::<HashSet<_>>().into_iter().collect();
+    // Presence by consent: co-members see each other online, except across a block (either way) with the viewer.
+    let hidden: HashSet<i64> = match rows.first() {
+        Some((_, membership)) => blocks::related_to(conn, membership.user_id).await?.into_iter().collect(),
+        None => HashSet::new(),
+    };
+    let member_ids: Vec<i64> = members
+        .iter()
+        .map(|(_, u)| u.id)
+        .filter(|id| !hidden.contains(id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let online = realtime.online_among(member_ids).await;
     let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
     for (membership, user) in members {
         let mut user_view = public_user(&user);
-        user_view.online = Some(online.contains(&user.id));
+        user_view.online = (!hidden.contains(&user.id)).then(|| online.contains(&user.id));
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
             role: Role::parse(&membership.role),

@@ -16,6 +16,7 @@ mod openapi;
 mod ops;
 mod own_services;
 mod passwords;
+mod presence;
 mod schema;
 mod sessions;
 mod tokens;
