@@ -41,6 +41,11 @@ pub struct Settings {
     #[arg(long = "bind", env = "CHAT_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
+    /// Address of the admin listener, which serves /metrics (and /healthz, /readyz); unset: none. Keep it off
+    /// the public network, e.g. 127.0.0.1:9090.
+    #[arg(long = "admin-bind", env = "CHAT_ADMIN_BIND")]
+    pub admin_bind: Option<String>,
+
     /// sqlite://<path> (created on first start) or postgres://user@host/db.
     #[arg(long = "database-url", env = "DATABASE_URL", default_value = "sqlite://data/chat.db")]
     pub database_url: DatabaseUrl,
@@ -126,6 +131,7 @@ impl Settings {
     pub fn with_database(database_url: DatabaseUrl) -> Self {
         Settings {
             bind: "127.0.0.1:0".into(),
+            admin_bind: None,
             database_url,
             redis_url: None,
             redis_prefix: "chat".into(),

@@ -43,8 +43,15 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    admin: Option<Admin>,
     hub: Arc<Hub>,
     writer_drained: WriterDrained,
+}
+
+/// The admin listener (metrics and probes), running beside the application's.
+struct Admin {
+    port: u16,
+    handle: actix_web::dev::ServerHandle,
 }
 
 /// Starts a graceful shutdown: sockets are told 1001 (reconnect elsewhere), then the server stops taking
@@ -53,6 +60,7 @@ pub struct Application {
 pub struct Shutdown {
     hub: Arc<Hub>,
     server: actix_web::dev::ServerHandle,
+    admin: Option<actix_web::dev::ServerHandle>,
 }
 
 impl Shutdown {
@@ -60,6 +68,9 @@ impl Shutdown {
         tracing::info!(sockets = self.hub.socket_count(), "shutting down: closing sockets with 1001");
         self.hub.close_all(crate::protocol::close_code::GOING_AWAY);
         self.server.stop(true).await;
+        if let Some(admin) = &self.admin {
+            admin.stop(true).await;
+        }
     }
 }
 
@@ -126,26 +137,42 @@ impl Application {
             settings.password_hashes.unwrap_or_else(Hasher::default_permits),
             crate::auth::password::DEFAULT_PATIENCE,
         );
+        let admin = match &settings.admin_bind {
+            Some(addr) => Some(run_admin(addr, db.clone(), realtime.clone())?),
+            None => None,
+        };
         let state = State { db, keys, hasher, realtime, writer };
         let server = run(listener, state, &settings)?;
-        Ok(Application { port, server, hub, writer_drained })
+        Ok(Application { port, server, admin, hub, writer_drained })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The admin listener's port, when there is one.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|a| a.port)
+    }
+
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
 
+    pub fn admin_handle(&self) -> Option<actix_web::dev::ServerHandle> {
+        self.admin.as_ref().map(|a| a.handle.clone())
+    }
+
     pub fn shutdown_handle(&self) -> Shutdown {
-        Shutdown { hub: self.hub.clone(), server: self.server.handle() }
+        Shutdown { hub: self.hub.clone(), server: self.server.handle(), admin: self.admin_handle() }
     }
 
     /// Serve until stopped, then wait (bounded) for the writer to store what was queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(admin) = &self.admin {
+            admin.handle.stop(true).await;
+        }
         if tokio::time::timeout(Duration::from_secs(10), self.writer_drained.wait()).await.is_err() {
             tracing::error!("the message writer did not drain within 10 s");
         }
@@ -235,7 +262,8 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .route("/ws", web::get().to(routes::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
-            .route("/metrics", web::get().to(crate::metrics::render))
+            // Metrics are on the admin listener only; answered here (before the web client's fallback) as absent.
+            .route("/metrics", web::to(routes::not_here))
             // Before the /api scope, whose default service would otherwise answer /api/openapi.json.
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .route("/docs", web::get().to(redirect_to_docs))
@@ -251,6 +279,32 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
     let server =
         server.listen(listener).map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.run();
     Ok(server)
+}
+
+/// The admin listener: /metrics for Prometheus, and the probes, away from the public listener.
+fn run_admin(addr: &str, db: DbPool, realtime: Realtime) -> Result<Admin, StartupError> {
+    let fail = |source| StartupError::Bind { addr: format!("{addr} (CHAT_ADMIN_BIND)"), source };
+    let listener = TcpListener::bind(addr).map_err(fail)?;
+    let port = listener.local_addr().map_err(fail)?.port();
+    let (db, realtime) = (web::Data::new(db), web::Data::new(realtime));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(realtime.clone())
+            .route("/metrics", web::get().to(crate::metrics::render))
+            .route("/healthz", web::get().to(routes::health::healthz))
+            .route("/readyz", web::get().to(routes::health::readyz))
+            .default_service(web::to(routes::not_here))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(fail)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(Admin { port, handle })
 }
 
 /// One line per request: method, path (never the query string, which may hold a token), status, latency.

@@ -48,6 +48,11 @@ async fn method_not_allowed() -> HttpResponse {
     actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed)
 }
 
+/// The JSON 404 for a path that exists elsewhere (metrics on the public listener) or nowhere.
+pub async fn not_here(req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::NoRoute(format!("{} {}", req.method(), req.path())))
+}
+
 pub async fn api_not_found(req: HttpRequest) -> HttpResponse {
     actix_web::ResponseError::error_response(&ApiError::NoRoute(format!("{} {}", req.method(), req.path())))
 }

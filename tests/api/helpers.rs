@@ -126,12 +126,15 @@ pub fn settings_for(store: &Store) -> Settings {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The admin listener (metrics), when `admin_bind` is set.
+    pub admin_address: Option<String>,
     pub backend: Backend,
     pub client: reqwest::Client,
     pub settings: Settings,
     /// Graceful shutdown, as SIGTERM does it.
     pub shutdown: chat_server::startup::Shutdown,
     handle: actix_web::dev::ServerHandle,
+    admin_handle: Option<actix_web::dev::ServerHandle>,
     // Declared last: dropped after the server is told to stop. Siblings (more instances on the same
     // database) hold none.
     pub store: Option<Store>,
@@ -153,16 +156,20 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
     let app = Application::build(settings.clone()).await.expect("the application starts");
     let port = app.port();
     let handle = app.handle();
+    let admin_handle = app.admin_handle();
+    let admin_address = app.admin_port().map(|port| format!("http://127.0.0.1:{port}"));
     let shutdown = app.shutdown_handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        admin_address,
         backend,
         client: reqwest::Client::new(),
         settings,
         shutdown,
         handle,
+        admin_handle,
         store,
     }
 }
@@ -185,6 +192,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command at once; the returned future only waits for it.
         drop(self.handle.stop(false));
+        if let Some(admin) = &self.admin_handle {
+            drop(admin.stop(false));
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod passwords;
 mod presence;
 mod schema;
 mod sessions;
+mod surface;
 mod tokens;
 mod ws;
 mod ws_client;

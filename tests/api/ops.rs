@@ -16,15 +16,15 @@ async fn app_with(change: impl FnOnce(&mut chat_server::config::Settings)) -> Te
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_report_sockets_messages_fan_out_requests_broker_and_pool() {
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let app = app_with(|s| s.admin_bind = Some("127.0.0.1:0".into())).await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let chat = app.direct(&alice.access_token, bob.user.id).await;
     let mut b = app.ws(&bob.access_token).await;
     app.send(&alice.access_token, chat.id, "counted").await;
     b.expect("message", |f| matches!(f, chat_server::protocol::ServerFrame::Message { .. }).then_some(())).await;
-    let text =
-        app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let admin = app.admin_address.clone().expect("an admin listener");
+    let text = app.client.get(format!("{admin}/metrics")).send().await.expect("metrics").text().await.expect("text");
     for name in [
         "chat_open_sockets",
         "chat_messages_stored_total",
