@@ -116,8 +116,15 @@ pub struct Settings {
     #[arg(long = "behind-proxy", env = "CHAT_BEHIND_PROXY", default_value_t = false)]
     pub behind_proxy: bool,
 
-    /// Origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from another
-    /// origin. Empty: same-origin only.
+    /// The origin(s) users open the web client at (scheme://host[:port], comma-separated), e.g.
+    /// https://chat.example.com: socket upgrades and CORS admit these (and CHAT_ALLOWED_ORIGINS), never what the
+    /// Host header claims. Empty: the listener's own http://127.0.0.1:<port>, http://localhost:<port> and
+    /// http://[::1]:<port>.
+    #[arg(long = "public-origin", env = "CHAT_PUBLIC_ORIGIN", value_delimiter = ',', default_value = "")]
+    pub public_origin: Vec<String>,
+
+    /// More origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from
+    /// elsewhere (a development server, another front end).
     #[arg(long = "allowed-origins", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
     pub allowed_origins: Vec<String>,
 
@@ -139,6 +146,7 @@ impl Settings {
             ws_frames_per_sec: 30.0,
             auth_per_minute: 30,
             rest_per_second: 20,
+            public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             behind_proxy: false,
             jwt_secret: None,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Condition, DefaultHeaders};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa::OpenApi;
@@ -25,6 +25,7 @@ use crate::db::{Backend, DbError, DbPool};
 use crate::error::REQUEST_ID;
 use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
+pub use crate::origins::AllowedOrigins;
 use crate::realtime::hub::GapFiller;
 use crate::realtime::session::{SessionContext, SocketLimits};
 use crate::realtime::{Hub, Realtime};
@@ -142,7 +143,17 @@ impl Application {
             None => None,
         };
         let state = State { db, keys, hasher, realtime, writer };
-        let server = run(listener, state, &settings)?;
+        let origins = AllowedOrigins::new(&settings.public_origin, &settings.allowed_origins, port)
+            .map_err(|e| StartupError::Config(format!("CHAT_PUBLIC_ORIGIN / CHAT_ALLOWED_ORIGINS: {e}")))?;
+        if settings.public_origin.iter().all(|o| o.trim().is_empty())
+            && !listener.local_addr().is_ok_and(|a| a.ip().is_loopback())
+        {
+            tracing::warn!(
+                "CHAT_PUBLIC_ORIGIN is unset: browsers may open sockets only from this machine \
+                 (http://127.0.0.1:{port}, http://localhost:{port}); set it to the address users open"
+            );
+        }
+        let server = run(listener, state, origins, &settings)?;
         Ok(Application { port, server, admin, hub, writer_drained })
     }
 
@@ -221,7 +232,12 @@ fn random_u32() -> u32 {
     }
 }
 
-fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Server, StartupError> {
+fn run(
+    listener: TcpListener,
+    state: State,
+    origins: AllowedOrigins,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
     let db = web::Data::new(state.db.clone());
     let keys = web::Data::new(state.keys.clone());
     // One hasher for every worker: the bound is per process.
@@ -241,8 +257,8 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
     }));
     let writer = web::Data::new(state.writer);
     let limits = web::Data::new(RateLimits::new(settings));
-    let origins =
-        web::Data::new(AllowedOrigins(settings.allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect()));
+    let csp = web::Data::new(ContentSecurityPolicy(origins.content_security_policy()));
+    let origins = web::Data::new(origins);
     spawn_limit_sweeper(limits.clone());
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
@@ -253,6 +269,7 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .wrap_fn(log_request)
             .app_data(limits.clone())
             .app_data(origins.clone())
+            .app_data(csp.clone())
             .app_data(db.clone())
             .app_data(keys.clone())
             .app_data(hasher.clone())
@@ -353,33 +370,22 @@ where
     }
 }
 
-/// Origins allowed besides the server's own (CHAT_ALLOWED_ORIGINS).
-pub struct AllowedOrigins(pub Vec<String>);
-
-impl AllowedOrigins {
-    /// Same-origin (the Origin's host is the Host the request was sent to) or listed.
-    pub fn permits(&self, origin: &str, host: Option<&str>) -> bool {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
-        (origin_host.is_some() && origin_host == host) || self.0.iter().any(|allowed| allowed == origin)
-    }
-}
-
-/// CORS only for listed origins; with none listed the browser's same-origin policy stands untouched.
-fn cors(origins: &AllowedOrigins) -> Condition<Cors> {
+/// CORS for the admitted origins only; any other origin gets no CORS headers (and its preflights are refused).
+fn cors(origins: &AllowedOrigins) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers(["x-request-id"])
         .max_age(3600);
-    for origin in &origins.0 {
+    for origin in origins.iter() {
         cors = cors.allowed_origin(origin);
     }
-    Condition::new(!origins.0.is_empty(), cors)
+    cors
 }
 
-/// The page may load only its own scripts (the bundled client has no inline script), and no one may frame it.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// The web client's Content-Security-Policy (built at start from the admitted origins).
+#[derive(Clone)]
+pub struct ContentSecurityPolicy(pub HeaderValue);
 
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -397,9 +403,15 @@ fn add_csp<B>(res: &mut ServiceResponse<B>) {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
     if is_html {
-        let policy =
-            if res.request().path().starts_with("/docs") { "frame-ancestors 'none'" } else { CONTENT_SECURITY_POLICY };
-        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        let policy = if res.request().path().starts_with("/docs") {
+            HeaderValue::from_static("frame-ancestors 'none'")
+        } else {
+            match res.request().app_data::<web::Data<ContentSecurityPolicy>>() {
+                Some(csp) => csp.0.clone(),
+                None => HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
+            }
+        };
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 

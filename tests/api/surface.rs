@@ -1,12 +1,90 @@
 //! The operational surface: the admin listener, origins, CSP, file modes.
 
 use reqwest::StatusCode;
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[allow(unused_imports)]
 use crate::helpers::*;
 use crate::on_both_backends;
 
+/// The status a socket upgrade gets with these headers (101 when it opens).
+async fn upgrade_status(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> u16 {
+    let url = format!("ws://127.0.0.1:{}/ws?token={token}", app.port);
+    let mut request = url.into_client_request().expect("request");
+    for (key, value) in headers {
+        request.headers_mut().insert(
+            reqwest::header::HeaderName::from_bytes(key.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    match connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("upgrade failed: {other}"),
+    }
+}
+
+async fn cors_origin(app: &TestApp, origin: &str) -> Option<String> {
+    let res = app.client.get(format!("{}/healthz", app.address)).header("origin", origin).send().await.expect("req");
+    res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
 on_both_backends! {
+    async fn hostile_a_forged_host_does_not_make_a_foreign_origin_same_origin(app) {
+        let user = app.register("origin").await;
+        let token = &user.access_token;
+        // The page at evil.example sends its own Origin and claims the Host to match it.
+        let forged = upgrade_status(&app, token, &[("origin", "https://evil.example"), ("host", "evil.example")]).await;
+        assert_eq!(forged, 403);
+        let forged = upgrade_status(&app, token, &[("origin", "http://evil.example"), ("host", "evil.example")]).await;
+        assert_eq!(forged, 403);
+        assert_eq!(cors_origin(&app, "https://evil.example").await, None);
+        // The listener's own origins are admitted, whatever the Host says.
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            let origin = format!("http://{host}:{}", app.port);
+            assert_eq!(upgrade_status(&app, token, &[("origin", &origin), ("host", "evil.example")]).await, 101, "{origin}");
+            assert_eq!(cors_origin(&app, &origin).await.as_deref(), Some(origin.as_str()));
+        }
+        // Not a browser (no Origin): nothing to check.
+        assert_eq!(upgrade_status(&app, token, &[]).await, 101);
+    }
+
+    async fn a_public_origin_replaces_the_defaults_for_sockets_and_cors(app) {
+        let app = app.sibling_with(|s| {
+            s.public_origin = vec!["https://chat.example.com/".into()];
+            s.allowed_origins = vec!["http://dev.example:5173".into()];
+        }).await;
+        let user = app.register("public").await;
+        let token = &user.access_token;
+        for origin in ["https://chat.example.com", "http://dev.example:5173"] {
+            assert_eq!(upgrade_status(&app, token, &[("origin", origin)]).await, 101, "{origin}");
+            assert_eq!(cors_origin(&app, origin).await.as_deref(), Some(origin));
+        }
+        let local = format!("http://127.0.0.1:{}", app.port);
+        assert_eq!(upgrade_status(&app, token, &[("origin", &local)]).await, 403);
+        assert_eq!(cors_origin(&app, &local).await, None);
+        let forged = upgrade_status(&app, token, &[("origin", "https://evil.example"), ("host", "chat.example.com")]).await;
+        assert_eq!(forged, 403);
+    }
+
+    async fn the_web_clients_csp_connects_only_to_the_admitted_origins(app) {
+        let web = std::env::temp_dir().join(format!("chat-web-{}", random_hex(6)));
+        std::fs::create_dir_all(&web).expect("dir");
+        std::fs::write(web.join("index.html"), "<!doctype html><title>Chat</title>").expect("index");
+        let dir = web.clone();
+        let app = app.sibling_with(move |s| {
+            s.web_dir = dir;
+            s.public_origin = vec!["https://chat.example.com".into()];
+        }).await;
+        let index = app.client.get(format!("{}/", app.address)).send().await.expect("index");
+        let csp = index.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).expect("CSP").to_owned();
+        let connect = csp.split(';').map(str::trim).find(|d| d.starts_with("connect-src")).expect("connect-src");
+        assert_eq!(connect, "connect-src 'self' https://chat.example.com wss://chat.example.com");
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        let _ = std::fs::remove_dir_all(web);
+    }
+
     async fn metrics_are_served_on_the_admin_listener_and_not_on_the_public_one(app) {
         // Without CHAT_ADMIN_BIND there is no admin listener, and the public one has no metrics.
         assert!(app.admin_address.is_none());
@@ -33,5 +111,18 @@ on_both_backends! {
         // Nothing else is served there.
         let api = app.client.get(format!("{admin}/api/users/me")).send().await.expect("api");
         assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_origin_that_is_not_an_origin_stops_the_start() {
+    for bad in ["chat.example.com", "https://chat.example.com/app", "ftp://chat.example.com"] {
+        let store = Store::fresh(Backend::Sqlite).await.expect("store");
+        let mut settings = settings_for(&store);
+        settings.public_origin = vec![bad.into()];
+        let Err(err) = chat_server::startup::Application::build(settings).await else {
+            panic!("{bad} was accepted");
+        };
+        assert!(err.to_string().contains("CHAT_PUBLIC_ORIGIN"), "{err}");
     }
 }
