@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod origins;
+pub mod private_files;
 pub mod protocol;
 pub mod realtime;
 pub mod routes;

@@ -444,13 +444,16 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, StartupError> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let existing = existing.trim();
         if existing.len() >= 32 {
+            // A key readable by others (from an older version, or a careless copy) is made private.
+            crate::private_files::tighten(path)
+                .map_err(|e| StartupError::Config(format!("cannot make {} private: {e}", path.display())))?;
             return Ok(existing.as_bytes().to_vec());
         }
     }
     let secret = crate::auth::service::random_token(48);
     let fail = |e: std::io::Error| StartupError::Config(format!("cannot keep the JWT key at {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir).map_err(fail)?;
     }
     write_private(path, &secret).map_err(fail)?;
     tracing::warn!(

@@ -130,6 +130,28 @@ pub enum DbConn {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// The database's directory (created 0700 if missing) and file (created 0600 before SQLite opens it, so the
+/// -wal and -shm files SQLite makes get 0600 too; an existing looser file, or its -wal/-shm, is tightened).
+fn prepare_sqlite_file(path: &std::path::Path) -> DbResult<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let fail = |what: &std::path::Path, e: std::io::Error| {
+        DbError::Unavailable(format!("cannot prepare {} privately: {e}", what.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir).map_err(|e| fail(dir, e))?;
+    }
+    crate::private_files::ensure_file(path).map_err(|e| fail(path, e))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        crate::private_files::tighten(&side).map_err(|e| fail(&side, e))?;
+    }
+    Ok(())
+}
+
 impl DbPool {
     /// Build the pool and prove the database answers, so a bad URL fails at start and not on the first request.
     pub async fn connect(url: &DatabaseUrl, max_size: usize) -> DbResult<Self> {
@@ -157,10 +179,7 @@ impl DbPool {
                 DbPool::Postgres(pool)
             }
             DatabaseUrl::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DbError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
-                }
+                prepare_sqlite_file(path)?;
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_owned();

@@ -126,3 +126,74 @@ async fn a_public_origin_that_is_not_an_origin_stops_the_start() {
         assert!(err.to_string().contains("CHAT_PUBLIC_ORIGIN"), "{err}");
     }
 }
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+/// The SQLite database, its directory and the files SQLite adds beside it are the server's alone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_database_and_its_directory_are_private() {
+    let root = std::env::temp_dir().join(format!("chat-modes-{}", random_hex(6)));
+    std::fs::create_dir_all(&root).expect("root");
+    let dir = root.join("db").join("nested");
+    let store = Store::Sqlite(root.clone());
+    let mut settings = settings_for(&store);
+    settings.database_url = chat_server::db::DatabaseUrl::Sqlite(dir.join("chat.db"));
+    let app = spawn_with(store, settings).await;
+    app.register("private").await;
+    assert_eq!(mode(&root.join("db")), 0o700);
+    assert_eq!(mode(&dir), 0o700);
+    for file in ["chat.db", "chat.db-wal", "chat.db-shm"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
+}
+
+/// A database file left readable by others (an older version, a careless copy) is tightened at start.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_looser_database_file_is_tightened_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let first = spawn_app(Backend::Sqlite).await.expect("app");
+    first.register("before").await;
+    let chat_server::db::DatabaseUrl::Sqlite(path) = first.settings.database_url.clone() else { unreachable!() };
+    for file in ["chat.db", "chat.db-wal", "chat.db-shm"] {
+        let side = path.with_file_name(file);
+        if side.exists() {
+            std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o644)).expect("loosen");
+        }
+    }
+    // Another start on the same files.
+    let app = first.sibling().await;
+    assert_eq!(mode(&path), 0o600);
+    for file in ["chat.db-wal", "chat.db-shm"] {
+        let side = path.with_file_name(file);
+        if side.exists() {
+            assert_eq!(mode(&side), 0o600, "{file}");
+        }
+    }
+    app.login("before").await;
+}
+
+on_both_backends! {
+    async fn a_generated_jwt_key_lives_in_a_private_data_directory(app) {
+        let root = std::env::temp_dir().join(format!("chat-data-{}", random_hex(6)));
+        let data = root.join("state");
+        let dir = data.clone();
+        let app = app.sibling_with(move |s| {
+            s.jwt_secret = None;
+            s.data_dir = dir;
+        }).await;
+        app.register("keyed").await;
+        #[cfg(unix)]
+        {
+            assert_eq!(mode(&data), 0o700);
+            assert_eq!(mode(&data.join("jwt_secret")), 0o600);
+        }
+        assert!(data.join("jwt_secret").is_file());
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
