@@ -23,6 +23,7 @@ use crate::routes;
         routes::auth::logout_all,
         routes::auth::list_sessions,
         routes::auth::end_session,
+        routes::auth::ws_ticket,
         routes::users::me,
         routes::users::change_password,
         routes::users::search,

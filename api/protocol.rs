@@ -88,6 +88,16 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// A single-use ticket for `GET /ws?ticket=…`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsTicket {
+    /// Opens one socket, once.
+    pub ticket: String,
+    /// Seconds until it expires unused (30).
+    #[schema(example = 30)]
+    pub expires_in: i64,
+}
+
 /// One of the caller's live sessions (a login and its refreshes).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct SessionInfo {

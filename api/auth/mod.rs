@@ -6,6 +6,7 @@ pub mod password;
 pub mod revocations;
 pub mod service;
 pub mod sessions;
+pub mod tickets;
 
 pub use extractor::AuthUser;
 pub use jwt::{AuthKeys, SessionLimits, TokenError};
@@ -26,6 +27,10 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("This refresh token was already used; its session is now ended. Log in again.")]
     RefreshTokenReused,
+    #[error("The socket ticket is unknown, used or expired; ask for a new one.")]
+    InvalidTicket,
+    #[error("This session has ended; log in again.")]
+    SessionRevoked,
     /// Not the caller's, unknown or already ended: the same answer for each.
     #[error("Not found.")]
     SessionNotFound,
@@ -57,6 +62,8 @@ impl From<AuthError> for crate::error::ApiError {
             AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
             AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
             AuthError::SessionNotFound => ApiError::NotFound,
+            AuthError::InvalidTicket => ApiError::Unauthorized("invalid_ticket", err.to_string()),
+            AuthError::SessionRevoked => extractor::session_revoked(),
             AuthError::Busy(secs) => ApiError::Busy(secs),
             AuthError::Validation(v) => v.into(),
             AuthError::Db(db) => db.into(),

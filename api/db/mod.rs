@@ -10,6 +10,7 @@ pub mod messages;
 pub mod models;
 pub mod schema;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 use std::time::Duration;

@@ -23,6 +23,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    ws_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        user_id -> BigInt,
+        session_id -> BigInt,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -98,6 +108,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     refresh_tokens,
+    ws_tickets,
     contacts,
     blocks,
     conversations,

@@ -9,7 +9,7 @@ use crate::db::DbPool;
 use crate::db::sessions::Scope;
 use crate::error::ApiResult;
 use crate::limits::{RateLimits, Subject};
-use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList};
+use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList, WsTicket};
 use crate::realtime::Realtime;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/auth/logout").route(web::post().to(logout)))
         .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
         .service(resource("/auth/sessions").route(web::get().to(list_sessions)))
-        .service(resource("/auth/sessions/{id}").route(web::delete().to(end_session)));
+        .service(resource("/auth/sessions/{id}").route(web::delete().to(end_session)))
+        .service(resource("/ws-ticket").route(web::post().to(ws_ticket)));
 }
 
 /// The session's device label, from the User-Agent (kept for its owner, never logged).
@@ -166,4 +167,18 @@ pub async fn end_session(
     let mut conn = db.get().await?;
     sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::LiveOne(path.into_inner())).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A ticket that opens one WebSocket (`GET /ws?ticket=…`) for the caller's session, once, within 30 seconds:
+/// browsers use it so that no long-lived token sits in a URL. At most 10 are outstanding per user (issuing
+/// another drops the oldest).
+#[utoipa::path(post, path = "/api/ws-ticket", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A fresh ticket", body = WsTicket),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn ws_ticket(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let (ticket, expires_in) = crate::auth::tickets::issue(&mut conn, &user).await?;
+    Ok(HttpResponse::Created().json(WsTicket { ticket, expires_in }))
 }

@@ -11,14 +11,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::realtime::session::{self, SessionContext};
 use crate::startup::AllowedOrigins;
 
-/// The token from `Authorization: Bearer` or `?token=`. The query string is read here and nowhere logged.
+/// The query parameter `key` (`ticket`, `token`). The query string is read here and nowhere logged.
+fn query_param(req: &HttpRequest, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+/// The token from `Authorization: Bearer` or `?token=`.
 fn socket_token(req: &HttpRequest) -> Option<String> {
-    if let Some(token) = bearer_token(req) {
-        return Some(token.to_owned());
-    }
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(key, _)| key == "token")
-        .map(|(_, value)| value.into_owned())
+    bearer_token(req).map(str::to_owned).or_else(|| query_param(req, "token"))
 }
 
 pub async fn upgrade(
@@ -34,7 +34,14 @@ pub async fn upgrade(
     {
         return Err(ApiError::Forbidden("origin_not_allowed", "This origin may not open sockets here.".into()));
     }
-    let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+    // A single-use ticket (browsers), else an access token.
+    let user = match query_param(&req, "ticket") {
+        Some(ticket) => {
+            let mut conn = ctx.db.get().await?;
+            crate::auth::tickets::redeem(&mut conn, &ctx.keys, &ticket).await?
+        }
+        None => authenticate(&ctx.keys, socket_token(&req).as_deref())?,
+    };
     // The conversations to route to this socket; read before the upgrade so a database outage is a clean 503.
     let mut conn = ctx.db.get().await?;
     let conversations = conversations::positions_for_user(&mut conn, user.user_id).await?;

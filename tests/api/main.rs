@@ -20,6 +20,7 @@ mod presence;
 mod schema;
 mod sessions;
 mod surface;
+mod tickets;
 mod tokens;
 mod ws;
 mod ws_client;

@@ -150,6 +150,10 @@ async fn real_responses_match_the_documented_schemas() {
     record(&Method::POST, "/api/contacts", &reply);
     let reply = app.delete(&format!("/api/users/me/blocks/{}", third.user.id), &token).await;
     record(&Method::DELETE, "/api/users/me/blocks/{user_id}", &reply);
+    let reply = app.request(Method::POST, "/api/ws-ticket", Some(&token), None).await;
+    record(&Method::POST, "/api/ws-ticket", &reply);
+    let reply = app.request(Method::POST, "/api/ws-ticket", None, None).await;
+    record(&Method::POST, "/api/ws-ticket", &reply);
     let reply = app.get("/api/auth/sessions", &token).await;
     record(&Method::GET, "/api/auth/sessions", &reply);
     let reply = app.delete("/api/auth/sessions/987654", &token).await;

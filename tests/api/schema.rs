@@ -47,7 +47,17 @@ async fn both_migration_sets_create_the_same_tables_and_columns() {
     let tables: std::collections::BTreeSet<_> = sqlite.iter().map(|c| c.table_name.as_str()).collect();
     assert_eq!(
         tables.into_iter().collect::<Vec<_>>(),
-        ["blocks", "contacts", "conversations", "memberships", "messages", "refresh_tokens", "sessions", "users"]
+        [
+            "blocks",
+            "contacts",
+            "conversations",
+            "memberships",
+            "messages",
+            "refresh_tokens",
+            "sessions",
+            "users",
+            "ws_tickets"
+        ]
     );
     let Some(pg_store) = Store::fresh(Backend::Postgres).await else { return };
     let postgres = columns(&pg_store).await;
