@@ -167,3 +167,44 @@ async fn sqlite_refresh_token_families_become_sessions() {
 async fn postgres_refresh_token_families_become_sessions() {
     families_become_sessions(Backend::Postgres).await;
 }
+
+/// Every migration's down.sql undoes it: all the way back, and up again.
+async fn migrations_revert_and_reapply(backend: Backend) {
+    use diesel_async::AsyncMigrationHarness;
+    use diesel_migrations::MigrationHarness;
+
+    let Some(store) = Store::fresh(backend).await else { return };
+    let pool = DbPool::connect(&store.database_url(), 1).await.expect("connect");
+    pool.migrate().await.expect("up");
+    match pool.get().await.expect("conn") {
+        DbConn::Postgres(pooled) => {
+            AsyncMigrationHarness::new(pooled).revert_all_migrations(chat_server::db::POSTGRES_MIGRATIONS).map(|_| ())
+        }
+        DbConn::Sqlite(pooled) => {
+            AsyncMigrationHarness::new(pooled).revert_all_migrations(chat_server::db::SQLITE_MIGRATIONS).map(|_| ())
+        }
+    }
+    .expect("down");
+    assert!(columns_of(&pool).await.is_empty(), "nothing is left after reverting everything");
+    pool.migrate().await.expect("up again");
+    assert!(!columns_of(&pool).await.is_empty());
+}
+
+async fn columns_of(pool: &DbPool) -> Vec<ColumnInfo> {
+    let mut conn = pool.get().await.expect("conn");
+    match &mut conn {
+        DbConn::Postgres(_) => with_conn!(&mut conn, |c| diesel::sql_query(POSTGRES_COLUMNS).load(c).await),
+        DbConn::Sqlite(_) => with_conn!(&mut conn, |c| diesel::sql_query(SQLITE_COLUMNS).load(c).await),
+    }
+    .expect("columns")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migrations_revert_and_reapply() {
+    migrations_revert_and_reapply(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrations_revert_and_reapply() {
+    migrations_revert_and_reapply(Backend::Postgres).await;
+}
