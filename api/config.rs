@@ -41,6 +41,11 @@ pub struct Settings {
     #[arg(long = "bind", env = "CHAT_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
+    /// Address of the admin listener, which serves /metrics (and /healthz, /readyz); unset: none. Keep it off
+    /// the public network, e.g. 127.0.0.1:9090.
+    #[arg(long = "admin-bind", env = "CHAT_ADMIN_BIND")]
+    pub admin_bind: Option<String>,
+
     /// sqlite://<path> (created on first start) or postgres://user@host/db.
     #[arg(long = "database-url", env = "DATABASE_URL", default_value = "sqlite://data/chat.db")]
     pub database_url: DatabaseUrl,
@@ -73,6 +78,19 @@ pub struct Settings {
     /// Lifetime of refresh tokens, in days.
     #[arg(long = "refresh-token-ttl", env = "CHAT_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30)]
     pub refresh_token_ttl_days: u64,
+
+    /// Absolute lifetime of a session, in days (fractions allowed): refreshing never extends it.
+    #[arg(long = "session-max-days", env = "CHAT_SESSION_MAX_DAYS", default_value_t = 90.0)]
+    pub session_max_days: f64,
+
+    /// Live sessions a user may have; a login beyond it ends the least recently used one.
+    #[arg(long = "max-sessions-per-user", env = "CHAT_MAX_SESSIONS_PER_USER", default_value_t = 100)]
+    pub max_sessions_per_user: usize,
+
+    /// Password hashes (argon2, ~19 MiB each) computed at once; more wait (10 s at most, then 503 busy).
+    /// Default: one per core.
+    #[arg(long = "password-hashes", env = "CHAT_PASSWORD_HASHES")]
+    pub password_hashes: Option<usize>,
 
     /// Prefix of every Redis channel and key, so several deployments can share one Redis.
     #[arg(long = "redis-prefix", env = "CHAT_REDIS_PREFIX", default_value = "chat")]
@@ -118,10 +136,6 @@ pub struct Settings {
     #[arg(long = "auth-per-minute", env = "CHAT_AUTH_PER_MINUTE", default_value_t = 30)]
     pub auth_per_minute: u32,
 
-    /// Login attempts per minute for one username (whatever the address).
-    #[arg(long = "login-per-minute-per-username", env = "CHAT_LOGIN_PER_MINUTE_PER_USERNAME", default_value_t = 10)]
-    pub login_per_minute_per_username: u32,
-
     /// REST calls per second per user (bursts of ten times that).
     #[arg(long = "rest-per-second", env = "CHAT_REST_PER_SECOND", default_value_t = 20)]
     pub rest_per_second: u32,
@@ -130,8 +144,15 @@ pub struct Settings {
     #[arg(long = "behind-proxy", env = "CHAT_BEHIND_PROXY", default_value_t = false)]
     pub behind_proxy: bool,
 
-    /// Origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from another
-    /// origin. Empty: same-origin only.
+    /// The origin(s) users open the web client at (scheme://host[:port], comma-separated), e.g.
+    /// https://chat.example.com: socket upgrades and CORS admit these (and CHAT_ALLOWED_ORIGINS), never what the
+    /// Host header claims. Empty: the listener's own http://127.0.0.1:<port>, http://localhost:<port> and
+    /// http://[::1]:<port>.
+    #[arg(long = "public-origin", env = "CHAT_PUBLIC_ORIGIN", value_delimiter = ',', default_value = "")]
+    pub public_origin: Vec<String>,
+
+    /// More origins (scheme://host:port, comma-separated) allowed to call the API and open sockets from
+    /// elsewhere (a development server, another front end).
     #[arg(long = "allowed-origins", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
     pub allowed_origins: Vec<String>,
 
@@ -145,6 +166,7 @@ impl Settings {
     pub fn with_database(database_url: DatabaseUrl) -> Self {
         Settings {
             bind: "127.0.0.1:0".into(),
+            admin_bind: None,
             database_url,
             redis_url: None,
             redis_prefix: "chat".into(),
@@ -156,8 +178,8 @@ impl Settings {
             ws_upgrades_per_minute_per_user: 30,
             ws_upgrades_per_minute_per_address: 300,
             auth_per_minute: 30,
-            login_per_minute_per_username: 10,
             rest_per_second: 20,
+            public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             behind_proxy: false,
             jwt_secret: None,
@@ -166,6 +188,9 @@ impl Settings {
             db_pool_size: 16,
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            session_max_days: 90.0,
+            max_sessions_per_user: 100,
+            password_hashes: None,
             workers: None,
         }
     }

@@ -18,6 +18,9 @@ pub enum ApiError {
     Unauthorized(&'static str, String),
     #[error("{1}")]
     Forbidden(&'static str, String),
+    /// 403 with a field: a request refused as a whole because of one of its values.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String, field: Option<&'static str> },
     /// Also what a caller gets for something that exists but is not theirs: no existence leak.
     #[error("Not found.")]
     NotFound,
@@ -38,6 +41,9 @@ pub enum ApiError {
     TooMany(&'static str, String),
     #[error("The service is unavailable: {0}")]
     Unavailable(&'static str),
+    /// Overloaded for a moment (password hashing): retry after this many seconds.
+    #[error("The server is busy; retry in {0} s.")]
+    Busy(u64),
     #[error("Something went wrong on our side.")]
     Internal(String),
 }
@@ -50,13 +56,15 @@ impl ApiError {
             | ApiError::Unauthorized(code, _)
             | ApiError::Forbidden(code, _)
             | ApiError::Conflict(code, _)
-            | ApiError::TooMany(code, _) => code,
+            | ApiError::TooMany(code, _)
+            | ApiError::Refused { code, .. } => code,
             ApiError::NotFound | ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -68,6 +76,7 @@ impl ApiError {
                 message: self.to_string(),
                 field: match self {
                     ApiError::Validation { field, .. } => Some(field.clone()),
+                    ApiError::Refused { field, .. } => field.map(str::to_owned),
                     _ => None,
                 },
                 request_id: current_request_id(),
@@ -95,14 +104,14 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(..) | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) | ApiError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,7 +121,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::RateLimited(secs) = self {
+        if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if matches!(self, ApiError::Unauthorized(..)) {

@@ -8,6 +8,8 @@ pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod origins;
+pub mod private_files;
 pub mod protocol;
 pub mod realtime;
 pub mod routes;

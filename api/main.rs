@@ -44,6 +44,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve => {
             let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
             tracing::info!(address = %settings.bind, port = app.port(), "chat-server listening");
+            if let Some(port) = app.admin_port() {
+                tracing::info!(port, "admin listener (metrics, probes) listening");
+            }
             let shutdown = app.shutdown_handle();
             tokio::spawn(async move {
                 wait_for_signal().await;

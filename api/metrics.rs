@@ -1,4 +1,4 @@
-//! Prometheus metrics at `GET /metrics` (metrics + metrics-exporter-prometheus). Counters on hot paths are
+//! Prometheus metrics at `GET /metrics` on the admin listener (metrics + metrics-exporter-prometheus). Counters on hot paths are
 //! recorded where they happen; gauges that mirror state (sockets, broker, pool) are read at scrape time.
 
 use std::sync::OnceLock;

@@ -33,7 +33,8 @@ pub struct User {
     pub username: String,
     #[schema(example = "Alice")]
     pub display_name: String,
-    /// Present where the server knows it: whether any session of the user is connected.
+    /// Whether any session of the user is connected; present only where the caller may know it (they share a
+    /// conversation, and neither has blocked the other).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online: Option<bool>,
 }
@@ -41,6 +42,8 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     pub user: User,
+    /// The session this login started (see `GET /api/auth/sessions`); refreshing keeps it.
+    pub session_id: i64,
     /// Bearer token for `Authorization` and the WebSocket.
     pub access_token: String,
     /// Opaque; spent by one refresh, which returns a new one.
@@ -76,6 +79,47 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(example = "correct horse battery")]
+    pub current_password: String,
+    /// 8–256 characters.
+    #[schema(example = "battery staple horse")]
+    pub new_password: String,
+}
+
+/// A single-use ticket for `GET /ws?ticket=…`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsTicket {
+    /// Opens one socket, once.
+    pub ticket: String,
+    /// Seconds until it expires unused (30).
+    #[schema(example = 30)]
+    pub expires_in: i64,
+}
+
+/// One of the caller's live sessions (a login and its refreshes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SessionInfo {
+    pub id: i64,
+    /// The User-Agent that logged in (at most 120 characters), if it sent one.
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")]
+    pub device: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The last login or refresh.
+    pub last_used_at: DateTime<Utc>,
+    /// The absolute end: refreshing does not move it.
+    pub expires_at: DateTime<Utc>,
+    /// The session of the token that asked.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    /// Live sessions, most recently used first.
+    pub sessions: Vec<SessionInfo>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserSearchQuery {
@@ -91,6 +135,12 @@ pub struct UserList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContactList {
     pub contacts: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BlockList {
+    /// Users the caller has blocked, by username.
+    pub blocked: Vec<User>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

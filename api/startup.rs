@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Condition, DefaultHeaders};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::AuthKeys;
+use crate::auth::{AuthKeys, Hasher, SessionLimits, revocations};
 use crate::config::Settings;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use crate::db::{Backend, DbError, DbPool};
 use crate::error::REQUEST_ID;
 use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
+pub use crate::origins::AllowedOrigins;
 use crate::realtime::mailbox::MailboxLimits;
 use crate::realtime::quota::SocketQuota;
 use crate::realtime::session::{SessionContext, SocketLimits};
@@ -45,8 +46,15 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    admin: Option<Admin>,
     hub: Arc<Hub>,
     writer_drained: WriterDrained,
+}
+
+/// The admin listener (metrics and probes), running beside the application's.
+struct Admin {
+    port: u16,
+    handle: actix_web::dev::ServerHandle,
 }
 
 /// Starts a graceful shutdown: sockets are told 1001 (reconnect elsewhere), then the server stops taking
@@ -55,6 +63,7 @@ pub struct Application {
 pub struct Shutdown {
     hub: Arc<Hub>,
     server: actix_web::dev::ServerHandle,
+    admin: Option<actix_web::dev::ServerHandle>,
 }
 
 impl Shutdown {
@@ -62,6 +71,9 @@ impl Shutdown {
         tracing::info!(sockets = self.hub.socket_count(), "shutting down: closing sockets with 1001");
         self.hub.close_all(crate::protocol::close_code::GOING_AWAY);
         self.server.stop(true).await;
+        if let Some(admin) = &self.admin {
+            admin.stop(true).await;
+        }
     }
 }
 
@@ -73,18 +85,38 @@ impl Application {
         db.migrate().await?;
         // After the database answered: a bad DATABASE_URL must not leave a generated key file behind.
         let secret = resolve_jwt_secret(&settings)?;
+        let session_max_age = settings.session_max_days * 24.0 * 3600.0;
+        if !(1.0..=36_500.0 * 24.0 * 3600.0).contains(&session_max_age) {
+            return Err(StartupError::Config("CHAT_SESSION_MAX_DAYS must be between 1 second and 100 years".into()));
+        }
         let keys = AuthKeys::new(
             &secret,
             Duration::from_secs(settings.access_token_ttl_secs),
             Duration::from_secs(settings.refresh_token_ttl_days * 24 * 3600),
-        );
+        )
+        .with_session_limits(SessionLimits {
+            max_age: Duration::from_secs_f64(session_max_age),
+            max_per_user: settings.max_sessions_per_user.max(1),
+        });
+        // Sessions revoked before this start still have valid access tokens out: remember them.
+        let revocations = keys.revocations().clone();
+        let watermark = revocations.load(&db).await?;
+        if settings.redis_url.is_some() {
+            // Instances share the database: learn each other's revocations from it.
+            revocations::spawn_poller(revocations.clone(), db.clone(), watermark);
+        } else {
+            revocations::spawn_sweeper(revocations.clone());
+        }
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
         let instance_id = u64::from(random_u32());
         let store: Arc<dyn HubStore> = Arc::new(DbStore { db: db.clone() });
-        let on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync> = Box::new(|_, _| {});
+        // Revocations heard from other instances: refused here too, at once.
+        let registry = revocations.clone();
+        let on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync> =
+            Box::new(move |_, sessions| registry.record(sessions, crate::db::now()));
         let (hub, broker) = match &settings.redis_url {
             Some(url) => {
                 let redis = RedisBroker::start(url, &settings.redis_prefix, instance_id)
@@ -100,7 +132,7 @@ impl Application {
                 (Hub::new(broker.clone(), store, on_revoked), broker)
             }
         };
-        let realtime = Realtime::new(hub, broker, instance_id);
+        let realtime = Realtime::new(hub, broker, instance_id, revocations);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {
             Backend::Sqlite => 1,
@@ -108,13 +140,36 @@ impl Application {
         };
         let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards);
         let hub = realtime.hub.clone();
-        let state = State { db, keys, realtime, writer };
-        let server = run(listener, state, &settings)?;
-        Ok(Application { port, server, hub, writer_drained })
+        let hasher = Hasher::new(
+            settings.password_hashes.unwrap_or_else(Hasher::default_permits),
+            crate::auth::password::DEFAULT_PATIENCE,
+        );
+        let admin = match &settings.admin_bind {
+            Some(addr) => Some(run_admin(addr, db.clone(), realtime.clone())?),
+            None => None,
+        };
+        let state = State { db, keys, hasher, realtime, writer };
+        let origins = AllowedOrigins::new(&settings.public_origin, &settings.allowed_origins, port)
+            .map_err(|e| StartupError::Config(format!("CHAT_PUBLIC_ORIGIN / CHAT_ALLOWED_ORIGINS: {e}")))?;
+        if settings.public_origin.iter().all(|o| o.trim().is_empty())
+            && !listener.local_addr().is_ok_and(|a| a.ip().is_loopback())
+        {
+            tracing::warn!(
+                "CHAT_PUBLIC_ORIGIN is unset: browsers may open sockets only from this machine \
+                 (http://127.0.0.1:{port}, http://localhost:{port}); set it to the address users open"
+            );
+        }
+        let server = run(listener, state, origins, &settings)?;
+        Ok(Application { port, server, admin, hub, writer_drained })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The admin listener's port, when there is one.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|a| a.port)
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
@@ -126,13 +181,20 @@ impl Application {
         self.hub.clone()
     }
 
+    pub fn admin_handle(&self) -> Option<actix_web::dev::ServerHandle> {
+        self.admin.as_ref().map(|a| a.handle.clone())
+    }
+
     pub fn shutdown_handle(&self) -> Shutdown {
-        Shutdown { hub: self.hub.clone(), server: self.server.handle() }
+        Shutdown { hub: self.hub.clone(), server: self.server.handle(), admin: self.admin_handle() }
     }
 
     /// Serve until stopped, then wait (bounded) for the writer to store what was queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(admin) = &self.admin {
+            admin.handle.stop(true).await;
+        }
         if tokio::time::timeout(Duration::from_secs(10), self.writer_drained.wait()).await.is_err() {
             tracing::error!("the message writer did not drain within 10 s");
         }
@@ -144,6 +206,7 @@ impl Application {
 struct State {
     db: DbPool,
     keys: AuthKeys,
+    hasher: Hasher,
     realtime: Realtime,
     writer: MessageWriter,
 }
@@ -157,9 +220,16 @@ fn random_u32() -> u32 {
     }
 }
 
-fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Server, StartupError> {
+fn run(
+    listener: TcpListener,
+    state: State,
+    origins: AllowedOrigins,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
     let db = web::Data::new(state.db.clone());
     let keys = web::Data::new(state.keys.clone());
+    // One hasher for every worker: the bound is per process.
+    let hasher = web::Data::new(state.hasher);
     let realtime = web::Data::new(state.realtime.clone());
     let limits = web::Data::new(RateLimits::new(settings));
     let socket_ctx = web::Data::new(Arc::new(SessionContext {
@@ -176,8 +246,8 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
         quota: SocketQuota::new(settings.max_sockets_per_user),
     }));
     let writer = web::Data::new(state.writer);
-    let origins =
-        web::Data::new(AllowedOrigins(settings.allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect()));
+    let csp = web::Data::new(ContentSecurityPolicy(origins.content_security_policy()));
+    let origins = web::Data::new(origins);
     spawn_limit_sweeper(limits.clone());
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
@@ -188,15 +258,18 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
             .wrap_fn(log_request)
             .app_data(limits.clone())
             .app_data(origins.clone())
+            .app_data(csp.clone())
             .app_data(db.clone())
             .app_data(keys.clone())
+            .app_data(hasher.clone())
             .app_data(realtime.clone())
             .app_data(writer.clone())
             .app_data(socket_ctx.clone())
             .route("/ws", web::get().to(routes::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
-            .route("/metrics", web::get().to(crate::metrics::render))
+            // Metrics are on the admin listener only; answered here (before the web client's fallback) as absent.
+            .route("/metrics", web::to(routes::not_here))
             // Before the /api scope, whose default service would otherwise answer /api/openapi.json.
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .route("/docs", web::get().to(redirect_to_docs))
@@ -212,6 +285,32 @@ fn run(listener: TcpListener, state: State, settings: &Settings) -> Result<Serve
     let server =
         server.listen(listener).map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.run();
     Ok(server)
+}
+
+/// The admin listener: /metrics for Prometheus, and the probes, away from the public listener.
+fn run_admin(addr: &str, db: DbPool, realtime: Realtime) -> Result<Admin, StartupError> {
+    let fail = |source| StartupError::Bind { addr: format!("{addr} (CHAT_ADMIN_BIND)"), source };
+    let listener = TcpListener::bind(addr).map_err(fail)?;
+    let port = listener.local_addr().map_err(fail)?.port();
+    let (db, realtime) = (web::Data::new(db), web::Data::new(realtime));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(realtime.clone())
+            .route("/metrics", web::get().to(crate::metrics::render))
+            .route("/healthz", web::get().to(routes::health::healthz))
+            .route("/readyz", web::get().to(routes::health::readyz))
+            .default_service(web::to(routes::not_here))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(fail)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(Admin { port, handle })
 }
 
 /// One line per request: method, path (never the query string, which may hold a token), status, latency.
@@ -260,33 +359,22 @@ where
     }
 }
 
-/// Origins allowed besides the server's own (CHAT_ALLOWED_ORIGINS).
-pub struct AllowedOrigins(pub Vec<String>);
-
-impl AllowedOrigins {
-    /// Same-origin (the Origin's host is the Host the request was sent to) or listed.
-    pub fn permits(&self, origin: &str, host: Option<&str>) -> bool {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
-        (origin_host.is_some() && origin_host == host) || self.0.iter().any(|allowed| allowed == origin)
-    }
-}
-
-/// CORS only for listed origins; with none listed the browser's same-origin policy stands untouched.
-fn cors(origins: &AllowedOrigins) -> Condition<Cors> {
+/// CORS for the admitted origins only; any other origin gets no CORS headers (and its preflights are refused).
+fn cors(origins: &AllowedOrigins) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers(["x-request-id"])
         .max_age(3600);
-    for origin in &origins.0 {
+    for origin in origins.iter() {
         cors = cors.allowed_origin(origin);
     }
-    Condition::new(!origins.0.is_empty(), cors)
+    cors
 }
 
-/// The page may load only its own scripts (the bundled client has no inline script), and no one may frame it.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// The web client's Content-Security-Policy (built at start from the admitted origins).
+#[derive(Clone)]
+pub struct ContentSecurityPolicy(pub HeaderValue);
 
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -304,9 +392,15 @@ fn add_csp<B>(res: &mut ServiceResponse<B>) {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
     if is_html {
-        let policy =
-            if res.request().path().starts_with("/docs") { "frame-ancestors 'none'" } else { CONTENT_SECURITY_POLICY };
-        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        let policy = if res.request().path().starts_with("/docs") {
+            HeaderValue::from_static("frame-ancestors 'none'")
+        } else {
+            match res.request().app_data::<web::Data<ContentSecurityPolicy>>() {
+                Some(csp) => csp.0.clone(),
+                None => HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
+            }
+        };
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 
@@ -339,13 +433,16 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, StartupError> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let existing = existing.trim();
         if existing.len() >= 32 {
+            // A key readable by others (from an older version, or a careless copy) is made private.
+            crate::private_files::tighten(path)
+                .map_err(|e| StartupError::Config(format!("cannot make {} private: {e}", path.display())))?;
             return Ok(existing.as_bytes().to_vec());
         }
     }
     let secret = crate::auth::service::random_token(48);
     let fail = |e: std::io::Error| StartupError::Config(format!("cannot keep the JWT key at {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir).map_err(fail)?;
     }
     write_private(path, &secret).map_err(fail)?;
     tracing::warn!(

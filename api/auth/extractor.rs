@@ -11,7 +11,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub user_id: i64,
-    /// The login session the token belongs to.
+    /// The session the token belongs to (the `sid` claim).
     pub session_id: i64,
     /// Unix seconds at which the token expires (the socket closes then unless it gets a fresh token).
     pub expires_at: i64,
@@ -23,13 +23,27 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// A valid access token of a session that has not been revoked. The revocation check is a lookup in memory
+/// ([`super::revocations::Revocations`]): no database round trip per request.
 pub fn authenticate(keys: &AuthKeys, token: Option<&str>) -> Result<AuthUser, ApiError> {
     let token = token.ok_or_else(ApiError::unauthorized)?;
-    match keys.verify(token) {
-        Ok(verified) => Ok(AuthUser { user_id: verified.user_id, session_id: 0, expires_at: verified.expires_at }),
-        Err(TokenError::Expired) => Err(ApiError::Unauthorized("token_expired", TokenError::Expired.to_string())),
-        Err(TokenError::Invalid) => Err(ApiError::Unauthorized("invalid_token", TokenError::Invalid.to_string())),
+    let verified = match keys.verify(token) {
+        Ok(verified) => verified,
+        Err(TokenError::Expired) => {
+            return Err(ApiError::Unauthorized("token_expired", TokenError::Expired.to_string()));
+        }
+        Err(TokenError::Invalid) => {
+            return Err(ApiError::Unauthorized("invalid_token", TokenError::Invalid.to_string()));
+        }
+    };
+    if keys.revocations().is_revoked(verified.session_id) {
+        return Err(session_revoked());
     }
+    Ok(AuthUser { user_id: verified.user_id, session_id: verified.session_id, expires_at: verified.expires_at })
+}
+
+pub fn session_revoked() -> ApiError {
+    ApiError::Unauthorized("session_revoked", "This session has ended; log in again.".into())
 }
 
 impl FromRequest for AuthUser {

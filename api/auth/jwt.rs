@@ -4,10 +4,14 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
+use super::revocations::Revocations;
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     /// The user id, as a string per RFC 7519.
     pub sub: String,
+    /// The session the token was issued for: revoking the session refuses the token.
+    pub sid: i64,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
@@ -25,6 +29,7 @@ pub enum TokenError {
 #[derive(Debug, Clone, Copy)]
 pub struct VerifiedToken {
     pub user_id: i64,
+    pub session_id: i64,
     pub expires_at: i64,
 }
 
@@ -37,6 +42,21 @@ struct KeysInner {
     validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    sessions: SessionLimits,
+    revocations: Arc<Revocations>,
+}
+
+/// How long a session lasts at most (refreshing never extends it), and how many live sessions a user keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub max_age: Duration,
+    pub max_per_user: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits { max_age: Duration::from_secs(90 * 24 * 3600), max_per_user: 100 }
+    }
 }
 
 impl AuthKeys {
@@ -51,7 +71,29 @@ impl AuthKeys {
             validation,
             access_ttl,
             refresh_ttl,
+            sessions: SessionLimits::default(),
+            revocations: Arc::new(Revocations::new(access_ttl)),
         }))
+    }
+
+    /// The same keys with other session limits (before the keys are shared: settings at start).
+    pub fn with_session_limits(self, sessions: SessionLimits) -> Self {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.sessions = sessions;
+                AuthKeys(Arc::new(inner))
+            }
+            Err(shared) => AuthKeys(shared),
+        }
+    }
+
+    pub fn session_limits(&self) -> SessionLimits {
+        self.0.sessions
+    }
+
+    /// The registry of revoked sessions that [`super::extractor::authenticate`] consults.
+    pub fn revocations(&self) -> &Arc<Revocations> {
+        &self.0.revocations
     }
 
     pub fn access_ttl(&self) -> Duration {
@@ -62,15 +104,27 @@ impl AuthKeys {
         self.0.refresh_ttl
     }
 
-    pub fn issue(&self, user_id: i64) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = chrono::Utc::now().timestamp();
+    /// An access token for the session, issued at `issued_at` (unix seconds): it expires a TTL later, or at
+    /// `not_after` when that comes first (a session's absolute end).
+    ///
+    /// `issued_at` must be taken before the session was read as live: a revocation after that instant is then
+    /// remembered at least until this token expires.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session_id: i64,
+        issued_at: i64,
+        not_after: i64,
+    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        let exp = (issued_at + self.0.access_ttl.as_secs() as i64).min(not_after);
         let claims = Claims {
             sub: user_id.to_string(),
-            iat: now,
-            exp: now + self.0.access_ttl.as_secs() as i64,
+            sid: session_id,
+            iat: issued_at,
+            exp,
             jti: super::service::random_token(16),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
+        Ok((jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)?, exp))
     }
 
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
@@ -81,7 +135,7 @@ impl AuthKeys {
             _ => TokenError::Invalid,
         })?;
         let user_id = data.claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok(VerifiedToken { user_id, expires_at: data.claims.exp })
+        Ok(VerifiedToken { user_id, session_id: data.claims.sid, expires_at: data.claims.exp })
     }
 }
 
@@ -93,25 +147,51 @@ mod tests {
         AuthKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(ttl), Duration::from_secs(60))
     }
 
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
     #[test]
-    fn an_issued_token_verifies_to_its_user() {
+    fn an_issued_token_verifies_to_its_user_and_session() {
         let keys = keys(60);
-        let token = keys.issue(42).unwrap();
-        assert_eq!(keys.verify(&token).unwrap().user_id, 42);
+        let (token, _) = keys.issue(42, 7, now(), i64::MAX).unwrap();
+        let verified = keys.verify(&token).unwrap();
+        assert_eq!((verified.user_id, verified.session_id), (42, 7));
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_invalid() {
         let other = AuthKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60), Duration::ZERO);
-        let token = other.issue(42).unwrap();
+        let (token, _) = other.issue(42, 7, now(), i64::MAX).unwrap();
         assert_eq!(keys(60).verify(&token).unwrap_err(), TokenError::Invalid);
     }
 
     #[test]
     fn an_expired_token_is_reported_as_expired() {
-        let keys = keys(0);
-        let token = keys.issue(42).unwrap();
-        std::thread::sleep(Duration::from_millis(1100));
+        let keys = keys(60);
+        let (token, _) = keys.issue(42, 7, now() - 120, i64::MAX).unwrap();
         assert_eq!(keys.verify(&token).unwrap_err(), TokenError::Expired);
+    }
+
+    #[test]
+    fn a_token_does_not_outlive_its_session() {
+        let keys = keys(900);
+        let issued = now();
+        let (token, exp) = keys.issue(42, 7, issued, issued + 60).unwrap();
+        assert_eq!(exp, issued + 60);
+        assert_eq!(keys.verify(&token).unwrap().expires_at, issued + 60);
+    }
+
+    #[test]
+    fn a_token_without_a_session_is_invalid() {
+        let issued = now();
+        let claims = serde_json::json!({"sub": "42", "iat": issued, "exp": issued + 60, "jti": "x"});
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert_eq!(keys(60).verify(&token).unwrap_err(), TokenError::Invalid);
     }
 }

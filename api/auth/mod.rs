@@ -1,12 +1,17 @@
-//! Accounts and tokens: argon2id passwords, HS256 access JWTs, rotating opaque refresh tokens.
+//! Accounts and tokens: argon2id passwords, HS256 access JWTs, sessions with rotating opaque refresh tokens.
 
 pub mod extractor;
 pub mod jwt;
 pub mod password;
+pub mod revocations;
 pub mod service;
+pub mod sessions;
+pub mod tickets;
 
 pub use extractor::AuthUser;
-pub use jwt::{AuthKeys, TokenError};
+pub use jwt::{AuthKeys, SessionLimits, TokenError};
+pub use password::Hasher;
+pub use revocations::Revocations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -14,10 +19,24 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("That username is taken.")]
     UsernameTaken,
+    /// The current password given to change it is wrong. 403, not 401: the caller's token is fine, and a 401
+    /// would make clients drop it.
+    #[error("The current password is wrong.")]
+    WrongPassword,
     #[error("The refresh token is unknown, expired or revoked.")]
     InvalidRefreshToken,
-    #[error("This refresh token was already used; its whole family is now revoked. Log in again.")]
+    #[error("This refresh token was already used; its session is now ended. Log in again.")]
     RefreshTokenReused,
+    #[error("The socket ticket is unknown, used or expired; ask for a new one.")]
+    InvalidTicket,
+    #[error("This session has ended; log in again.")]
+    SessionRevoked,
+    /// Not the caller's, unknown or already ended: the same answer for each.
+    #[error("Not found.")]
+    SessionNotFound,
+    /// No password-hashing permit freed up in time; retry after this many seconds.
+    #[error("The server is busy; retry in {0} s.")]
+    Busy(u64),
     #[error(transparent)]
     Validation(#[from] crate::domain::ValidationError),
     #[error(transparent)]
@@ -26,14 +45,26 @@ pub enum AuthError {
     Internal(String),
 }
 
+impl AuthError {
+    /// A wrong password or username: what failed-sign-in delays count.
+    pub fn is_wrong_secret(&self) -> bool {
+        matches!(self, AuthError::InvalidCredentials | AuthError::WrongPassword)
+    }
+}
+
 impl From<AuthError> for crate::error::ApiError {
     fn from(err: AuthError) -> Self {
         use crate::error::ApiError;
         match err {
             AuthError::InvalidCredentials => ApiError::Unauthorized("invalid_credentials", err.to_string()),
             AuthError::UsernameTaken => ApiError::Conflict("username_taken", err.to_string()),
+            AuthError::WrongPassword => ApiError::Forbidden("wrong_password", err.to_string()),
             AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
             AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
+            AuthError::SessionNotFound => ApiError::NotFound,
+            AuthError::InvalidTicket => ApiError::Unauthorized("invalid_ticket", err.to_string()),
+            AuthError::SessionRevoked => extractor::session_revoked(),
+            AuthError::Busy(secs) => ApiError::Busy(secs),
             AuthError::Validation(v) => v.into(),
             AuthError::Db(db) => db.into(),
             AuthError::Internal(detail) => ApiError::Internal(detail),

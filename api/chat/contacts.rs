@@ -1,14 +1,25 @@
+use std::collections::HashSet;
+
 use super::{ChatError, ChatResult};
 use crate::auth::service::public_user;
-use crate::db::{DbConn, contacts, users};
+use crate::db::{DbConn, blocks, contacts, conversations, users};
 use crate::domain::ValidationError;
 use crate::protocol::User;
 use crate::realtime::Realtime;
 
+/// The caller's contacts. Presence by consent: `online` only for contacts who share a conversation with the
+/// caller (adding someone as a contact does not let you watch them) and with no block between the two.
 pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: i64) -> ChatResult<Vec<User>> {
     let rows = contacts::list(conn, owner_id).await?;
-    let online = realtime.online_among(rows.iter().map(|u| u.id).collect()).await;
-    Ok(rows.iter().map(|row| User { online: Some(online.contains(&row.id)), ..public_user(row) }).collect())
+    let sharing: HashSet<i64> = conversations::co_member_ids(conn, owner_id).await?.into_iter().collect();
+    let blocked: HashSet<i64> = blocks::related_to(conn, owner_id).await?.into_iter().collect();
+    let visible: HashSet<i64> =
+        rows.iter().map(|u| u.id).filter(|id| sharing.contains(id) && !blocked.contains(id)).collect();
+    let online = realtime.online_among(visible.iter().copied().collect()).await;
+    Ok(rows
+        .iter()
+        .map(|row| User { online: visible.contains(&row.id).then(|| online.contains(&row.id)), ..public_user(row) })
+        .collect())
 }
 
 /// Adds a contact; true when it is new.
@@ -19,6 +30,7 @@ pub async fn add(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResul
     let user = users::by_id(conn, contact_id)
         .await?
         .ok_or_else(|| ChatError::from(ValidationError::new("user_id", "There is no user with that id.")))?;
+    super::blocks::ensure_unblocked(conn, owner_id, &[contact_id], super::blocks::Approach::Contact).await?;
     let added = contacts::add(conn, owner_id, contact_id).await?;
     Ok((public_user(&user), added))
 }

@@ -1,5 +1,6 @@
 use std::collections::BTreeSet;
 
+use super::blocks::{Approach, ensure_unblocked};
 use super::{ChatError, ChatResult, views};
 use crate::db::conversations::{ChangeContext, ChangeOp, Changed, MemberState};
 use crate::db::models::{ConversationRow, MembershipRow, NewConversation};
@@ -56,6 +57,8 @@ pub async fn open_direct(
         return Err(ValidationError::new("user_id", "A direct conversation needs another user.").into());
     }
     require_user(conn, "user_id", other).await?;
+    // New or existing: a block stops both.
+    ensure_unblocked(conn, me, &[other], Approach::Direct).await?;
     let key = format!("{}:{}", me.min(other), me.max(other));
     if let Some(existing) = conversations::by_direct_key(conn, &key).await? {
         return Ok((view(conn, realtime, existing.id, me).await?, false));
@@ -101,6 +104,7 @@ pub async fn create_group(
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
         return Err(ValidationError::new("member_ids", format!("There is no user with id {missing}.")).into());
     }
+    ensure_unblocked(conn, me, &ids, Approach::CreateGroup).await?;
     let mut members: Vec<(i64, &'static str)> = vec![(me, "owner")];
     members.extend(ids.iter().map(|&id| (id, "member")));
     let new = NewConversation {
@@ -133,6 +137,11 @@ pub async fn add_member(
     user_id: i64,
 ) -> ChatResult<Conversation> {
     require_user(conn, "user_id", user_id).await?;
+    // Someone already in the group stays (blocks do not undo shared groups); adding them again changes nothing.
+    if conversations::membership(conn, id, user_id).await?.is_some() {
+        return view(conn, realtime, id, me).await;
+    }
+    ensure_unblocked(conn, me, &[user_id], Approach::AddMember).await?;
     let op = ChangeOp::Add { user_id, role: Role::Member.as_str() };
     let changed = conversations::change(conn, id, me, op, may_add).await?;
     if changed.applied {

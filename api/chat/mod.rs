@@ -1,6 +1,7 @@
 //! The chat rules, as plain functions over a connection: who may see and do what, and which events follow.
 //! REST handlers and socket actors both call these.
 
+pub mod blocks;
 pub mod contacts;
 pub mod conversations;
 pub mod messages;
@@ -18,6 +19,9 @@ pub enum ChatError {
     NotFound,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Refused with a code of its own (and the request field at fault, if any).
+    #[error("{message}")]
+    Refused { code: &'static str, message: &'static str, field: Option<&'static str> },
     #[error(transparent)]
     Validation(#[from] ValidationError),
     #[error(transparent)]
@@ -31,6 +35,9 @@ impl From<ChatError> for ApiError {
         match err {
             ChatError::NotFound => ApiError::NotFound,
             ChatError::Forbidden(message) => ApiError::Forbidden("forbidden", message.to_owned()),
+            ChatError::Refused { code, message, field } => {
+                ApiError::Refused { code, message: message.to_owned(), field }
+            }
             ChatError::Validation(v) => v.into(),
             ChatError::Db(db) => db.into(),
             ChatError::ShuttingDown => ApiError::Unavailable("the server is shutting down"),

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::ChatResult;
 use crate::auth::service::public_user;
 use crate::db::models::{ConversationRow, MembershipRow};
-use crate::db::{DbConn, conversations, messages};
+use crate::db::{DbConn, blocks, conversations, messages};
 use crate::protocol::{Conversation, ConversationKind, Member, Message, Role};
 use crate::realtime::Realtime;
 
@@ -31,7 +31,8 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
     }
 }
 
-/// Full views of conversations as `viewer` sees them, in three queries whatever their number.
+/// Full views of conversations as their viewer (the user of the memberships in `rows`) sees them, in four
+/// queries whatever their number.
 pub async fn conversations(
     conn: &mut DbConn,
     realtime: &Realtime,
@@ -39,9 +40,21 @@ pub async fn conversations(
 ) -> ChatResult<Vec<Conversation>> {
     let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
     let members = conversations::members(conn, &ids).await?;
-    let member_ids: Vec<i64> = members.iter().map(|(_, u)| u.id).collect::<HashSet<_>>().into_iter().collect();
+    // Presence by consent: co-members see each other online, except across a block (either way) with the viewer.
+    let hidden: HashSet<i64> = match rows.first() {
+        Some((_, membership)) => blocks::related_to(conn, membership.user_id).await?.into_iter().collect(),
+        None => HashSet::new(),
+    };
+    let member_ids: Vec<i64> = members
+        .iter()
+        .map(|(_, u)| u.id)
+        .filter(|id| !hidden.contains(id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let online = realtime.online_among(member_ids).await;
-    let (mut by_conversation, latest) = parts(conn, &ids, members, Some(&online)).await?;
+    let presence = Presence { online: &online, hidden: &hidden };
+    let (mut by_conversation, latest) = parts(conn, &ids, members, Some(&presence)).await?;
     Ok(rows
         .into_iter()
         .map(|(conversation, membership)| {
@@ -64,11 +77,24 @@ pub async fn shared(conn: &mut DbConn, conversation: &ConversationRow) -> ChatRe
 
 type Parts = (HashMap<i64, Vec<Member>>, HashMap<i64, Message>);
 
+/// What one viewer may know of members' presence.
+struct Presence<'a> {
+    online: &'a HashSet<i64>,
+    /// The other side of the viewer's blocks: no presence either way.
+    hidden: &'a HashSet<i64>,
+}
+
+impl Presence<'_> {
+    fn of(&self, user_id: i64) -> Option<bool> {
+        (!self.hidden.contains(&user_id)).then(|| self.online.contains(&user_id))
+    }
+}
+
 async fn parts(
     conn: &mut DbConn,
     ids: &[i64],
     members: Vec<(MembershipRow, crate::db::models::UserRow)>,
-    online: Option<&HashSet<i64>>,
+    presence: Option<&Presence<'_>>,
 ) -> ChatResult<Parts> {
     let latest: HashMap<i64, Message> = messages::latest_of(conn, ids)
         .await?
@@ -78,7 +104,7 @@ async fn parts(
     let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
     for (membership, user) in members {
         let mut user_view = public_user(&user);
-        user_view.online = online.map(|online| online.contains(&user.id));
+        user_view.online = presence.and_then(|p| p.of(user.id));
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
             role: Role::parse(&membership.role),

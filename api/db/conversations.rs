@@ -47,7 +47,7 @@ pub async fn create(
     members: &[(i64, &'static str)],
 ) -> DbResult<(ConversationRow, Vec<MemberState>)> {
     let joined_at = new.created_at;
-    crate::write_tx!(conn, |c| {
+    crate::write_transaction!(conn, |c| {
         let row: ConversationRow = diesel::insert_into(conversations::table)
             .values(new)
             .returning(ConversationRow::as_returning())
@@ -111,7 +111,7 @@ pub async fn change<E>(
 where
     E: From<DbError> + From<diesel::result::Error> + Send,
 {
-    crate::write_tx!(conn, |c| {
+    crate::write_transaction!(conn, |c| {
         let Some(mut conversation) = diesel::update(conversations::table.find(conversation_id))
             .set(conversations::version.eq(conversations::version + 1))
             .returning(ConversationRow::as_returning())
@@ -341,7 +341,7 @@ pub async fn mark_read(
     user_id: i64,
     up_to_seq: i64,
 ) -> DbResult<Option<ReadMove>> {
-    crate::write_tx!(conn, |c| {
+    crate::write_transaction!(conn, |c| {
         let Some((last_seq, version)) = conversations::table
             .find(conversation_id)
             .select((conversations::last_seq, conversations::version))

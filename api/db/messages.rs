@@ -105,7 +105,7 @@ pub enum StoreOutcome {
 /// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
 pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
-    crate::write_tx!(conn, |c| {
+    crate::write_transaction!(conn, |c| {
         let conversation_ids: Vec<i64> =
             sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
         let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();

@@ -3,12 +3,14 @@
 //! diesel's `MultiConnection` does not work with diesel-async yet, so the two pools live in an enum and
 //! [`with_conn!`] expands the same query body once per backend.
 
+pub mod blocks;
 pub mod contacts;
 pub mod conversations;
 pub mod messages;
 pub mod models;
 pub mod schema;
-pub mod tokens;
+pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 use std::time::Duration;
@@ -23,8 +25,8 @@ use futures_util::FutureExt;
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Run `$body` with `$c` bound to the concrete diesel-async connection of whichever backend `$conn` holds.
 #[macro_export]
@@ -43,12 +45,13 @@ macro_rules! with_conn {
     };
 }
 
-/// Run `$body` in a transaction that will write, with `$c` bound to the backend's connection. On SQLite it takes
-/// the write lock up front (`BEGIN IMMEDIATE`, which waits out `busy_timeout`): a deferred transaction that reads
-/// and then writes is refused at once, without waiting, when another writer committed in between. On PostgreSQL
-/// row locks taken by the body's statements do that job.
+/// Like [`with_conn!`], inside a transaction that writes: `BEGIN IMMEDIATE` on SQLite, so a transaction that
+/// reads before it writes takes the write lock up front (waiting out `busy_timeout`) instead of failing at once
+/// with SQLITE_BUSY when another writer committed in between; an ordinary transaction on PostgreSQL, where the
+/// body's row locks do that job. The body returns `Result<_, E>` with `E: From<diesel::result::Error>`; an `Err`
+/// rolls back.
 #[macro_export]
-macro_rules! write_tx {
+macro_rules! write_transaction {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::db::DbConn::Postgres(pooled) => {
@@ -129,6 +132,28 @@ pub enum DbConn {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// The database's directory (created 0700 if missing) and file (created 0600 before SQLite opens it, so the
+/// -wal and -shm files SQLite makes get 0600 too; an existing looser file, or its -wal/-shm, is tightened).
+fn prepare_sqlite_file(path: &std::path::Path) -> DbResult<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let fail = |what: &std::path::Path, e: std::io::Error| {
+        DbError::Unavailable(format!("cannot prepare {} privately: {e}", what.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir).map_err(|e| fail(dir, e))?;
+    }
+    crate::private_files::ensure_file(path).map_err(|e| fail(path, e))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        crate::private_files::tighten(&side).map_err(|e| fail(&side, e))?;
+    }
+    Ok(())
+}
+
 impl DbPool {
     /// Build the pool and prove the database answers, so a bad URL fails at start and not on the first request.
     pub async fn connect(url: &DatabaseUrl, max_size: usize) -> DbResult<Self> {
@@ -156,10 +181,7 @@ impl DbPool {
                 DbPool::Postgres(pool)
             }
             DatabaseUrl::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DbError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
-                }
+                prepare_sqlite_file(path)?;
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_owned();

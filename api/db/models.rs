@@ -25,15 +25,36 @@ pub struct NewUser<'a> {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub device: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub user_id: i64,
+    pub device: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
     pub id: i64,
     pub user_id: i64,
+    pub session_id: i64,
     pub token_hash: String,
-    pub family_id: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
-    pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
 
@@ -41,8 +62,8 @@ pub struct RefreshTokenRow {
 #[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken<'a> {
     pub user_id: i64,
+    pub session_id: i64,
     pub token_hash: &'a str,
-    pub family_id: &'a str,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }

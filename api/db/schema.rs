@@ -11,14 +11,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        device -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ws_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        user_id -> BigInt,
+        session_id -> BigInt,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
+        session_id -> BigInt,
         token_hash -> Text,
-        family_id -> Text,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
-        revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
     }
 }
@@ -27,6 +48,14 @@ diesel::table! {
     contacts (owner_id, contact_id) {
         owner_id -> BigInt,
         contact_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
         created_at -> Timestamp,
     }
 }
@@ -69,10 +98,21 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(memberships -> conversations (conversation_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, contacts, conversations, memberships, messages,);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    ws_tickets,
+    contacts,
+    blocks,
+    conversations,
+    memberships,
+    messages,
+);

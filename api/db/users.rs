@@ -2,9 +2,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{NewUser, UserRow};
-use super::schema::users;
-use super::{DbConn, DbResult};
-use crate::with_conn;
+use super::schema::{sessions, users};
+use super::{DbConn, DbError, DbResult};
+use crate::{with_conn, write_transaction};
 
 pub async fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> DbResult<UserRow> {
     Ok(with_conn!(conn, |c| diesel::insert_into(users::table)
@@ -50,4 +50,29 @@ pub async fn search_prefix(conn: &mut DbConn, prefix: &str, exclude: i64, limit:
         .select(UserRow::as_select())
         .load(c)
         .await)?)
+}
+
+/// Store a new password hash and end every other live session of the user, together; returns the sessions
+/// ended.
+pub async fn change_password(
+    conn: &mut DbConn,
+    user_id: i64,
+    password_hash: &str,
+    keep_session: i64,
+    now: chrono::NaiveDateTime,
+) -> DbResult<Vec<i64>> {
+    write_transaction!(conn, |c| {
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(c).await?;
+        let ended: Vec<i64> = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::id.ne(keep_session)),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .returning(sessions::id)
+        .get_results(c)
+        .await?;
+        Ok::<_, DbError>(ended)
+    })
 }

@@ -164,13 +164,20 @@ pub struct Realtime {
     pub instance_id: u64,
     pub hub: Arc<Hub>,
     pub broker: Arc<dyn Broker>,
+    /// Revoked sessions, shared with the access-token check.
+    pub revocations: Arc<crate::auth::Revocations>,
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl Realtime {
-    pub fn new(hub: Arc<Hub>, broker: Arc<dyn Broker>, instance_id: u64) -> Self {
-        Realtime { instance_id, hub, broker }
+    pub fn new(
+        hub: Arc<Hub>,
+        broker: Arc<dyn Broker>,
+        instance_id: u64,
+        revocations: Arc<crate::auth::Revocations>,
+    ) -> Self {
+        Realtime { instance_id, hub, broker, revocations }
     }
 
     /// A socket id unique across instances: the instance id in the high bits.
@@ -256,11 +263,17 @@ impl Realtime {
         self.publish(Route::Conversation(conversation_id), Payload::Membership(event));
     }
 
-    /// Sessions ended: every instance closes their sockets and refuses their tokens.
+    /// Sessions of `user_id` were revoked just now (logout, password change, reuse of a refresh token, the
+    /// per-user cap…): their access tokens are refused from here on, and every instance closes their sockets
+    /// (4001) at once. Every place that revokes calls this. Instances that miss the broadcast still learn it from
+    /// the database within a second (`auth::revocations::spawn_poller`).
     pub fn sessions_revoked(&self, user_id: i64, sessions: &[i64]) {
-        if !sessions.is_empty() {
-            self.publish(Route::Everyone, Payload::Revoked { user_id, sessions: sessions.to_vec() });
+        if sessions.is_empty() {
+            return;
         }
+        tracing::debug!(user_id, sessions = sessions.len(), "sessions revoked");
+        self.revocations.record(sessions, crate::db::now());
+        self.publish(Route::Everyone, Payload::Revoked { user_id, sessions: sessions.to_vec() });
     }
 
     /// Which of these users have a socket open on any instance.

@@ -1,18 +1,31 @@
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
 use super::resource;
-use crate::auth::{AuthKeys, AuthUser, service};
+use crate::auth::sessions::{self, device_label};
+use crate::auth::{AuthKeys, AuthUser, Hasher, service};
 use crate::db::DbPool;
+use crate::db::sessions::Scope;
 use crate::error::ApiResult;
-use crate::limits::RateLimits;
-use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session};
+use crate::limits::{RateLimits, Subject};
+use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList, WsTicket};
+use crate::realtime::Realtime;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/register").route(web::post().to(register)))
         .service(resource("/auth/login").route(web::post().to(login)))
         .service(resource("/auth/refresh").route(web::post().to(refresh)))
-        .service(resource("/auth/logout").route(web::post().to(logout)));
+        .service(resource("/auth/logout").route(web::post().to(logout)))
+        .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
+        .service(resource("/auth/sessions").route(web::get().to(list_sessions)))
+        .service(resource("/auth/sessions/{id}").route(web::delete().to(end_session)))
+        .service(resource("/ws-ticket").route(web::post().to(ws_ticket)));
+}
+
+/// The session's device label, from the User-Agent (kept for its owner, never logged).
+fn device(req: &HttpRequest) -> Option<String> {
+    device_label(req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()))
 }
 
 /// Create an account and start a session.
@@ -22,65 +35,150 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 409, description = "Username taken", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn register(
     req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    hasher: web::Data<Hasher>,
+    rt: web::Data<Realtime>,
     limits: web::Data<RateLimits>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(limits.client_ip(&req), None)?;
+    limits.auth_attempt(limits.client_ip(&req))?;
     let mut conn = db.get().await?;
-    let session = service::register(&mut conn, &keys, body.into_inner()).await?;
+    let session = service::register(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
     Ok(HttpResponse::Created().json(session))
 }
 
-/// Log in with username and password.
+/// Log in with username and password. After five failures for a username from one address, each further
+/// attempt from there must wait longer (1 s, 2 s, 4 s… up to 15 min); other addresses are not held up.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = Session),
         (status = 401, description = "Wrong username or password (the same answer for both)", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address or for this username (see Retry-After)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or failures for this username from it (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(
     req: HttpRequest,
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    hasher: web::Data<Hasher>,
+    rt: web::Data<Realtime>,
     limits: web::Data<RateLimits>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(limits.client_ip(&req), Some(&body.username))?;
+    let ip = limits.client_ip(&req);
+    limits.auth_attempt(ip)?;
     let mut conn = db.get().await?;
-    let session = service::login(&mut conn, &keys, body.into_inner()).await?;
+    let subject = Subject::username(&body.username);
+    let device = device(&req);
+    let attempt = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device.as_deref());
+    let session = limits.sign_in(subject, ip, attempt).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
-/// Spend a refresh token for a new session (and a new refresh token).
+/// Spend a refresh token for a new access token (and a new refresh token) of the same session.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
-        (status = 200, description = "New session", body = Session),
-        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorBody),
+        (status = 200, description = "The session's new tokens", body = Session),
+        (status = 401, description = "Unknown, expired or reused refresh token, or the session has ended", body = ErrorBody),
     ))]
 pub async fn refresh(
     db: web::Data<DbPool>,
     keys: web::Data<AuthKeys>,
+    rt: web::Data<Realtime>,
     body: Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = db.get().await?;
-    let session = service::refresh(&mut conn, &keys, &body.refresh_token).await?;
+    let session = sessions::refresh(&mut conn, &keys, &rt, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
-/// Revoke a refresh token and every token rotated from it.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
+/// End the caller's session (the access token's): its refresh token and access tokens stop working at once.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    request_body(content = Option<RefreshRequest>, description = "Optional and ignored (older clients send their refresh token)"),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn logout(user: AuthUser, db: web::Data<DbPool>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    keys: web::Data<AuthKeys>,
+    rt: web::Data<Realtime>,
+) -> ApiResult<HttpResponse> {
     let mut conn = db.get().await?;
-    service::logout(&mut conn, user.user_id, &body.refresh_token).await?;
+    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::One(user.session_id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// End every session of the caller, this one included.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn logout_all(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    keys: web::Data<AuthKeys>,
+    rt: web::Data<Realtime>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::All).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's live sessions, most recently used first.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Live sessions", body = SessionList),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn list_sessions(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    keys: web::Data<AuthKeys>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let sessions = sessions::list(&mut conn, &keys, &user).await?;
+    Ok(HttpResponse::Ok().json(SessionList { sessions }))
+}
+
+/// End one of the caller's sessions (the caller's own included).
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 404, description = "No such live session of the caller (someone else's answers the same)", body = ErrorBody),
+    ))]
+pub async fn end_session(
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    keys: web::Data<AuthKeys>,
+    rt: web::Data<Realtime>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::LiveOne(path.into_inner())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A ticket that opens one WebSocket (`GET /ws?ticket=…`) for the caller's session, once, within 30 seconds:
+/// browsers use it so that no long-lived token sits in a URL. At most 10 are outstanding per user (issuing
+/// another drops the oldest).
+#[utoipa::path(post, path = "/api/ws-ticket", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A fresh ticket", body = WsTicket),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+    ))]
+pub async fn ws_ticket(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let (ticket, expires_in) = crate::auth::tickets::issue(&mut conn, &user).await?;
+    Ok(HttpResponse::Created().json(WsTicket { ticket, expires_in }))
 }

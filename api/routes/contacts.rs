@@ -32,6 +32,7 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>
         (status = 201, description = "Added", body = User),
         (status = 200, description = "Already a contact", body = User),
         (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "A block between you and the user (`forbidden`, or `blocked_by_you` when it is yours)", body = ErrorBody),
         (status = 422, description = "Yourself, or no such user", body = ErrorBody),
     ))]
 pub async fn add(user: AuthUser, db: web::Data<DbPool>, body: Json<AddContactRequest>) -> ApiResult<HttpResponse> {

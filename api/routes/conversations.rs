@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 201, description = "Created", body = Conversation),
         (status = 200, description = "The existing direct conversation with that user", body = Conversation),
         (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "A block between you and the user, or one of the members (`forbidden`, or `blocked_by_you` when it is yours; groups name the field `member_ids`)", body = ErrorBody),
         (status = 422, description = "Bad title, yourself, or unknown users", body = ErrorBody),
     ))]
 pub async fn create(
@@ -107,7 +108,7 @@ pub async fn rename(
     responses(
         (status = 200, description = "The conversation with its members", body = Conversation),
         (status = 401, description = "No valid access token", body = ErrorBody),
-        (status = 403, description = "Not owner or admin", body = ErrorBody),
+        (status = 403, description = "Not owner or admin; or a block between you and the user (`blocked_by_you` when it is yours)", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Unknown user, or a direct conversation", body = ErrorBody),
     ))]

@@ -1,6 +1,7 @@
 //! HTTP routes: thin handlers that parse, call a rule, and answer. One file per resource.
 
 pub mod auth;
+pub mod blocks;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(path_error))
         .configure(auth::configure)
         .configure(users::configure)
+        .configure(blocks::configure)
         .configure(contacts::configure)
         .configure(conversations::configure)
         .configure(messages::configure);
@@ -44,6 +46,11 @@ pub fn resource(path: &str) -> actix_web::Resource {
 
 async fn method_not_allowed() -> HttpResponse {
     actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed)
+}
+
+/// The JSON 404 for a path that exists elsewhere (metrics on the public listener) or nowhere.
+pub async fn not_here(req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::NoRoute(format!("{} {}", req.method(), req.path())))
 }
 
 pub async fn api_not_found(req: HttpRequest) -> HttpResponse {

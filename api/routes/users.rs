@@ -1,15 +1,46 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::json::Json;
 use super::resource;
-use crate::auth::{AuthUser, service::public_user};
+use crate::auth::{AuthUser, Hasher, service, service::public_user};
 use crate::db::{DbPool, users};
 use crate::domain::ValidationError;
 use crate::error::{ApiError, ApiResult};
-use crate::protocol::{ErrorBody, User, UserList, UserSearchQuery};
+use crate::limits::{RateLimits, Subject};
+use crate::protocol::{ChangePasswordRequest, ErrorBody, User, UserList, UserSearchQuery};
+use crate::realtime::Realtime;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/users/me").route(web::get().to(me)))
+        .service(resource("/users/me/password").route(web::post().to(change_password)))
         .service(resource("/users").route(web::get().to(search)));
+}
+
+/// Change the caller's password. Every other session of the caller ends; this one goes on. Wrong current
+/// passwords are slowed down like failed logins (per account and address).
+#[utoipa::path(operation_id = "change_password", post, path = "/api/users/me/password", tag = "users",
+    security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; the caller's other sessions are ended"),
+        (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 403, description = "The current password is wrong (`wrong_password`)", body = ErrorBody),
+        (status = 422, description = "The new password is too short or too long (field `new_password`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords from this address (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
+    ))]
+pub async fn change_password(
+    req: HttpRequest,
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    hasher: web::Data<Hasher>,
+    rt: web::Data<Realtime>,
+    limits: web::Data<RateLimits>,
+    body: Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = db.get().await?;
+    let attempt = service::change_password(&mut conn, &hasher, &rt, &user, body.into_inner());
+    limits.sign_in(Subject::Account(user.user_id), limits.client_ip(&req), attempt).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The caller's own account.

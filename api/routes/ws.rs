@@ -10,14 +10,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::realtime::session::{self, SessionContext};
 use crate::startup::AllowedOrigins;
 
-/// The token from `Authorization: Bearer` or `?token=`. The query string is read here and nowhere logged.
+/// The query parameter `key` (`ticket`, `token`). The query string is read here and nowhere logged.
+fn query_param(req: &HttpRequest, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+/// The token from `Authorization: Bearer` or `?token=`.
 fn socket_token(req: &HttpRequest) -> Option<String> {
-    if let Some(token) = bearer_token(req) {
-        return Some(token.to_owned());
-    }
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(key, _)| key == "token")
-        .map(|(_, value)| value.into_owned())
+    bearer_token(req).map(str::to_owned).or_else(|| query_param(req, "token"))
 }
 
 pub async fn upgrade(
@@ -26,14 +26,25 @@ pub async fn upgrade(
     ctx: web::Data<Arc<SessionContext>>,
     origins: web::Data<AllowedOrigins>,
 ) -> ApiResult<HttpResponse> {
-    // Browsers send Origin on every socket; a page from elsewhere must not ride the user's token.
-    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
-        if !origins.permits(origin, host) {
-            return Err(ApiError::Forbidden("origin_not_allowed", "This origin may not open sockets here.".into()));
-        }
+    // Browsers send Origin on every socket; a page from elsewhere must not ride the user's token. Checked
+    // against the configured origins, never the Host header (the sender chooses it).
+    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
+        && !origins.permits(origin)
+    {
+        return Err(ApiError::Forbidden("origin_not_allowed", "This origin may not open sockets here.".into()));
     }
-    let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+    // A single-use ticket (browsers), else an access token. The socket reads the user's conversations on the
+    // same connection before the upgrade is answered, so a database outage is a clean 503.
+    let (user, conn) = match query_param(&req, "ticket") {
+        Some(ticket) => {
+            let mut conn = ctx.db.get().await?;
+            (crate::auth::tickets::redeem(&mut conn, &ctx.keys, &ticket).await?, conn)
+        }
+        None => {
+            let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+            (user, ctx.db.get().await?)
+        }
+    };
     ctx.rate_limits.socket_upgrade(user.user_id, ctx.rate_limits.client_ip(&req))?;
     // Taken before the upgrade, and held by the socket for its life.
     let permit = ctx.quota.admit(user.user_id).ok_or_else(|| {
@@ -42,7 +53,6 @@ pub async fn upgrade(
             format!("You have {} sockets open here already; close one first.", ctx.quota.per_user()),
         )
     })?;
-    let conn = ctx.db.get().await?;
     let opened = session::open(ctx.get_ref().clone(), user, permit, conn).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;

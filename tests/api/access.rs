@@ -97,6 +97,16 @@ on_both_backends! {
             (Method::GET, "/api/conversations", None),
             (Method::POST, "/api/conversations", Some(json!({"kind": "group", "title": "t"}))),
             (Method::POST, "/api/auth/logout", Some(json!({"refresh_token": someone.refresh_token}))),
+            (Method::POST, "/api/auth/logout", None),
+            (Method::POST, "/api/auth/logout-all", None),
+            (Method::GET, "/api/auth/sessions", None),
+            (Method::DELETE, "/api/auth/sessions/1", None),
+            (Method::POST, "/api/ws-ticket", None),
+            (Method::POST, "/api/users/me/password",
+                Some(json!({"current_password": "password-someone", "new_password": "a new password"}))),
+            (Method::GET, "/api/users/me/blocks", None),
+            (Method::PUT, "/api/users/me/blocks/1", None),
+            (Method::DELETE, "/api/users/me/blocks/1", None),
         ];
         for (method, path, body) in routes {
             for (case, token) in bad_tokens(someone.user.id) {
@@ -104,6 +114,9 @@ on_both_backends! {
                 assert_eq!(reply.status.as_u16(), 401, "{case}: {method} {path}");
             }
         }
+        // None of it ended the session or changed the password.
+        assert_eq!(app.get("/api/users/me", &someone.access_token).await.status.as_u16(), 200);
+        assert_eq!(app.login_with("someone", "password-someone", &[]).await.status.as_u16(), 200);
     }
 
     async fn the_owner_may_do_what_a_member_may_not(app) {

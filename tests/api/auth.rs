@@ -136,6 +136,19 @@ on_both_backends! {
         }
     }
 
+    async fn hostile_twenty_concurrent_logins_queue_for_one_hashing_permit_and_all_complete(app) {
+        let one_at_a_time = app.sibling_with(|s| s.password_hashes = Some(1)).await;
+        one_at_a_time.register("rush").await;
+        let logins = (0..20).map(|_| one_at_a_time.login_with("rush", "password-rush", &[]));
+        let replies = futures_util::future::join_all(logins).await;
+        let mut sessions = std::collections::BTreeSet::new();
+        for reply in replies {
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            sessions.insert(reply.json::<Session>().session_id);
+        }
+        assert_eq!(sessions.len(), 20, "each login is its own session");
+    }
+
     async fn user_search_matches_a_literal_prefix_without_the_caller(app) {
         let me = app.register("a_b").await;
         app.register("a_bc").await;

@@ -942,7 +942,9 @@ fn rss_kib(pid: u32) -> u64 {
 async fn stalled_reader(backend: Backend) {
     let Some(store) = Store::fresh(backend).await else { return };
     let mut server = ServerProcess::new(&store);
+    let admin = restartable_port();
     server.env.push(("CHAT_WS_DRAIN_SECS", "3".to_owned()));
+    server.env.push(("CHAT_ADMIN_BIND", format!("127.0.0.1:{admin}")));
     server.start().await;
     let pid = server.child.as_ref().expect("running").id();
     let alice = server.register("alice").await;
@@ -993,7 +995,8 @@ async fn stalled_reader(backend: Backend) {
     let began = Instant::now();
     let mut peak = before;
     let closes = async || {
-        let text = server.client.get(format!("{}/metrics", server.address())).send().await.ok()?.text().await.ok()?;
+        let text =
+            server.client.get(format!("http://127.0.0.1:{admin}/metrics")).send().await.ok()?.text().await.ok()?;
         text.lines().find_map(|l| l.strip_prefix("chat_slow_consumer_closes_total ")?.trim().parse::<f64>().ok())
     };
     loop {
@@ -1008,7 +1011,8 @@ async fn stalled_reader(backend: Backend) {
     // The server goes on serving the other socket meanwhile.
     steady.send_json(json!({"type": "fetch_messages", "conversation_id": chat, "limit": 1})).await;
     steady.expect("a page", |f| matches!(f, ServerFrame::Messages { .. }).then_some(())).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The allocator gives freed pages back after a short delay.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(pid);
     let mut stalled = WsClient { stream: stalled };
     let (frames, ended) = stalled.until_end(Duration::from_secs(30)).await;

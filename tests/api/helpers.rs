@@ -115,7 +115,6 @@ pub fn settings_for(store: &Store) -> Settings {
     settings.web_dir = "/nonexistent".into();
     // Tests register many users from one address; the limits have tests of their own.
     settings.auth_per_minute = 100_000;
-    settings.login_per_minute_per_username = 100_000;
     settings.rest_per_second = 100_000;
     settings.ws_upgrades_per_minute_per_user = 100_000;
     settings.ws_upgrades_per_minute_per_address = 100_000;
@@ -129,6 +128,8 @@ pub fn settings_for(store: &Store) -> Settings {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The admin listener (metrics), when `admin_bind` is set.
+    pub admin_address: Option<String>,
     pub backend: Backend,
     pub client: reqwest::Client,
     pub settings: Settings,
@@ -137,6 +138,7 @@ pub struct TestApp {
     /// The instance's routing tables.
     pub hub: std::sync::Arc<chat_server::realtime::Hub>,
     handle: actix_web::dev::ServerHandle,
+    admin_handle: Option<actix_web::dev::ServerHandle>,
     // Declared last: dropped after the server is told to stop. Siblings (more instances on the same
     // database) hold none.
     pub store: Option<Store>,
@@ -158,18 +160,22 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
     let app = Application::build(settings.clone()).await.expect("the application starts");
     let port = app.port();
     let handle = app.handle();
+    let admin_handle = app.admin_handle();
+    let admin_address = app.admin_port().map(|port| format!("http://127.0.0.1:{port}"));
     let shutdown = app.shutdown_handle();
     let hub = app.hub();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        admin_address,
         backend,
         client: reqwest::Client::new(),
         settings,
         shutdown,
         hub,
         handle,
+        admin_handle,
         store,
     }
 }
@@ -192,6 +198,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command at once; the returned future only waits for it.
         drop(self.handle.stop(false));
+        if let Some(admin) = &self.admin_handle {
+            drop(admin.stop(false));
+        }
     }
 }
 
@@ -277,6 +286,49 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "register {name}: {}", reply.body);
         reply.json()
+    }
+}
+
+impl TestApp {
+    /// Log `name` in (password "password-<name>") and return the session.
+    pub async fn login(&self, name: &str) -> Session {
+        let reply = self.login_with(name, &format!("password-{name}"), &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "login {name}: {}", reply.body);
+        reply.json()
+    }
+
+    /// A login attempt with extra request headers (User-Agent, X-Forwarded-For…).
+    pub async fn login_with(&self, name: &str, password: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}/api/auth/login", self.address))
+            .json(&serde_json::json!({"username": name, "password": password}));
+        for (key, value) in headers {
+            req = req.header(*key, *value);
+        }
+        read_reply(req.send().await.expect("request sent")).await
+    }
+
+    /// Polls (every 20 ms, at most `limit`) until the access token is refused on REST; returns the refusal.
+    #[track_caller]
+    pub fn refused_within<'a>(
+        &'a self,
+        token: &'a str,
+        limit: std::time::Duration,
+    ) -> impl std::future::Future<Output = Reply> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let began = std::time::Instant::now();
+            loop {
+                let reply = self.get("/api/users/me", token).await;
+                if reply.status == StatusCode::UNAUTHORIZED {
+                    return reply;
+                }
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                assert!(began.elapsed() < limit, "{caller}: the token was still accepted after {limit:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
     }
 }
 

@@ -14,14 +14,21 @@ fn sign(secret: &str, claims: serde_json::Value) -> String {
 
 pub fn expired_for(user_id: i64) -> String {
     let now = chrono::Utc::now().timestamp();
-    sign(JWT_SECRET, json!({"sub": user_id.to_string(), "iat": now - 3600, "exp": now - 60, "jti": "x"}))
+    sign(JWT_SECRET, json!({"sub": user_id.to_string(), "sid": 1, "iat": now - 3600, "exp": now - 60, "jti": "x"}))
+}
+
+/// Signed with the right key but with no session (`sid`): a token from before sessions, which no revocation
+/// could reach.
+pub fn without_session_for(user_id: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    sign(JWT_SECRET, json!({"sub": user_id.to_string(), "iat": now, "exp": now + 600, "jti": "x"}))
 }
 
 pub fn signed_with_another_key(user_id: i64) -> String {
     let now = chrono::Utc::now().timestamp();
     sign(
         "another-key-another-key-another-key-0",
-        json!({"sub": user_id.to_string(), "iat": now, "exp": now + 600, "jti": "x"}),
+        json!({"sub": user_id.to_string(), "sid": 1, "iat": now, "exp": now + 600, "jti": "x"}),
     )
 }
 
@@ -30,7 +37,7 @@ pub fn unsigned_for(user_id: i64) -> String {
     let now = chrono::Utc::now().timestamp();
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD
-        .encode(json!({"sub": user_id.to_string(), "iat": now, "exp": now + 600, "jti": "x"}).to_string());
+        .encode(json!({"sub": user_id.to_string(), "sid": 1, "iat": now, "exp": now + 600, "jti": "x"}).to_string());
     format!("{header}.{claims}.")
 }
 
@@ -42,5 +49,6 @@ pub fn bad_tokens(user_id: i64) -> Vec<(&'static str, Option<String>)> {
         ("expired", Some(expired_for(user_id))),
         ("another key", Some(signed_with_another_key(user_id))),
         ("alg none", Some(unsigned_for(user_id))),
+        ("no session", Some(without_session_for(user_id))),
     ]
 }
