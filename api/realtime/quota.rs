@@ -27,6 +27,11 @@ impl SocketQuota {
         self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The user holds the most sockets allowed.
+    pub fn is_full(&self, user_id: i64) -> bool {
+        self.open().get(&user_id).is_some_and(|&count| count >= self.per_user)
+    }
+
     /// A place for one more socket of the user, or None when they hold the most already. Taken before the
     /// upgrade, so concurrent upgrades cannot all slip under the cap.
     pub fn admit(self: &Arc<Self>, user_id: i64) -> Option<SocketPermit> {

@@ -75,6 +75,25 @@ pub struct SessionContext {
     pub quota: Arc<super::quota::SocketQuota>,
 }
 
+impl SessionContext {
+    pub fn too_many_sockets(&self) -> ApiError {
+        ApiError::TooMany(
+            "too_many_sockets",
+            format!("You have {} sockets open here already; close one first.", self.quota.per_user()),
+        )
+    }
+
+    /// The checks of a socket upgrade that a browser cannot read the answer of, made where it can (issuing a
+    /// ticket): the upgrade rate limits, and the socket cap (advisory here; the upgrade takes the place).
+    pub fn admit_upgrade(&self, user: &AuthUser, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        self.rate_limits.socket_upgrade(user.user_id, self.rate_limits.client_ip(req))?;
+        if self.quota.is_full(user.user_id) {
+            return Err(self.too_many_sockets());
+        }
+        Ok(())
+    }
+}
+
 struct Typing {
     last_sent: Instant,
     expires: Instant,

@@ -171,13 +171,22 @@ pub async fn end_session(
 
 /// A ticket that opens one WebSocket (`GET /ws?ticket=…`) for the caller's session, once, within 30 seconds:
 /// browsers use it so that no long-lived token sits in a URL. At most 10 are outstanding per user (issuing
-/// another drops the oldest).
+/// another drops the oldest). Issuing counts as the socket upgrade for the upgrade rate limits, and is refused
+/// while the caller holds the most sockets allowed here: a browser cannot read why an upgrade was refused, but
+/// it can read this answer.
 #[utoipa::path(post, path = "/api/ws-ticket", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 201, description = "A fresh ticket", body = WsTicket),
         (status = 401, description = "No valid access token", body = ErrorBody),
+        (status = 429, description = "Too many socket upgrades (`rate_limited`, see Retry-After), or the caller holds the most sockets allowed (`too_many_sockets`)", body = ErrorBody),
     ))]
-pub async fn ws_ticket(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+pub async fn ws_ticket(
+    req: HttpRequest,
+    user: AuthUser,
+    db: web::Data<DbPool>,
+    sockets: web::Data<std::sync::Arc<crate::realtime::session::SessionContext>>,
+) -> ApiResult<HttpResponse> {
+    sockets.admit_upgrade(&user, &req)?;
     let mut conn = db.get().await?;
     let (ticket, expires_in) = crate::auth::tickets::issue(&mut conn, &user).await?;
     Ok(HttpResponse::Created().json(WsTicket { ticket, expires_in }))

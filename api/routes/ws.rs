@@ -36,23 +36,19 @@ pub async fn upgrade(
     // A single-use ticket (browsers), else an access token. The socket reads the user's conversations on the
     // same connection before the upgrade is answered, so a database outage is a clean 503.
     let (user, conn) = match query_param(&req, "ticket") {
+        // The upgrade was counted when the ticket was issued.
         Some(ticket) => {
             let mut conn = ctx.db.get().await?;
             (crate::auth::tickets::redeem(&mut conn, &ctx.keys, &ticket).await?, conn)
         }
         None => {
             let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+            ctx.rate_limits.socket_upgrade(user.user_id, ctx.rate_limits.client_ip(&req))?;
             (user, ctx.db.get().await?)
         }
     };
-    ctx.rate_limits.socket_upgrade(user.user_id, ctx.rate_limits.client_ip(&req))?;
     // Taken before the upgrade, and held by the socket for its life.
-    let permit = ctx.quota.admit(user.user_id).ok_or_else(|| {
-        ApiError::TooMany(
-            "too_many_sockets",
-            format!("You have {} sockets open here already; close one first.", ctx.quota.per_user()),
-        )
-    })?;
+    let permit = ctx.quota.admit(user.user_id).ok_or_else(|| ctx.too_many_sockets())?;
     let opened = session::open(ctx.get_ref().clone(), user, permit, conn).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;

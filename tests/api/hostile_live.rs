@@ -226,6 +226,9 @@ on_both_backends! {
         let refused = app.try_ws(&alice.access_token).await.err().expect("one more is refused");
         assert_eq!((refused.status, refused.code()), (429, "too_many_sockets"), "{:?}", refused.body);
         assert!(refused.body["error"]["message"].as_str().is_some_and(|m| m.contains(&cap.to_string())));
+        // A browser cannot read an upgrade's refusal: the ticket it asks for first says it.
+        let ticket = app.post("/api/ws-ticket", Some(&alice.access_token), &json!({})).await;
+        assert_eq!(ticket.error_code(429), "too_many_sockets");
         // Others are not affected, and a closed socket frees its place.
         let bob = app.register("bob").await;
         app.ws(&bob.access_token).await;
