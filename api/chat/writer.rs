@@ -137,6 +137,16 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
                             Ok(Sent { message: views::message(row, name), created: false })
                         }
                         StoreOutcome::NotMember => Err(ChatError::NotFound),
+                        StoreOutcome::Blocked { by_sender: true } => Err(ChatError::Refused {
+                            code: "blocked_by_you",
+                            message: "You have blocked this user; unblock them first.",
+                            field: None,
+                        }),
+                        StoreOutcome::Blocked { by_sender: false } => Err(ChatError::Refused {
+                            code: "forbidden",
+                            message: "You can't message this user.",
+                            field: None,
+                        }),
                     };
                     reply(&realtime, job, result);
                 }

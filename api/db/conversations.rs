@@ -24,6 +24,12 @@ pub async fn by_direct_key(conn: &mut DbConn, key: &str) -> DbResult<Option<Conv
         .optional())?)
 }
 
+/// The two users of a direct conversation, from its key (`"<low id>:<high id>"`).
+pub fn direct_pair(direct_key: &str) -> Option<(i64, i64)> {
+    let (a, b) = direct_key.split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
 /// A member as live delivery needs them: who, and how far they have read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberState {

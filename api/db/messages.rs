@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{MessageRow, NewMessage};
-use super::schema::{conversations, memberships, messages, users};
+use super::schema::{blocks, conversations, memberships, messages, users};
 use super::{DbConn, DbError, DbResult};
 use crate::domain::{Page, PageCursor};
 use crate::with_conn;
@@ -95,6 +95,8 @@ pub enum StoreOutcome {
     Duplicate(MessageRow),
     /// The conversation does not exist or the sender is not a member.
     NotMember,
+    /// A direct chat where one of the two has blocked the other (`by_sender`: the sender did).
+    Blocked { by_sender: bool },
 }
 
 /// Store a batch of sends in one transaction: per conversation, one row lock that hands out the next seqs,
@@ -112,15 +114,38 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
 
         // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
         // database lock on SQLite, so the reads below see a state nobody can change before we commit.
-        let locked: Vec<(i64, i64, i64)> =
+        let locked: Vec<(i64, i64, i64, Option<String>)> =
             diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
                 .set(conversations::last_seq.eq(conversations::last_seq))
-                .returning((conversations::id, conversations::last_seq, conversations::version))
+                .returning((
+                    conversations::id,
+                    conversations::last_seq,
+                    conversations::version,
+                    conversations::direct_key,
+                ))
                 .load(c)
                 .await?;
-        let mut next_seq: BTreeMap<i64, i64> = locked.iter().map(|&(id, last, _)| (id, last + 1)).collect();
+        let mut next_seq: BTreeMap<i64, i64> = locked.iter().map(|&(id, last, _, _)| (id, last + 1)).collect();
         // The membership version each message was stored under: live delivery routes it by that membership.
-        let versions: HashMap<i64, i64> = locked.iter().map(|&(id, _, version)| (id, version)).collect();
+        let versions: HashMap<i64, i64> = locked.iter().map(|&(id, _, version, _)| (id, version)).collect();
+        // Direct chats between two people where one has blocked the other take no new messages. Only batches
+        // with direct chats pay for the lookup.
+        let pairs: HashMap<i64, (i64, i64)> = locked
+            .iter()
+            .filter_map(|(id, _, _, key)| Some((*id, super::conversations::direct_pair(key.as_deref()?)?)))
+            .collect();
+        let blocked: HashSet<(i64, i64)> = if pairs.is_empty() {
+            HashSet::new()
+        } else {
+            let people: Vec<i64> = pairs.values().flat_map(|&(a, b)| [a, b]).collect();
+            blocks::table
+                .filter(blocks::blocker_id.eq_any(&people))
+                .select((blocks::blocker_id, blocks::blocked_id))
+                .load::<(i64, i64)>(c)
+                .await?
+                .into_iter()
+                .collect()
+        };
         // Each query filters on one indexed column only: two IN lists on a composite key would make the
         // database seek every combination.
         let members: HashSet<(i64, i64)> = memberships::table
@@ -156,6 +181,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         enum Plan {
             NotMember,
             Known((i64, i64, String)),
+            Blocked { by_sender: bool },
             New(i64),
         }
         let mut plans = Vec::with_capacity(sends.len());
@@ -173,6 +199,11 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                 || !claimed.insert((send.conversation_id, send.sender_id, &send.client_id))
             {
                 plans.push(Plan::Known(key));
+            } else if let Some(&(a, b)) = pairs.get(&send.conversation_id)
+                && let other = if a == send.sender_id { b } else { a }
+                && (blocked.contains(&(send.sender_id, other)) || blocked.contains(&(other, send.sender_id)))
+            {
+                plans.push(Plan::Blocked { by_sender: blocked.contains(&(send.sender_id, other)) });
             } else {
                 fresh.push(NewMessage {
                     conversation_id: send.conversation_id,
@@ -214,6 +245,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
             .zip(plans)
             .map(|(send, plan)| match plan {
                 Plan::NotMember => StoreOutcome::NotMember,
+                Plan::Blocked { by_sender } => StoreOutcome::Blocked { by_sender },
                 Plan::Known(key) => known.get(&key).cloned().map_or(StoreOutcome::NotMember, StoreOutcome::Duplicate),
                 Plan::New(seq) => match stored.remove(&(send.conversation_id, seq)) {
                     Some(row) => {

@@ -212,8 +212,14 @@ pub struct SocketActor {
     mailbox: Arc<Mailbox>,
     kill: Arc<KillSwitch>,
     typing: HashMap<i64, Typing>,
+    /// The other side of the user's blocks (either way), who never see their typing; read now and then.
+    blocked: Vec<i64>,
+    blocked_read_at: Option<Instant>,
     strikes: u32,
 }
+
+/// How long the socket trusts the list of the user's blocks before reading it again.
+const BLOCKS_FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// A socket registered with the hub whose routing is complete, waiting for its actor. Dropped without being
 /// run (the upgrade failed, or the client went away first), it unregisters the socket.
@@ -295,6 +301,8 @@ pub async fn run(mut opened: Opened, session: actix_ws::Session, stream: actix_w
         mailbox: opened.mailbox.clone(),
         kill: opened.kill.clone(),
         typing: HashMap::new(),
+        blocked: Vec::new(),
+        blocked_read_at: None,
         strikes: 0,
         ctx: ctx.clone(),
     };
@@ -308,7 +316,7 @@ pub async fn run(mut opened: Opened, session: actix_ws::Session, stream: actix_w
     opened.registered = false;
     let presence = ctx.realtime.hub.unregister(socket_id);
     for (conversation_id, _) in actor.typing.drain() {
-        broadcast_typing(&ctx.realtime, socket_id, user_id, conversation_id, false);
+        broadcast_typing(&ctx.realtime, socket_id, user_id, conversation_id, false, &actor.blocked);
     }
     if presence.changed {
         Box::pin(announce_presence(&ctx, user_id, false)).await;
@@ -437,7 +445,7 @@ impl SocketActor {
             ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, limit } => {
                 self.on_fetch(conversation_id, before_seq, after_seq, limit).await
             }
-            ClientFrame::Typing { conversation_id, is_typing } => self.on_typing(conversation_id, is_typing),
+            ClientFrame::Typing { conversation_id, is_typing } => self.on_typing(conversation_id, is_typing).await,
             ClientFrame::Read { conversation_id, up_to_seq } => self.on_read(conversation_id, up_to_seq).await,
             ClientFrame::Auth { token } => self.on_auth(&token),
         }
@@ -482,10 +490,26 @@ impl SocketActor {
         }
     }
 
-    fn on_typing(&mut self, conversation_id: i64, is_typing: bool) {
+    async fn refresh_blocks(&mut self) {
+        if self.blocked_read_at.is_some_and(|at| at.elapsed() < BLOCKS_FRESH_FOR) {
+            return;
+        }
+        let read = async {
+            let mut conn = self.ctx.db.get().await?;
+            crate::db::blocks::related_to(&mut conn, self.user_id).await
+        };
+        // Unreadable now: keep the list we have and try again on the next typing.
+        if let Ok(blocked) = read.await {
+            self.blocked = blocked;
+            self.blocked_read_at = Some(Instant::now());
+        }
+    }
+
+    async fn on_typing(&mut self, conversation_id: i64, is_typing: bool) {
         if !self.ctx.realtime.hub.routes_to(self.user_id, conversation_id) {
             return self.send_api_error(&ChatError::NotFound.into(), None);
         }
+        self.refresh_blocks().await;
         let now = Instant::now();
         if is_typing {
             let throttled =
@@ -493,12 +517,19 @@ impl SocketActor {
             let last_sent = if throttled {
                 self.typing.get(&conversation_id).map_or(now, |t| t.last_sent)
             } else {
-                broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, true);
+                broadcast_typing(
+                    &self.ctx.realtime,
+                    self.socket_id,
+                    self.user_id,
+                    conversation_id,
+                    true,
+                    &self.blocked,
+                );
                 now
             };
             self.typing.insert(conversation_id, Typing { last_sent, expires: now + TYPING_TTL });
         } else if self.typing.remove(&conversation_id).is_some() {
-            broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, false);
+            broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, false, &self.blocked);
         }
     }
 
@@ -508,7 +539,7 @@ impl SocketActor {
         let expired: Vec<i64> = self.typing.iter().filter(|(_, t)| t.expires <= now).map(|(id, _)| *id).collect();
         for conversation_id in expired {
             self.typing.remove(&conversation_id);
-            broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, false);
+            broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, false, &self.blocked);
         }
     }
 
@@ -564,10 +595,20 @@ fn client_id_in(text: &str) -> Option<String> {
     value.get("client_id")?.as_str().map(str::to_owned)
 }
 
-fn broadcast_typing(realtime: &Realtime, socket_id: u64, user_id: i64, conversation_id: i64, is_typing: bool) {
+/// To the conversation's members but the typist and the other side of their blocks (`blocked`).
+fn broadcast_typing(
+    realtime: &Realtime,
+    socket_id: u64,
+    user_id: i64,
+    conversation_id: i64,
+    is_typing: bool,
+    blocked: &[i64],
+) {
+    let mut skip = blocked.to_vec();
+    skip.push(user_id);
     let frame = ServerFrame::Typing { conversation_id, user_id, is_typing };
     let version = realtime.hub.version_of(conversation_id);
-    realtime.to_conversation(conversation_id, version, &frame, Delivery::Ephemeral, Some(socket_id), vec![user_id]);
+    realtime.to_conversation(conversation_id, version, &frame, Delivery::Ephemeral, Some(socket_id), skip);
 }
 
 /// Count the socket in or out across instances (before the socket serves, so the count is never behind), and
@@ -583,6 +624,9 @@ async fn announce_presence(ctx: &Arc<SessionContext>, user_id: i64, online: bool
     actix_web::rt::spawn(async move {
         let Ok(mut conn) = ctx.db.get().await else { return };
         let Ok(co_members) = conversations::co_member_ids(&mut conn, user_id).await else { return };
+        // Presence by consent: people who share a conversation, never across a block.
+        let Ok(blocked) = crate::db::blocks::related_to(&mut conn, user_id).await else { return };
+        let co_members: Vec<i64> = co_members.into_iter().filter(|id| !blocked.contains(id)).collect();
         if !co_members.is_empty() {
             ctx.realtime.to_users(co_members, &ServerFrame::Presence { user_id, online }, Delivery::Ephemeral);
         }

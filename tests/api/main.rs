@@ -9,6 +9,7 @@ mod contacts;
 mod conversations;
 mod errors;
 mod faults;
+mod hostile_accounts_live;
 mod hostile_live;
 mod lockout;
 mod messages;
