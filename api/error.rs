@@ -4,8 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::auth::{AuthError, TokenError};
+use crate::chat::ChatError;
 use crate::db::DbError;
 use crate::domain::ValidationError;
+use crate::limits::Limited;
 use crate::protocol::{ErrorBody, ErrorDetail};
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +162,51 @@ fn is_connection_loss(message: &str) -> bool {
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
         ApiError::Validation { field: err.field.to_owned(), message: err.message }
+    }
+}
+
+// The layers below speak their own errors; this is the one place they become HTTP answers.
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        match err {
+            ChatError::NotFound => ApiError::NotFound,
+            ChatError::Forbidden(message) => ApiError::Forbidden("forbidden", message.to_owned()),
+            ChatError::Refused { code, message, field } => {
+                ApiError::Refused { code, message: message.to_owned(), field }
+            }
+            ChatError::Validation(v) => v.into(),
+            ChatError::Db(db) => db.into(),
+            ChatError::ShuttingDown => ApiError::Unavailable("the server is shutting down"),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InvalidCredentials => ApiError::Unauthorized("invalid_credentials", err.to_string()),
+            AuthError::UsernameTaken => ApiError::Conflict("username_taken", err.to_string()),
+            AuthError::WrongPassword => ApiError::Forbidden("wrong_password", err.to_string()),
+            AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
+            AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
+            AuthError::SessionNotFound => ApiError::NotFound,
+            AuthError::InvalidTicket => ApiError::Unauthorized("invalid_ticket", err.to_string()),
+            AuthError::SessionRevoked => ApiError::Unauthorized("session_revoked", err.to_string()),
+            AuthError::MissingToken => ApiError::unauthorized(),
+            AuthError::Token(TokenError::Expired) => ApiError::Unauthorized("token_expired", err.to_string()),
+            AuthError::Token(TokenError::Invalid) => ApiError::Unauthorized("invalid_token", err.to_string()),
+            AuthError::Busy(secs) => ApiError::Busy(secs),
+            AuthError::Validation(v) => v.into(),
+            AuthError::Db(db) => db.into(),
+            AuthError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        ApiError::RateLimited(limited.retry_after_secs)
     }
 }
 

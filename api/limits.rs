@@ -11,9 +11,14 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::auth::AuthError;
 use crate::config::Settings;
-use crate::error::ApiError;
+
+/// Over a limit: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Too many requests; retry in {retry_after_secs} s.")]
+pub struct Limited {
+    pub retry_after_secs: u64,
+}
 
 pub struct RateLimits {
     behind_proxy: bool,
@@ -57,7 +62,7 @@ impl RateLimits {
     }
 
     /// A register or login attempt from `ip`.
-    pub fn auth_attempt(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+    pub fn auth_attempt(&self, ip: Option<IpAddr>) -> Result<(), Limited> {
         match ip {
             Some(ip) => check(&self.auth_per_ip, &ip),
             None => Ok(()),
@@ -68,37 +73,33 @@ impl RateLimits {
     /// subject ask it to wait (429 with Retry-After). A wrong password or username counts as a failure; a
     /// success clears them. Failures elsewhere (another address) do not count: an attacker cannot lock the
     /// owner out.
-    pub async fn sign_in<T>(
+    pub async fn sign_in<T, E>(
         &self,
         subject: Subject,
         ip: Option<IpAddr>,
-        attempt: impl Future<Output = Result<T, AuthError>>,
-    ) -> Result<T, ApiError> {
+        attempt: impl Future<Output = Result<T, E>>,
+        wrong_secret: impl FnOnce(&E) -> bool,
+    ) -> Result<Result<T, E>, Limited> {
         let key = (subject, ip);
         if let Err(wait) = self.failed_sign_ins.check(&key, Instant::now()) {
             metrics::counter!("chat_rate_limited_total").increment(1);
-            return Err(ApiError::RateLimited(ceil_secs(wait)));
+            return Err(Limited { retry_after_secs: ceil_secs(wait) });
         }
-        match attempt.await {
-            Ok(value) => {
-                self.failed_sign_ins.succeeded(&key);
-                Ok(value)
-            }
-            Err(err) => {
-                if err.is_wrong_secret() {
-                    self.failed_sign_ins.failed(key, Instant::now());
-                }
-                Err(err.into())
-            }
+        let outcome = attempt.await;
+        match &outcome {
+            Ok(_) => self.failed_sign_ins.succeeded(&key),
+            Err(err) if wrong_secret(err) => self.failed_sign_ins.failed(key, Instant::now()),
+            Err(_) => {}
         }
+        Ok(outcome)
     }
 
-    pub fn rest_call(&self, user_id: i64) -> Result<(), ApiError> {
+    pub fn rest_call(&self, user_id: i64) -> Result<(), Limited> {
         check(&self.rest_per_user, &user_id)
     }
 
     /// A socket upgrade by `user_id` from `ip`.
-    pub fn socket_upgrade(&self, user_id: i64, ip: Option<IpAddr>) -> Result<(), ApiError> {
+    pub fn socket_upgrade(&self, user_id: i64, ip: Option<IpAddr>) -> Result<(), Limited> {
         if let Some(ip) = ip {
             check(&self.upgrades_per_ip, &ip)?;
         }
@@ -137,11 +138,11 @@ fn ceil_secs(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
-fn check<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ApiError> {
+fn check<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Limited> {
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         metrics::counter!("chat_rate_limited_total").increment(1);
-        ApiError::RateLimited(wait.as_secs().max(1))
+        Limited { retry_after_secs: wait.as_secs().max(1) }
     })
 }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::broker::redis::RedisBroker;
+use crate::chat::live::DbStore;
 use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{Backend, DbError, DbPool};
 use crate::error::REQUEST_ID;
@@ -28,10 +29,10 @@ use crate::openapi::ApiDoc;
 pub use crate::origins::AllowedOrigins;
 use crate::realtime::mailbox::MailboxLimits;
 use crate::realtime::quota::SocketQuota;
-use crate::realtime::session::{SessionContext, SocketLimits};
-use crate::realtime::store::{DbStore, HubStore};
+use crate::realtime::store::HubStore;
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
+use crate::ws::{SessionContext, SocketLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -119,12 +120,12 @@ impl Application {
             Box::new(move |_, sessions| registry.record(sessions, crate::db::now()));
         let (hub, broker) = match &settings.redis_url {
             Some(url) => {
-                let redis = RedisBroker::start(url, &settings.redis_prefix, instance_id)
+                let (redis, inbound) = RedisBroker::start(url, &settings.redis_prefix, instance_id)
                     .await
                     .map_err(|e| StartupError::Config(e.to_string()))?;
-                let broker: Arc<dyn Broker> = redis.clone();
+                let broker: Arc<dyn Broker> = redis;
                 let hub = Hub::new(broker.clone(), store, on_revoked);
-                redis.attach(&hub);
+                crate::realtime::spawn_inbound(hub.clone(), inbound);
                 (hub, broker)
             }
             None => {
@@ -132,7 +133,8 @@ impl Application {
                 (Hub::new(broker.clone(), store, on_revoked), broker)
             }
         };
-        let realtime = Realtime::new(hub, broker, instance_id, revocations);
+        crate::realtime::spawn_presence_renewal(&hub, broker.clone());
+        let realtime = Realtime::new(hub, broker, instance_id);
         // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
         let shards = match db.backend() {
             Backend::Sqlite => 1,
@@ -265,7 +267,7 @@ fn run(
             .app_data(realtime.clone())
             .app_data(writer.clone())
             .app_data(socket_ctx.clone())
-            .route("/ws", web::get().to(routes::ws::upgrade))
+            .route("/ws", web::get().to(crate::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
             // Metrics are on the admin listener only; answered here (before the web client's fallback) as absent.

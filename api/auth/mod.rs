@@ -31,6 +31,10 @@ pub enum AuthError {
     InvalidTicket,
     #[error("This session has ended; log in again.")]
     SessionRevoked,
+    #[error("Send a valid access token as `Authorization: Bearer <token>`.")]
+    MissingToken,
+    #[error(transparent)]
+    Token(TokenError),
     /// Not the caller's, unknown or already ended: the same answer for each.
     #[error("Not found.")]
     SessionNotFound,
@@ -49,25 +53,5 @@ impl AuthError {
     /// A wrong password or username: what failed-sign-in delays count.
     pub fn is_wrong_secret(&self) -> bool {
         matches!(self, AuthError::InvalidCredentials | AuthError::WrongPassword)
-    }
-}
-
-impl From<AuthError> for crate::error::ApiError {
-    fn from(err: AuthError) -> Self {
-        use crate::error::ApiError;
-        match err {
-            AuthError::InvalidCredentials => ApiError::Unauthorized("invalid_credentials", err.to_string()),
-            AuthError::UsernameTaken => ApiError::Conflict("username_taken", err.to_string()),
-            AuthError::WrongPassword => ApiError::Forbidden("wrong_password", err.to_string()),
-            AuthError::InvalidRefreshToken => ApiError::Unauthorized("invalid_refresh_token", err.to_string()),
-            AuthError::RefreshTokenReused => ApiError::Unauthorized("refresh_token_reused", err.to_string()),
-            AuthError::SessionNotFound => ApiError::NotFound,
-            AuthError::InvalidTicket => ApiError::Unauthorized("invalid_ticket", err.to_string()),
-            AuthError::SessionRevoked => extractor::session_revoked(),
-            AuthError::Busy(secs) => ApiError::Busy(secs),
-            AuthError::Validation(v) => v.into(),
-            AuthError::Db(db) => db.into(),
-            AuthError::Internal(detail) => ApiError::Internal(detail),
-        }
     }
 }

@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use futures_util::future::{BoxFuture, FutureExt, ready};
 
+use super::Envelope;
 use super::{Broker, BrokerState, Topic};
-use crate::realtime::Envelope;
 
 /// The embedded default: one instance, so the hub's local delivery is all the delivery there is.
 pub struct LocalBroker;

@@ -1,14 +1,15 @@
 //! How events reach other instances. One trait; the in-process broker (one instance, nothing to carry) and
 //! the Redis broker (pub/sub, one channel per conversation and per user). The socket code never knows which.
 
+pub mod envelope;
 pub mod local;
 pub mod redis;
+
+pub use envelope::{Delivery, Envelope, FrameEvent, MembershipEvent, Payload, Route};
 
 use std::collections::HashSet;
 
 use futures_util::future::BoxFuture;
-
-use crate::realtime::Envelope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
@@ -55,5 +56,13 @@ pub trait Broker: Send + Sync + 'static {
     /// Times the broker reconnected since start.
     fn reconnects(&self) -> u64 {
         0
+    }
+    /// How often the presence claims of this instance's users must be renewed (None: they never expire).
+    fn presence_renewal(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// Renew the presence claims of these users (those with a socket on this instance).
+    fn renew_presence(&self, _users: Vec<i64>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
     }
 }

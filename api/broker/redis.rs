@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use deadpool_redis::{Config as PoolConfig, Pool, Runtime};
@@ -14,10 +14,11 @@ use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, FutureExt};
 use tokio::sync::mpsc;
 
-use super::{Broker, BrokerState, Topic};
-use crate::realtime::{Envelope, Hub};
+use super::{Broker, BrokerState, Envelope, Topic};
 
 const PUBLISH_QUEUE: usize = 65_536;
+/// Envelopes from other instances waiting for the hub; when it falls this far behind, reading Redis waits.
+const INBOUND_QUEUE: usize = 65_536;
 const PUBLISH_BATCH: usize = 512;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -36,7 +37,6 @@ pub struct RedisBroker {
     control_tx: mpsc::UnboundedSender<Control>,
     state: AtomicU8,
     reconnects: AtomicU64,
-    hub: OnceLock<Weak<Hub>>,
     /// Channels the hub needs; re-subscribed after every reconnect.
     wanted: Mutex<HashSet<String>>,
 }
@@ -47,7 +47,12 @@ pub struct RedisError(String);
 
 impl RedisBroker {
     /// Connect (failing fast when Redis is unreachable at start) and start the publisher and subscriber tasks.
-    pub async fn start(url: &str, prefix: &str, instance_id: u64) -> Result<Arc<Self>, RedisError> {
+    /// Other instances' envelopes come out of the returned receiver, for the hub to drain.
+    pub async fn start(
+        url: &str,
+        prefix: &str,
+        instance_id: u64,
+    ) -> Result<(Arc<Self>, mpsc::Receiver<Envelope>), RedisError> {
         let client = redis::Client::open(url).map_err(|e| RedisError(e.to_string()))?;
         let pool =
             PoolConfig::from_url(url).create_pool(Some(Runtime::Tokio1)).map_err(|e| RedisError(e.to_string()))?;
@@ -67,18 +72,12 @@ impl RedisBroker {
             control_tx,
             state: AtomicU8::new(STATE_RECONNECTING),
             reconnects: AtomicU64::new(0),
-            hub: OnceLock::new(),
             wanted: Mutex::new(HashSet::new()),
         });
+        let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
         tokio::spawn(publisher(Arc::downgrade(&broker), publish_rx));
-        tokio::spawn(subscriber(Arc::downgrade(&broker), client, control_rx));
-        tokio::spawn(renew_presence(Arc::downgrade(&broker)));
-        Ok(broker)
-    }
-
-    /// The hub that receives other instances' events (set once, after the hub is built around this broker).
-    pub fn attach(&self, hub: &Arc<Hub>) {
-        let _ = self.hub.set(Arc::downgrade(hub));
+        tokio::spawn(subscriber(Arc::downgrade(&broker), client, control_rx, inbound_tx));
+        Ok((broker, inbound_rx))
     }
 
     fn channel(&self, topic: Topic) -> String {
@@ -190,6 +189,33 @@ impl Broker for RedisBroker {
     fn reconnects(&self) -> u64 {
         self.reconnects.load(Ordering::Relaxed)
     }
+
+    fn presence_renewal(&self) -> Option<Duration> {
+        Some(PRESENCE_TTL / 3)
+    }
+
+    fn renew_presence(&self, users: Vec<i64>) -> BoxFuture<'static, ()> {
+        if users.is_empty() {
+            return Box::pin(async {});
+        }
+        let expires = unix_now() + PRESENCE_TTL.as_secs() as i64;
+        let mut pipe = redis::pipe();
+        for user_id in users {
+            pipe.cmd("ZADD").arg(self.presence_key(user_id)).arg(expires).arg(self.instance_id).ignore();
+            pipe.cmd("EXPIRE").arg(self.presence_key(user_id)).arg(PRESENCE_TTL.as_secs() * 2).ignore();
+        }
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let renewed = async {
+                let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+                pipe.query_async::<()>(&mut *conn).await.map_err(|e| e.to_string())
+            };
+            if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, renewed).await.unwrap_or(Err("timed out".into()))
+            {
+                tracing::debug!(%error, "presence renewal failed; retried next round");
+            }
+        })
+    }
 }
 
 /// How long an instance's claim that a user is online lasts without renewal.
@@ -197,34 +223,6 @@ const PRESENCE_TTL: Duration = Duration::from_secs(60);
 
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// Renews, every third of PRESENCE_TTL, the presence claims of the users with a socket on this instance.
-async fn renew_presence(broker: Weak<RedisBroker>) {
-    let mut every = tokio::time::interval(PRESENCE_TTL / 3);
-    every.tick().await;
-    loop {
-        every.tick().await;
-        let Some(broker) = broker.upgrade() else { return };
-        let Some(hub) = broker.hub.get().and_then(Weak::upgrade) else { continue };
-        let users = hub.local_users();
-        if users.is_empty() {
-            continue;
-        }
-        let expires = unix_now() + PRESENCE_TTL.as_secs() as i64;
-        let mut pipe = redis::pipe();
-        for user_id in users {
-            pipe.cmd("ZADD").arg(broker.presence_key(user_id)).arg(expires).arg(broker.instance_id).ignore();
-            pipe.cmd("EXPIRE").arg(broker.presence_key(user_id)).arg(PRESENCE_TTL.as_secs() * 2).ignore();
-        }
-        let renewed = async {
-            let mut conn = broker.pool.get().await.map_err(|e| e.to_string())?;
-            pipe.query_async::<()>(&mut *conn).await.map_err(|e| e.to_string())
-        };
-        if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, renewed).await.unwrap_or(Err("timed out".into())) {
-            tracing::debug!(%error, "presence renewal failed; retried next round");
-        }
-    }
 }
 
 /// Drains the publish queue in pipelined batches.
@@ -250,7 +248,12 @@ async fn publisher(broker: Weak<RedisBroker>, mut rx: mpsc::Receiver<Envelope>) 
 }
 
 /// Keeps one subscription connection alive for as long as the broker lives.
-async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut control: mpsc::UnboundedReceiver<Control>) {
+async fn subscriber(
+    broker: Weak<RedisBroker>,
+    client: redis::Client,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    inbound: mpsc::Sender<Envelope>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let Some(strong) = broker.upgrade() else { return };
@@ -310,10 +313,8 @@ async fn subscriber(broker: Weak<RedisBroker>, client: redis::Client, mut contro
                     if envelope.origin == instance_id {
                         continue;
                     }
-                    // Looked up per message: the hub is attached after this task starts.
-                    let Some(strong) = broker.upgrade() else { return };
-                    if let Some(hub) = strong.hub.get().and_then(Weak::upgrade) {
-                        hub.dispatch(&envelope);
+                    if inbound.send(envelope).await.is_err() {
+                        return; // Nobody drains any more: the server is stopping.
                     }
                 }
             }

@@ -1,5 +1,5 @@
 use super::conversations::require_member;
-use super::writer::{MessageWriter, Sent};
+use super::writer::{MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};
 use crate::db::{DbConn, messages};
 use crate::domain::{ClientId, MessageBody, Page};
@@ -12,11 +12,29 @@ pub async fn history(conn: &mut DbConn, me: i64, id: i64, page: Page) -> ChatRes
     Ok(MessagePage { messages: rows.into_iter().map(|(row, name)| views::message(row, name)).collect(), has_more })
 }
 
-/// Validate and hand to the writer, which stores, acknowledges and fans out.
+/// What a send carries, checked the same way whichever way it came (REST or socket).
+fn parse_send(client_id: &str, body: &str) -> ChatResult<(ClientId, MessageBody)> {
+    Ok((ClientId::parse(client_id)?, MessageBody::parse(body)?))
+}
+
+/// Validate and hand to the writer, which stores, acknowledges and fans out; the outcome is awaited (REST).
 pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, body: &str) -> ChatResult<Sent> {
-    let client_id = ClientId::parse(client_id)?;
-    let body = MessageBody::parse(body)?;
+    let (client_id, body) = parse_send(client_id, body)?;
     writer.send(me, id, client_id, body).await
+}
+
+/// The same from a socket: the outcome is answered through the socket's replies once stored. Membership is
+/// checked in the storing transaction, as for REST.
+pub async fn submit(
+    writer: &MessageWriter,
+    origin: SocketOrigin,
+    me: i64,
+    id: i64,
+    client_id: &str,
+    body: &str,
+) -> ChatResult<()> {
+    let (client_id, body) = parse_send(client_id, body)?;
+    writer.submit(origin, me, id, client_id, body).await
 }
 
 /// The caller's own message, and the conversation's membership version its change is announced under.

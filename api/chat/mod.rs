@@ -4,13 +4,13 @@
 pub mod blocks;
 pub mod contacts;
 pub mod conversations;
+pub mod live;
 pub mod messages;
 pub mod views;
 pub mod writer;
 
 use crate::db::DbError;
 use crate::domain::ValidationError;
-use crate::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -28,21 +28,6 @@ pub enum ChatError {
     Db(#[from] DbError),
     #[error("The message store is shutting down.")]
     ShuttingDown,
-}
-
-impl From<ChatError> for ApiError {
-    fn from(err: ChatError) -> Self {
-        match err {
-            ChatError::NotFound => ApiError::NotFound,
-            ChatError::Forbidden(message) => ApiError::Forbidden("forbidden", message.to_owned()),
-            ChatError::Refused { code, message, field } => {
-                ApiError::Refused { code, message: message.to_owned(), field }
-            }
-            ChatError::Validation(v) => v.into(),
-            ChatError::Db(db) => db.into(),
-            ChatError::ShuttingDown => ApiError::Unavailable("the server is shutting down"),
-        }
-    }
 }
 
 impl From<diesel::result::Error> for ChatError {

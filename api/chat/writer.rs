@@ -15,7 +15,7 @@ use crate::db::messages::{PendingSend, StoreOutcome, store_batch};
 use crate::db::{DbError, DbPool, users};
 use crate::domain::{ClientId, MessageBody};
 use crate::protocol::{Message, ServerFrame};
-use crate::realtime::{Realtime, to_json};
+use crate::realtime::Realtime;
 
 /// Most sends stored in one transaction.
 const MAX_BATCH: usize = 256;
@@ -28,11 +28,25 @@ pub struct Sent {
     pub created: bool,
 }
 
+/// Where a socket's sends are answered: the socket's layer turns each outcome into an ack or an `error` frame.
+/// (The writer sits below the sockets and does not know frames or mailboxes.)
+pub trait SendReplies: Send + Sync {
+    fn reply(&self, client_id: String, result: ChatResult<Sent>);
+}
+
+/// The socket a send came from.
+#[derive(Clone)]
+pub struct SocketOrigin {
+    /// Its id, so the fan-out skips it (it gets the ack instead).
+    pub socket_id: u64,
+    pub replies: Arc<dyn SendReplies>,
+}
+
 enum ReplyTo {
     /// A REST handler awaiting the outcome.
     Caller(oneshot::Sender<ChatResult<Sent>>),
-    /// A socket: the ack or error frame goes straight into its mailbox.
-    Socket(u64),
+    /// A socket: answered through its replies.
+    Socket(SocketOrigin),
 }
 
 struct Job {
@@ -93,17 +107,17 @@ impl MessageWriter {
         rx.await.map_err(|_| ChatError::ShuttingDown)?
     }
 
-    /// Queue a message from a socket; its ack or error frame arrives in that socket's mailbox.
-    pub async fn submit_from_socket(
+    /// Queue a message from a socket; it is answered through the socket's replies once stored.
+    pub async fn submit(
         &self,
-        socket_id: u64,
+        origin: SocketOrigin,
         sender_id: i64,
         conversation_id: i64,
         client_id: ClientId,
         body: MessageBody,
     ) -> ChatResult<()> {
         let job =
-            Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Socket(socket_id) };
+            Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Socket(origin) };
         self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)
     }
 }
@@ -125,8 +139,8 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
                         StoreOutcome::Created { row, version } => {
                             let name = name_of(&names, row.sender_id);
                             let message = views::message(row, name);
-                            let origin = match job.reply {
-                                ReplyTo::Socket(id) => Some(id),
+                            let origin = match &job.reply {
+                                ReplyTo::Socket(origin) => Some(origin.socket_id),
                                 ReplyTo::Caller(_) => None,
                             };
                             fan_out.push((message.clone(), version, origin));
@@ -148,14 +162,14 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
                             field: None,
                         }),
                     };
-                    reply(&realtime, job, result);
+                    reply(job, result);
                 }
             }
             Err(err) => {
                 tracing::warn!(error = %err, sends = batch.len(), "storing messages failed");
                 let detail = err.to_string();
                 for job in batch.drain(..) {
-                    reply(&realtime, job, Err(ChatError::Db(DbError::Unavailable(detail.clone()))));
+                    reply(job, Err(ChatError::Db(DbError::Unavailable(detail.clone()))));
                 }
             }
         }
@@ -190,18 +204,12 @@ fn is_connection_error(err: &diesel::result::Error) -> bool {
         || matches!(err, diesel::result::Error::BrokenTransactionManager)
 }
 
-fn reply(realtime: &Realtime, job: Job, result: ChatResult<Sent>) {
+fn reply(job: Job, result: ChatResult<Sent>) {
     match job.reply {
         ReplyTo::Caller(tx) => {
             let _ = tx.send(result);
         }
-        ReplyTo::Socket(socket_id) => {
-            let frame = match result {
-                Ok(sent) => ServerFrame::Ack { client_id: job.send.client_id, message: sent.message },
-                Err(err) => crate::error::error_frame(&err.into(), Some(job.send.client_id)),
-            };
-            realtime.hub.send_to_socket(socket_id, to_json(&frame).into());
-        }
+        ReplyTo::Socket(origin) => origin.replies.reply(job.send.client_id, result),
     }
 }
 

@@ -234,7 +234,7 @@ impl Hub {
             if left.get(&state.id).is_some_and(|&removed_at| removed_at > state.version) {
                 continue; // Read before a removal that has since arrived.
             }
-            let event = MembershipEvent::from_state(state);
+            let event = super::membership_of(state);
             self.apply_membership(&mut t, &event, true);
         }
         if let Some(user) = t.users.get_mut(&user_id) {
@@ -522,7 +522,7 @@ impl Hub {
             let state = store.conversation_state(conversation_id).await;
             let mut t = hub.tables();
             match state {
-                Some(state) => hub.apply_membership(&mut t, &MembershipEvent::from_state(state), false),
+                Some(state) => hub.apply_membership(&mut t, &super::membership_of(state), false),
                 None => return hub.abandon(&mut t, conversation_id),
             }
             let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
@@ -679,13 +679,6 @@ impl Hub {
         if let Some(entry) = self.tables().sockets.get_mut(&socket_id) {
             entry.auth_session = auth_session;
         }
-    }
-
-    /// Push a frame to one socket (an ack). False when it could not take it (it is then being closed).
-    pub fn send_to_socket(&self, socket_id: u64, text: ByteString) -> bool {
-        let t = self.tables();
-        let Some(entry) = t.sockets.get(&socket_id) else { return false };
-        self.push(entry, text, None, Delivery::Reliable)
     }
 
     /// Close every socket here (shutdown).

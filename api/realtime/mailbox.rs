@@ -11,19 +11,8 @@ use std::time::{Duration, Instant};
 
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
-use serde::{Deserialize, Serialize};
 
-/// How a frame is treated when a socket falls behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Delivery {
-    /// Must arrive (messages, acks, replies, lifecycle): if it does not fit, the socket is closed instead.
-    Reliable,
-    /// Typing and presence: shed once the queue is three quarters full.
-    Ephemeral,
-    /// A read receipt of (conversation, reader): replaces that reader's receipt still queued, else like
-    /// ephemeral (the next conversation view carries every member's read position anyway).
-    Receipt { conversation_id: i64, user_id: i64 },
-}
+pub use crate::broker::Delivery;
 
 /// One frame on its way out.
 #[derive(Debug)]

@@ -10,153 +10,16 @@
 pub mod hub;
 pub mod mailbox;
 pub mod quota;
-pub mod session;
 pub mod store;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::{Deserialize, Serialize};
-
-use crate::broker::{Broker, Topic};
-use crate::db::conversations::MemberState;
+use crate::broker::Broker;
+pub use crate::broker::{Delivery, Envelope, FrameEvent, MembershipEvent, Payload, Route};
+use crate::db::conversations::ConversationState;
 use crate::protocol::ServerFrame;
 pub use hub::{Hub, KillSwitch};
-pub use mailbox::Delivery;
-
-/// Where an event goes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub enum Route {
-    /// The members of a conversation (as the receiving instance's routing has them).
-    Conversation(i64),
-    /// Named users.
-    Users(Vec<i64>),
-    /// Every instance (session revocations).
-    Everyone,
-}
-
-/// A frame for sockets.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FrameEvent {
-    /// Serialised once, at the source, and shared by every socket.
-    pub json: String,
-    /// When the message was stored (for the fan-out latency metric); local only.
-    #[serde(skip)]
-    pub stored_at: Option<std::time::Instant>,
-    /// A stored message's seq: the hub hands a conversation's messages out in seq order.
-    #[serde(default)]
-    pub seq: Option<i64>,
-    /// The conversation's membership version the publisher acted under; 0 when none applies.
-    #[serde(default)]
-    pub version: i64,
-    pub delivery: Delivery,
-    /// The socket that caused it (a sender gets an ack instead of its own message).
-    #[serde(default)]
-    pub skip_session: Option<u64>,
-    /// Users who must not receive it (the reader of their own receipt; the other side of a block).
-    #[serde(default)]
-    pub skip_users: Vec<i64>,
-}
-
-/// A conversation's membership after a change: the whole list, so an instance that missed an earlier change
-/// is still right after this one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MembershipEvent {
-    pub conversation_id: i64,
-    pub version: i64,
-    pub last_seq: i64,
-    /// (user, last_read_seq) of every member.
-    pub members: Vec<(i64, i64)>,
-    /// Who this change took out: they get `removed`.
-    pub left: Vec<i64>,
-    /// The conversation as members see it without the viewer's own fields (`protocol::conversation_frame`
-    /// completes it per member); empty when the change has no view to announce.
-    pub view: String,
-}
-
-impl MembershipEvent {
-    pub fn from_state(state: crate::db::conversations::ConversationState) -> Self {
-        MembershipEvent {
-            conversation_id: state.id,
-            version: state.version,
-            last_seq: state.last_seq,
-            members: state.members.iter().map(|m: &MemberState| (m.user_id, m.last_read_seq)).collect(),
-            left: Vec::new(),
-            view: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Payload {
-    Frame(FrameEvent),
-    Membership(MembershipEvent),
-    /// These sessions of the user were ended: their sockets close (4001) and their tokens are refused.
-    Revoked {
-        user_id: i64,
-        sessions: Vec<i64>,
-    },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Envelope {
-    /// The instance that published it (so it does not deliver its own events twice).
-    pub origin: u64,
-    pub route: Route,
-    pub payload: Payload,
-}
-
-/// The envelope's fields without the frame text, which travels after it unescaped.
-#[derive(Serialize, Deserialize)]
-struct WireHeader {
-    origin: u64,
-    route: Route,
-    /// The payload with its text emptied: the text follows the header's newline as it is.
-    payload: Payload,
-}
-
-impl Payload {
-    fn text_mut(&mut self) -> Option<&mut String> {
-        match self {
-            Payload::Frame(frame) => Some(&mut frame.json),
-            Payload::Membership(event) => Some(&mut event.view),
-            Payload::Revoked { .. } => None,
-        }
-    }
-}
-
-impl Envelope {
-    /// Encoded for the broker as a JSON header line followed by the frame text: the frame, already JSON,
-    /// is not escaped into a string a second time (it is most of the bytes).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut payload = self.payload.clone();
-        let text = payload.text_mut().map(std::mem::take).unwrap_or_default();
-        let header = WireHeader { origin: self.origin, route: self.route.clone(), payload };
-        let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes.extend_from_slice(text.as_bytes());
-        bytes
-    }
-
-    pub fn decode(bytes: &[u8]) -> Option<Envelope> {
-        let split = bytes.iter().position(|&b| b == b'\n')?;
-        let header: WireHeader = serde_json::from_slice(&bytes[..split]).ok()?;
-        let text = std::str::from_utf8(&bytes[split + 1..]).ok()?.to_owned();
-        let mut payload = header.payload;
-        if let Some(slot) = payload.text_mut() {
-            *slot = text;
-        }
-        Some(Envelope { origin: header.origin, route: header.route, payload })
-    }
-
-    pub fn topics(&self) -> Vec<Topic> {
-        match &self.route {
-            Route::Conversation(id) => vec![Topic::Conversation(*id)],
-            Route::Users(ids) => ids.iter().map(|id| Topic::User(*id)).collect(),
-            Route::Everyone => vec![Topic::Everyone],
-        }
-    }
-}
 
 /// Publishes events: to local sockets through the hub at once, and to other instances through the broker.
 #[derive(Clone)]
@@ -164,20 +27,13 @@ pub struct Realtime {
     pub instance_id: u64,
     pub hub: Arc<Hub>,
     pub broker: Arc<dyn Broker>,
-    /// Revoked sessions, shared with the access-token check.
-    pub revocations: Arc<crate::auth::Revocations>,
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl Realtime {
-    pub fn new(
-        hub: Arc<Hub>,
-        broker: Arc<dyn Broker>,
-        instance_id: u64,
-        revocations: Arc<crate::auth::Revocations>,
-    ) -> Self {
-        Realtime { instance_id, hub, broker, revocations }
+    pub fn new(hub: Arc<Hub>, broker: Arc<dyn Broker>, instance_id: u64) -> Self {
+        Realtime { instance_id, hub, broker }
     }
 
     /// A socket id unique across instances: the instance id in the high bits.
@@ -272,7 +128,7 @@ impl Realtime {
             return;
         }
         tracing::debug!(user_id, sessions = sessions.len(), "sessions revoked");
-        self.revocations.record(sessions, crate::db::now());
+        // Dispatched here first: the hub records them with this instance's access-token check at once.
         self.publish(Route::Everyone, Payload::Revoked { user_id, sessions: sessions.to_vec() });
     }
 
@@ -287,64 +143,46 @@ impl Realtime {
     }
 }
 
+/// Hand other instances' envelopes (from the broker) to the hub, as long as the broker sends them.
+pub fn spawn_inbound(hub: Arc<Hub>, mut inbound: tokio::sync::mpsc::Receiver<Envelope>) {
+    tokio::spawn(async move {
+        while let Some(envelope) = inbound.recv().await {
+            hub.dispatch(&envelope);
+        }
+    });
+}
+
+/// Keep this instance's users counted as online across instances (claims that are not renewed expire, so an
+/// instance that dies stops counting).
+pub fn spawn_presence_renewal(hub: &Arc<Hub>, broker: Arc<dyn Broker>) {
+    let Some(every) = broker.presence_renewal() else { return };
+    let hub = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(hub) = hub.upgrade() else { return };
+            let users = hub.local_users();
+            drop(hub);
+            broker.renew_presence(users).await;
+        }
+    });
+}
+
 pub fn to_json(frame: &ServerFrame) -> String {
     // Serialising our own plain data types cannot fail; an empty object would at worst be ignored by clients.
     serde_json::to_string(frame).unwrap_or_else(|_| "{}".to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_envelope_survives_the_broker_encoding_with_its_frame_unescaped() {
-        let json = r#"{"type":"message","message":{"body":"a \"quote\"\nand a newline"}}"#.to_owned();
-        let envelope = Envelope {
-            origin: 7,
-            route: Route::Conversation(3),
-            payload: Payload::Frame(FrameEvent {
-                json: json.clone(),
-                stored_at: None,
-                seq: Some(12),
-                version: 4,
-                delivery: Delivery::Reliable,
-                skip_session: Some(9),
-                skip_users: vec![5],
-            }),
-        };
-        let bytes = envelope.encode();
-        assert!(bytes.ends_with(json.as_bytes()), "the frame travels as it is");
-        let back = Envelope::decode(&bytes).expect("decodes");
-        assert_eq!(back.origin, 7);
-        assert_eq!(back.route, Route::Conversation(3));
-        match back.payload {
-            Payload::Frame(frame) => {
-                assert_eq!(
-                    (frame.json, frame.seq, frame.version, frame.skip_session, frame.skip_users),
-                    (json, Some(12), 4, Some(9), vec![5])
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_membership_event_carries_its_view_after_the_header() {
-        let event = MembershipEvent {
-            conversation_id: 3,
-            version: 8,
-            last_seq: 20,
-            members: vec![(1, 20), (2, 15)],
-            left: vec![9],
-            view: r#"{"id":3,"title":"a \"b\""#.into(),
-        };
-        let envelope = Envelope { origin: 1, route: Route::Users(vec![9]), payload: Payload::Membership(event) };
-        match Envelope::decode(&envelope.encode()).expect("decodes").payload {
-            Payload::Membership(back) => {
-                assert_eq!((back.version, back.members, back.left), (8, vec![(1, 20), (2, 15)], vec![9]));
-                assert_eq!(back.view, r#"{"id":3,"title":"a \"b\""#);
-            }
-            other => panic!("{other:?}"),
-        }
+/// A conversation's membership as read from the database, as the event that would carry it.
+pub fn membership_of(state: ConversationState) -> MembershipEvent {
+    MembershipEvent {
+        conversation_id: state.id,
+        version: state.version,
+        last_seq: state.last_seq,
+        members: state.members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
+        left: Vec::new(),
+        view: String::new(),
     }
 }

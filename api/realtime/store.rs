@@ -1,12 +1,10 @@
-//! What the hub reads from the database when live delivery alone cannot tell: messages that did not arrive in
-//! order, and a conversation's membership when an event shows the hub's routing is behind.
+//! What the hub reads from storage when live delivery alone cannot tell: messages that did not arrive in order,
+//! and a conversation's membership when an event shows the hub's routing is behind. Defined here, implemented
+//! above (`chat::live`), so the hub needs no chat rules.
 
 use futures_util::future::BoxFuture;
 
-use crate::db::DbPool;
-use crate::db::conversations::{self, ConversationState};
-use crate::domain::{Page, PageCursor};
-use crate::protocol::ServerFrame;
+use crate::db::conversations::ConversationState;
 
 pub trait HubStore: Send + Sync + 'static {
     /// The messages of a conversation with seq in (after, before), as `message` frames; None when unreadable.
@@ -18,43 +16,4 @@ pub trait HubStore: Send + Sync + 'static {
     ) -> BoxFuture<'static, Option<Vec<(i64, String)>>>;
     /// The conversation's membership as it stands; None when unreadable (or gone).
     fn conversation_state(&self, conversation_id: i64) -> BoxFuture<'static, Option<ConversationState>>;
-}
-
-pub struct DbStore {
-    pub db: DbPool,
-}
-
-impl HubStore for DbStore {
-    fn messages_between(
-        &self,
-        conversation_id: i64,
-        after: i64,
-        before: i64,
-    ) -> BoxFuture<'static, Option<Vec<(i64, String)>>> {
-        let db = self.db.clone();
-        Box::pin(async move {
-            let limit = (before - after - 1).clamp(1, Page::MAX_LIMIT);
-            let page = Page { cursor: PageCursor::After(after), limit };
-            let mut conn = db.get().await.ok()?;
-            let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
-            Some(
-                rows.into_iter()
-                    .filter(|(row, _)| row.seq < before)
-                    .map(|(row, name)| {
-                        let seq = row.seq;
-                        let message = crate::chat::views::message(row, name);
-                        (seq, super::to_json(&ServerFrame::Message { message }))
-                    })
-                    .collect(),
-            )
-        })
-    }
-
-    fn conversation_state(&self, conversation_id: i64) -> BoxFuture<'static, Option<ConversationState>> {
-        let db = self.db.clone();
-        Box::pin(async move {
-            let mut conn = db.get().await.ok()?;
-            conversations::state(&mut conn, conversation_id).await.ok().flatten()
-        })
-    }
 }

@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
 use super::resource;
+use crate::auth::AuthError;
 use crate::auth::sessions::{self, device_label};
 use crate::auth::{AuthKeys, AuthUser, Hasher, service};
 use crate::db::DbPool;
@@ -76,7 +77,7 @@ pub async fn login(
     let subject = Subject::username(&body.username);
     let device = device(&req);
     let attempt = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device.as_deref());
-    let session = limits.sign_in(subject, ip, attempt).await?;
+    let session = limits.sign_in(subject, ip, attempt, AuthError::is_wrong_secret).await??;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -184,7 +185,7 @@ pub async fn ws_ticket(
     req: HttpRequest,
     user: AuthUser,
     db: web::Data<DbPool>,
-    sockets: web::Data<std::sync::Arc<crate::realtime::session::SessionContext>>,
+    sockets: web::Data<std::sync::Arc<crate::ws::SessionContext>>,
 ) -> ApiResult<HttpResponse> {
     sockets.admit_upgrade(&user, &req)?;
     let mut conn = db.get().await?;

@@ -4,11 +4,11 @@ pub mod auth;
 pub mod blocks;
 pub mod contacts;
 pub mod conversations;
+pub mod extract;
 pub mod health;
 pub mod json;
 pub mod messages;
 pub mod users;
-pub mod ws;
 
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};

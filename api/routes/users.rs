@@ -2,6 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
 use super::resource;
+use crate::auth::AuthError;
 use crate::auth::{AuthUser, Hasher, service, service::public_user};
 use crate::db::{DbPool, users};
 use crate::domain::ValidationError;
@@ -39,7 +40,9 @@ pub async fn change_password(
 ) -> ApiResult<HttpResponse> {
     let mut conn = db.get().await?;
     let attempt = service::change_password(&mut conn, &hasher, &rt, &user, body.into_inner());
-    limits.sign_in(Subject::Account(user.user_id), limits.client_ip(&req), attempt).await?;
+    limits
+        .sign_in(Subject::Account(user.user_id), limits.client_ip(&req), attempt, AuthError::is_wrong_secret)
+        .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 

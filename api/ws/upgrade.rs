@@ -5,10 +5,10 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::session::{self, SessionContext};
 use crate::auth::extractor::{authenticate, bearer_token};
 use crate::error::{ApiError, ApiResult};
-use crate::realtime::session::{self, SessionContext};
-use crate::startup::AllowedOrigins;
+use crate::origins::AllowedOrigins;
 
 /// The query parameter `key` (`ticket`, `token`). The query string is read here and nowhere logged.
 fn query_param(req: &HttpRequest, key: &str) -> Option<String> {

@@ -1,0 +1,48 @@
+//! The hub's window on storage (`realtime::store::HubStore`), answered with the chat's own views.
+
+use futures_util::future::BoxFuture;
+
+use crate::db::DbPool;
+use crate::db::conversations::{self, ConversationState};
+use crate::domain::{Page, PageCursor};
+use crate::protocol::ServerFrame;
+use crate::realtime::store::HubStore;
+
+pub struct DbStore {
+    pub db: DbPool,
+}
+
+impl HubStore for DbStore {
+    fn messages_between(
+        &self,
+        conversation_id: i64,
+        after: i64,
+        before: i64,
+    ) -> BoxFuture<'static, Option<Vec<(i64, String)>>> {
+        let db = self.db.clone();
+        Box::pin(async move {
+            let limit = (before - after - 1).clamp(1, Page::MAX_LIMIT);
+            let page = Page { cursor: PageCursor::After(after), limit };
+            let mut conn = db.get().await.ok()?;
+            let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
+            Some(
+                rows.into_iter()
+                    .filter(|(row, _)| row.seq < before)
+                    .map(|(row, name)| {
+                        let seq = row.seq;
+                        let message = super::views::message(row, name);
+                        (seq, crate::realtime::to_json(&ServerFrame::Message { message }))
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    fn conversation_state(&self, conversation_id: i64) -> BoxFuture<'static, Option<ConversationState>> {
+        let db = self.db.clone();
+        Box::pin(async move {
+            let mut conn = db.get().await.ok()?;
+            conversations::state(&mut conn, conversation_id).await.ok().flatten()
+        })
+    }
+}
