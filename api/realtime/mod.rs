@@ -9,6 +9,7 @@
 
 pub mod hub;
 pub mod mailbox;
+pub mod ordering;
 pub mod quota;
 pub mod store;
 

@@ -1,0 +1,57 @@
+//! Handing a conversation's messages out in seq order (`realtime::ordering`), and filling gaps from storage.
+
+use super::{GAP_WAIT, Hub, Outgoing, Tables};
+use crate::realtime::Delivery;
+use crate::realtime::ordering::Offered;
+
+impl Hub {
+    /// A stored message whose membership the routing has caught up with: out in seq order.
+    pub(super) fn sequence(&self, t: &mut Tables, conversation_id: i64, seq: i64, out: Outgoing) {
+        let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
+        match watch.order.offer(seq, out) {
+            Offered::Stale | Offered::Held { fill: false } => {}
+            Offered::Held { fill: true } => self.schedule_fill(conversation_id),
+            Offered::Ready(ready) => {
+                for out in &ready {
+                    self.deliver_to_members(t, conversation_id, out);
+                }
+            }
+        }
+    }
+
+    /// After a short wait (the broker usually brings what is missing), read the gap from storage.
+    fn schedule_fill(&self, conversation_id: i64) {
+        let (me, store) = (self.me.clone(), self.store.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(GAP_WAIT).await;
+            let Some(hub) = me.upgrade() else { return };
+            let gap = hub.tables().watches.get(&conversation_id).and_then(|w| w.order.gap());
+            let filled = match gap {
+                Some((after, before)) => store.messages_between(conversation_id, after, before).await,
+                None => Some(Vec::new()),
+            };
+            let mut t = hub.tables();
+            let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
+            // Earlier than a held message that passed the membership check, so stored under a membership no
+            // newer than the routing's.
+            let ready = match filled {
+                Some(messages) => watch.order.fill(messages.into_iter().map(|(seq, json)| {
+                    let out = Outgoing {
+                        text: json.into(),
+                        stored_at: None,
+                        seq: Some(seq),
+                        version: 0,
+                        delivery: Delivery::Reliable,
+                        skip_session: None,
+                        skip_users: Vec::new(),
+                    };
+                    (seq, out)
+                })),
+                None => watch.order.flush(),
+            };
+            for out in &ready {
+                hub.deliver_to_members(&t, conversation_id, out);
+            }
+        });
+    }
+}
