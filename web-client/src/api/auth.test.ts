@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Auth } from './auth';
+import { Auth, errorFrom, parseRetryAfter } from './auth';
 
 class MemoryStorage {
   private m = new Map<string, string>();
@@ -15,7 +15,7 @@ class MemoryStorage {
 }
 
 const user = { id: 7, username: 'alice', display_name: 'Alice' };
-const session = (n: number, expires_in = 900) => ({ user, access_token: `a${n}`, refresh_token: `r${n}`, expires_in });
+const session = (n: number, expires_in = 900) => ({ user, session_id: 1, access_token: `a${n}`, refresh_token: `r${n}`, expires_in });
 
 function setup(now = 1_000_000) {
   const storage = new MemoryStorage() as unknown as Storage;
@@ -65,5 +65,31 @@ describe('Auth', () => {
     expect(auth.current).toBeNull();
     expect(storage.getItem('chat.session')).toBeNull();
     expect(seen).toEqual([null]);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads delta-seconds', () => {
+    expect(parseRetryAfter('17')).toBe(17_000);
+    expect(parseRetryAfter(' 0 ')).toBe(0);
+  });
+  it('reads an HTTP date as the time left until then (never negative)', () => {
+    const now = Date.parse('2026-12-03T07:00:00Z');
+    expect(parseRetryAfter('Thu, 03 Dec 2026 07:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Thu, 03 Dec 2026 06:59:00 GMT', now)).toBe(0);
+  });
+  it('is null when absent or unreadable', () => {
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter('soon')).toBeNull();
+  });
+});
+
+describe('errorFrom', () => {
+  it('keeps the code, message and field of the server error, and its Retry-After', async () => {
+    const response = new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'Slow down.', field: null } }), {
+      status: 429,
+      headers: { 'Retry-After': '12' },
+    });
+    expect(await errorFrom(response)).toMatchObject({ status: 429, code: 'rate_limited', message: 'Slow down.', retryAfterMs: 12_000 });
   });
 });

@@ -21,10 +21,22 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string | null,
+    /** How long the server asked us to wait (its `Retry-After`), ms; null when it did not say. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** `Retry-After` in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (value == null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - now);
 }
 
 /** The error of a failed response, from the server's `{"error":{"code","message"}}` shape when present. */
@@ -37,11 +49,12 @@ export async function errorFrom(response: Response, body?: unknown): Promise<Api
       parsed = undefined;
     }
   }
+  const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'));
   const err = (parsed as { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined)?.error;
   if (err && typeof err.code === 'string') {
-    return new ApiError(response.status, err.code, typeof err.message === 'string' ? err.message : err.code, typeof err.field === 'string' ? err.field : null);
+    return new ApiError(response.status, err.code, typeof err.message === 'string' ? err.message : err.code, typeof err.field === 'string' ? err.field : null, retryAfterMs);
   }
-  return new ApiError(response.status, 'http_' + response.status, `The server answered ${response.status} ${response.statusText}`.trim());
+  return new ApiError(response.status, 'http_' + response.status, `The server answered ${response.status} ${response.statusText}`.trim(), null, retryAfterMs);
 }
 
 type Listener = (session: StoredSession | null) => void;

@@ -79,8 +79,8 @@ export class ChatController {
       notice: null,
     });
     this.socket = new ReconnectingSocket({
-      url: (token) => socketUrl(token),
-      getToken: () => this.auth.token(),
+      url: (ticket) => socketUrl(ticket),
+      getTicket: async () => (await ok(this.api.POST('/api/ws-ticket'))).ticket,
       refreshToken: () => this.auth.refresh(),
       onFrame: (f) => this.onFrame(f),
       onStatus: (connection) => this.set((s) => ({ ...s, connection })),
