@@ -4,6 +4,7 @@ import { ApiError, type Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import type { Conversation, Message, User } from '../api/types';
 import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from '../logic/messages';
+import { membersOfUnknownPresence, withPresenceOf } from '../logic/presence';
 import { tabTitle, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from '../logic/unread';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { ReconnectingSocket, socketUrl } from '../realtime/socket';
@@ -214,12 +215,12 @@ export class ChatController {
       const { conversations } = await ok(this.api.GET('/api/conversations'));
       this.set((s) => {
         const map: Record<number, Conversation> = {};
-        const presence = { ...s.presence };
+        let presence = s.presence;
         let reads = s.reads;
         for (const c of conversations) {
           map[c.id] = c;
           reads = withReads(reads, c);
-          for (const m of c.members) if (typeof m.user.online === 'boolean') presence[m.user.id] = m.user.online;
+          presence = withPresenceOf(presence, c.members.map((m) => m.user));
         }
         return { ...s, conversations: map, conversationsLoaded: true, presence, reads };
       });
@@ -232,11 +233,7 @@ export class ChatController {
   async loadContacts(): Promise<void> {
     try {
       const { contacts } = await ok(this.api.GET('/api/contacts'));
-      this.set((s) => {
-        const presence = { ...s.presence };
-        for (const u of contacts) if (typeof u.online === 'boolean') presence[u.id] = u.online;
-        return { ...s, contacts, presence };
-      });
+      this.set((s) => ({ ...s, contacts, presence: withPresenceOf(s.presence, contacts) }));
     } catch (e) {
       if (!(e instanceof TypeError)) this.showNotice(e);
     }
@@ -244,8 +241,7 @@ export class ChatController {
 
   private upsertConversation(c: Conversation): void {
     this.set((s) => {
-      const presence = { ...s.presence };
-      for (const m of c.members) if (typeof m.user.online === 'boolean') presence[m.user.id] = m.user.online;
+      const presence = withPresenceOf(s.presence, c.members.map((m) => m.user));
       const had = s.conversations[c.id];
       // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
       const merged: Conversation =
@@ -474,6 +470,9 @@ export class ChatController {
         break;
       case 'conversation':
         this.upsertConversation(f.conversation);
+        // Lifecycle frames carry no presence: someone we never heard of (a new chat, a new group member) is
+        // looked up once over REST, which says where the server allows it.
+        if (membersOfUnknownPresence(f.conversation, this.state.presence, this.state.me.id).length > 0) void this.fetchConversation(f.conversation.id);
         break;
       case 'removed':
         this.forget(f.conversation_id);

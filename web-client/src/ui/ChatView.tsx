@@ -3,6 +3,7 @@ import type { Conversation, Message } from '../api/types';
 import { clockTime, groupByDay } from '../logic/days';
 import type { PendingMessage } from '../logic/messages';
 import { tickFor, type Tick } from '../logic/unread';
+import { presenceOf } from '../logic/presence';
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
@@ -107,7 +108,7 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
   const title = conversationTitle(c, meId);
   const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
   const connected = state.connection.state === 'open';
-  const online = peer && connected ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+  const online = peer && connected ? presenceOf(state.presence, peer) : undefined;
   const typers = Object.keys(state.typing[id] ?? {})
     .map(Number)
     .filter((u) => u !== meId)

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { User } from '../api/types';
 import { groupPermissions, roleLabel, sortMembers } from '../logic/roles';
+import { presenceOf } from '../logic/presence';
 import { describeError, type ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
@@ -125,7 +126,7 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
           {busy && results.length === 0 ? <p className="muted">Searching…</p> : results.length === 0 ? <p className="muted">Nobody found.</p> : null}
           <ul className="people" data-testid="search-results">
             {results.map((u) => (
-              <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? undefined}>
+              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                 {contactIds.has(u.id) ? (
                   <span className="muted small-text">Contact</span>
                 ) : (
@@ -146,7 +147,7 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
           {state.contacts.length === 0 && <p className="muted">No contacts yet. Search for someone above and add them.</p>}
           <ul className="people" data-testid="contacts">
             {state.contacts.map((u) => (
-              <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? false}>
+              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                 <button type="button" className="small ghost" onClick={() => void removeContact(u.id)} aria-label={`Remove ${u.display_name} from contacts`}>
                   Remove
                 </button>
@@ -350,7 +351,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
         </h3>
         <ul className="people" data-testid="group-members">
           {sortMembers(c.members).map((m) => (
-            <PersonRow key={m.user.id} user={m.user} online={state.presence[m.user.id] ?? m.user.online ?? undefined}>
+            <PersonRow key={m.user.id} user={m.user} online={presenceOf(state.presence, m.user)}>
               <span className={`role role-${m.role}`} data-testid="member-role">
                 {m.user.id === meId ? `${roleLabel(m.role)} · you` : roleLabel(m.role)}
               </span>
@@ -384,7 +385,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
               {searching && candidates.length === 0 ? <p className="muted">Searching…</p> : candidates.length === 0 ? <p className="muted">Nobody else found.</p> : null}
               <ul className="people" data-testid="add-member-results">
                 {candidates.map((u) => (
-                  <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? undefined}>
+                  <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                     <button
                       type="button"
                       className="small primary"
