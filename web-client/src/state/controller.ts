@@ -2,7 +2,9 @@
 // optimistic messages, catch-up after reconnects, read marking, typing, notifications and the tab title.
 import { ApiError, type Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
-import type { Conversation, Message, User } from '../api/types';
+import type { Conversation, Message, SessionInfo, User } from '../api/types';
+import { passwordChangeRequest, type PasswordForm } from '../logic/account';
+import { blockRefusalMessage, isBlocked, withBlocked, withoutBlocked, type BlockableAction } from '../logic/blocks';
 import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from '../logic/messages';
 import { membersOfUnknownPresence, withPresenceOf } from '../logic/presence';
 import { tabTitle, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from '../logic/unread';
@@ -48,6 +50,12 @@ export function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Like describeError, with refusals that a block explains put in words fitting what the user tried. */
+export function describeActionError(e: unknown, action: BlockableAction): string {
+  if (e instanceof ApiError) return blockRefusalMessage(e.status, e.code, action) ?? e.message;
+  return describeError(e);
+}
+
 export class ChatController {
   readonly store: Store<ChatState>;
   private readonly socket: ReconnectingSocket;
@@ -75,6 +83,8 @@ export class ChatController {
       reads: {},
       presence: {},
       contacts: [],
+      blocked: [],
+      blocksLoaded: false,
       connection: { state: 'connecting', attempt: 0 },
       selectedId: null,
       notice: null,
@@ -105,6 +115,7 @@ export class ChatController {
     this.socket.start();
     void this.loadConversations();
     void this.loadContacts();
+    void this.loadBlocks();
     const onFocus = () => this.onAttention();
     const onVisible = () => {
       if (document.visibilityState === 'visible') {
@@ -151,14 +162,26 @@ export class ChatController {
     document.title = 'Chat';
   }
 
+  /** Ends this session (POST /api/auth/logout) and forgets what was waiting to be sent. */
   async logout(): Promise<void> {
     this.stop();
+    this.forgetOutbox();
+    await this.auth.logout();
+  }
+
+  /** Ends every session of the account, this one included; throws (still signed in) if the server did not. */
+  async logoutEverywhere(): Promise<void> {
+    await this.auth.logoutEverywhere();
+    this.stop();
+    this.forgetOutbox();
+  }
+
+  private forgetOutbox(): void {
     try {
       sessionStorage.removeItem(this.outboxKey(this.state.me.id));
     } catch {
-      /* ignore */
+      /* storage disabled: nothing kept */
     }
-    await this.auth.logout();
   }
 
   reconnectNow(): void {
@@ -466,6 +489,8 @@ export class ChatController {
         });
         break;
       case 'presence':
+        // Someone we blocked is none of our business; the REST lists leave their presence out as well.
+        if (isBlocked(this.state.blocked, f.user_id)) break;
         this.set((s) => (s.presence[f.user_id] === f.online ? s : { ...s, presence: { ...s.presence, [f.user_id]: f.online } }));
         break;
       case 'conversation':
@@ -480,8 +505,10 @@ export class ChatController {
       case 'error':
         if (f.client_id) {
           const clientId = f.client_id;
+          // The socket's error codes are the REST ones; a refused message is a 403 there.
+          const error = blockRefusalMessage(403, f.code, 'send') ?? f.message;
           this.clearAckTimer(clientId);
-          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error: f.message } : p)) }));
+          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error } : p)) }));
         } else {
           this.set((s) => ({ ...s, notice: f.message }));
         }
@@ -554,7 +581,8 @@ export class ChatController {
       (m) => this.ingest(p.conversation_id, [m]),
       (e) => {
         if (e instanceof ApiError && e.status !== 401) {
-          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error: e.message } : x)) }));
+          const error = describeActionError(e, 'send');
+          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error } : x)) }));
         }
         // Network failure: stays pending; resent when the socket is back.
       },
@@ -712,6 +740,60 @@ export class ChatController {
     const c = await ok(this.api.POST('/api/conversations', { body: { kind: 'group', title: title.trim(), member_ids: memberIds } }));
     this.upsertConversation(c);
     return c.id;
+  }
+
+  // ---- account: sessions, password, blocks --------------------------------------------------------------
+
+  async listSessions(): Promise<SessionInfo[]> {
+    return (await ok(this.api.GET('/api/auth/sessions'))).sessions;
+  }
+
+  /** Ends another session of the account; one that has ended already (404) is what was asked. */
+  async endSession(id: number): Promise<void> {
+    try {
+      await ok(this.api.DELETE('/api/auth/sessions/{id}', { params: { path: { id } } }));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+  }
+
+  /** Ends each of these sessions, one request each (there is no bulk route that spares this one). */
+  async endSessions(sessions: readonly SessionInfo[]): Promise<void> {
+    for (const s of sessions) if (!s.current) await this.endSession(s.id);
+  }
+
+  /** Changes the password; the server ends every other session of the account, this one goes on. */
+  async changePassword(form: PasswordForm): Promise<void> {
+    await ok(this.api.POST('/api/users/me/password', { body: passwordChangeRequest(form) }));
+  }
+
+  async loadBlocks(): Promise<void> {
+    try {
+      const { blocked } = await ok(this.api.GET('/api/users/me/blocks'));
+      this.set((s) => ({ ...s, blocked, blocksLoaded: true }));
+    } catch (e) {
+      if (!(e instanceof TypeError)) this.showNotice(e);
+    }
+  }
+
+  async block(user: User): Promise<void> {
+    await ok(this.api.PUT('/api/users/me/blocks/{user_id}', { params: { path: { user_id: user.id } } }));
+    this.set((s) => {
+      // The server stops telling either side about the other's presence: what we knew goes stale at once.
+      const presence = { ...s.presence };
+      delete presence[user.id];
+      return { ...s, blocked: withBlocked(s.blocked, user), presence };
+    });
+    void this.loadConversations();
+    void this.loadContacts();
+  }
+
+  async unblock(userId: number): Promise<void> {
+    await ok(this.api.DELETE('/api/users/me/blocks/{user_id}', { params: { path: { user_id: userId } } }));
+    this.set((s) => ({ ...s, blocked: withoutBlocked(s.blocked, userId) }));
+    // Presence is shared again: the lists say it.
+    void this.loadConversations();
+    void this.loadContacts();
   }
 
   // ---- group management (the server checks roles; its 403 message is what the caller shows) -------------
