@@ -273,7 +273,7 @@ test('server restart: both clients reconnect, pending messages are resent, nothi
 });
 
 test('logout (in settings) returns to the login screen and forgets the session', async () => {
-  await pageB.getByRole('button', { name: 'Settings' }).click();
+  await pageB.getByRole('button', { name: 'Settings', exact: true }).click();
   await pageB.getByRole('button', { name: 'Log out' }).click();
   await pageB.getByRole('tab', { name: 'Log in' }).waitFor();
   assert.equal(await pageB.evaluate(() => sessionStorage.getItem('chat.session')), null);

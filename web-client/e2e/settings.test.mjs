@@ -61,7 +61,7 @@ async function loginConnected(page, user, password = PASSWORD) {
 }
 
 async function openSettings(page) {
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Settings', level: 2 }).waitFor();
 }
 
@@ -229,6 +229,26 @@ test('unblocking from settings: the list empties, bob can start a chat again, al
   await box.fill('Unblocked you');
   await box.press('Enter');
   await messageBubble(bobPage, 'Unblocked you').waitFor();
+});
+
+test('block and unblock from a group member list: the confirmation opens over the group settings', async () => {
+  const me = await a1.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user.id);
+  await api(server, 'POST', '/api/conversations', { token: bobToken, body: { kind: 'group', title: 'Garden club', member_ids: [me] } });
+  await conversationItem(a1, 'Garden club').click();
+  await a1.getByRole('button', { name: 'Group settings' }).click();
+  const groupSettings = a1.getByRole('dialog', { name: 'Group settings' });
+  const bobRow = groupSettings.getByTestId('group-members').getByRole('listitem').filter({ hasText: bob.display });
+  await bobRow.getByRole('button', { name: `Block ${bob.display}` }).click();
+  await a1.getByRole('dialog', { name: `Block ${bob.display}?` }).getByRole('button', { name: 'Block', exact: true }).click();
+  await bobRow.getByRole('button', { name: `Unblock ${bob.display}` }).waitFor();
+  // A block leaves shared groups as they are.
+  assert.equal(await groupSettings.getByTestId('group-members').getByRole('listitem').count(), 2);
+  await bobRow.getByRole('button', { name: `Unblock ${bob.display}` }).click();
+  await a1.getByRole('dialog', { name: `Unblock ${bob.display}?` }).getByRole('button', { name: 'Unblock', exact: true }).click();
+  await bobRow.getByRole('button', { name: `Block ${bob.display}` }).waitFor();
+  assert.equal(await groupSettings.count(), 1, 'the group settings stay open');
+  await a1.keyboard.press('Escape');
+  await groupSettings.waitFor({ state: 'detached' });
 });
 
 test('"Sign out all other sessions" ends the others; "Sign out everywhere" ends this one too', async () => {
