@@ -95,7 +95,7 @@ export class ChatController {
       refreshToken: () => this.auth.refresh(),
       onFrame: (f) => this.onFrame(f),
       onStatus: (connection) => this.set((s) => ({ ...s, connection })),
-      onOpen: () => this.onSocketOpen(),
+      onOpen: (reconnect) => this.onSocketOpen(reconnect),
     });
   }
 
@@ -436,11 +436,13 @@ export class ChatController {
 
   // ---- the socket --------------------------------------------------------------------------------------
 
-  private onSocketOpen(): void {
+  private onSocketOpen(reconnect: boolean): void {
     // Resend what is still pending (the server's client_id idempotency makes a duplicate harmless),
     // then catch up: the list (unread counts, new conversations) and every conversation held open.
     for (const p of this.state.outbox) if (p.status === 'pending') this.deliver(p);
     void this.loadConversations().then(() => this.markReadIfVisible());
+    // Blocks may have changed on another device meanwhile.
+    if (reconnect) void this.loadBlocks();
     for (const [id, v] of Object.entries(this.state.views)) if (v.loaded) void this.catchUp(Number(id));
   }
 

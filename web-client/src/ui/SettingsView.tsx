@@ -197,10 +197,17 @@ function PasswordSection({ controller, onChanged }: { controller: ChatController
     setDone(false);
   }
 
+  /** Shows the errors, and takes the focus to the first field at fault so that it is read out and fixed first. */
+  function showErrors(next: PasswordErrors) {
+    setErrors(next);
+    const first = (['current', 'next', 'confirm'] as const).find((k) => next[k]);
+    if (first) document.getElementById(`${ids}-${first}`)?.focus();
+  }
+
   async function submit(e: FormEvent) {
     e.preventDefault();
     const local = validatePasswordForm(form);
-    setErrors(local);
+    showErrors(local);
     setDone(false);
     if (hasErrors(local)) return;
     setBusy(true);
@@ -210,7 +217,7 @@ function PasswordSection({ controller, onChanged }: { controller: ChatController
       setDone(true);
       await onChanged();
     } catch (err) {
-      setErrors(err instanceof ApiError ? passwordChangeErrors(err) : { form: describeError(err) });
+      showErrors(err instanceof ApiError ? passwordChangeErrors(err) : { form: describeError(err) });
     } finally {
       setBusy(false);
     }
