@@ -272,9 +272,12 @@ test('server restart: both clients reconnect, pending messages are resent, nothi
   for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'no gap in seq');
 });
 
-test('logout returns to the login screen and forgets the session', async () => {
+test('logout (in settings) returns to the login screen and forgets the session', async () => {
+  await pageB.getByRole('button', { name: 'Settings', exact: true }).click();
   await pageB.getByRole('button', { name: 'Log out' }).click();
   await pageB.getByRole('tab', { name: 'Log in' }).waitFor();
   assert.equal(await pageB.evaluate(() => sessionStorage.getItem('chat.session')), null);
+  // Logged out on purpose: no "you were signed out" message.
+  assert.equal(await pageB.getByTestId('signed-out-notice').count(), 0);
   assert.deepEqual(pageErrors, []);
 });

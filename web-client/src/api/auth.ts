@@ -21,10 +21,22 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string | null,
+    /** How long the server asked us to wait (its `Retry-After`), ms; null when it did not say. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** `Retry-After` in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (value == null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - now);
 }
 
 /** The error of a failed response, from the server's `{"error":{"code","message"}}` shape when present. */
@@ -37,18 +49,41 @@ export async function errorFrom(response: Response, body?: unknown): Promise<Api
       parsed = undefined;
     }
   }
+  const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'));
   const err = (parsed as { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined)?.error;
   if (err && typeof err.code === 'string') {
-    return new ApiError(response.status, err.code, typeof err.message === 'string' ? err.message : err.code, typeof err.field === 'string' ? err.field : null);
+    return new ApiError(response.status, err.code, typeof err.message === 'string' ? err.message : err.code, typeof err.field === 'string' ? err.field : null, retryAfterMs);
   }
-  return new ApiError(response.status, 'http_' + response.status, `The server answered ${response.status} ${response.statusText}`.trim());
+  return new ApiError(response.status, 'http_' + response.status, `The server answered ${response.status} ${response.statusText}`.trim(), null, retryAfterMs);
 }
 
 type Listener = (session: StoredSession | null) => void;
 
+/** Why there is no session any more: decides what the sign-in screen says. */
+export type SignOutReason =
+  /** The user logged out here. */
+  | 'logged_out'
+  /** The user ended every session of the account from here. */
+  | 'logged_out_everywhere'
+  /** The server refused the refresh token: the session was ended elsewhere (or by a password change). */
+  | 'session_ended';
+
+/** The sign-in screen's message after a sign-out, or null when none is needed (the user asked for it). */
+export function signOutMessage(reason: SignOutReason | null): string | null {
+  switch (reason) {
+    case 'session_ended':
+      return 'You were signed out (this session was ended from another device or by a password change).';
+    case 'logged_out_everywhere':
+      return 'You signed out on every device.';
+    default:
+      return null;
+  }
+}
+
 export class Auth {
   private session: StoredSession | null;
   private refreshing: Promise<string> | null = null;
+  private reason: SignOutReason | null = null;
   private readonly listeners = new Set<Listener>();
 
   constructor(
@@ -61,6 +96,11 @@ export class Auth {
 
   get current(): StoredSession | null {
     return this.session;
+  }
+
+  /** Why the last session ended (null while signed in, or when nobody has signed in yet in this tab). */
+  get signOutReason(): SignOutReason | null {
+    return this.reason;
   }
 
   subscribe(fn: Listener): () => void {
@@ -76,6 +116,7 @@ export class Auth {
       refresh_token: s.refresh_token,
       expires_at: this.now() + s.expires_in * 1000,
     };
+    this.reason = null;
     this.set(stored);
     return stored;
   }
@@ -92,7 +133,10 @@ export class Auth {
     return this.refresh();
   }
 
-  /** Spends the refresh token for a new session. Logs out when the server refuses it (401). */
+  /**
+   * Spends the refresh token for a new access token. A 401 means the session is over (ended from another
+   * device, by a password change, or a spent token presented twice): forget it, and say why.
+   */
   refresh(): Promise<string> {
     if (this.refreshing) return this.refreshing;
     const s = this.session;
@@ -105,7 +149,7 @@ export class Auth {
       });
       if (!response.ok) {
         const err = await errorFrom(response);
-        if (response.status === 401 && this.session?.refresh_token === s.refresh_token) this.clear();
+        if (response.status === 401 && this.session?.refresh_token === s.refresh_token) this.clear('session_ended');
         throw err;
       }
       return this.adopt((await response.json()) as Session).access_token;
@@ -115,24 +159,42 @@ export class Auth {
     return this.refreshing;
   }
 
-  /** Revokes the refresh token on the server (best effort) and forgets the session. */
+  /** Ends this session on the server (best effort) and forgets it at once. */
   async logout(): Promise<void> {
-    const s = this.session;
-    this.clear();
-    if (!s) return;
+    const token = await this.freshTokenOrNull();
+    if (!token) return;
+    this.clear('logged_out');
     try {
-      await this.fetchImpl('/api/auth/logout', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${s.access_token}` },
-        body: JSON.stringify({ refresh_token: s.refresh_token }),
-      });
+      await this.fetchImpl('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     } catch {
-      /* offline: the refresh token simply expires */
+      /* offline: the refresh token expires unused */
     }
   }
 
-  clear(): void {
+  /** Ends every session of the account, this one included. Throws (and stays signed in) when the server did not. */
+  async logoutEverywhere(): Promise<void> {
+    const token = await this.freshTokenOrNull();
+    if (!token) return;
+    const response = await this.fetchImpl('/api/auth/logout-all', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    if (response.status === 401) return this.clear('session_ended');
+    if (!response.ok) throw await errorFrom(response);
+    this.clear('logged_out_everywhere');
+  }
+
+  clear(reason: SignOutReason = 'logged_out'): void {
+    this.reason = reason;
     this.set(null);
+  }
+
+  /** The access token to end the session with; null once the session is gone (a refused refresh ended it). */
+  private async freshTokenOrNull(): Promise<string | null> {
+    const s = this.session;
+    if (!s) return null;
+    try {
+      return await this.token();
+    } catch {
+      return this.session ? s.access_token : null;
+    }
   }
 
   private set(s: StoredSession | null): void {

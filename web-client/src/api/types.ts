@@ -11,3 +11,6 @@ export type Conversation = Schemas['Conversation'];
 export type Member = Schemas['Member'];
 export type Session = Schemas['Session'];
 export type ErrorBody = Schemas['ErrorBody'];
+export type SessionInfo = Schemas['SessionInfo'];
+export type BlockList = Schemas['BlockList'];
+export type ChangePasswordRequest = Schemas['ChangePasswordRequest'];

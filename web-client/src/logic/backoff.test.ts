@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, closeAction, fullJitterDelay } from './backoff';
+import { Backoff, closeAction, fullJitterDelay, ticketAction } from './backoff';
 
 const opts = { baseMs: 500, capMs: 30_000 };
 
@@ -53,5 +53,47 @@ describe('closeAction', () => {
   it('uses the plain backoff for a dropped connection and for 4008', () => {
     expect(closeAction(1006)).toEqual({ kind: 'backoff', minDelayMs: 0, resetAttempts: false });
     expect(closeAction(4008)).toEqual({ kind: 'backoff', minDelayMs: 0, resetAttempts: false });
+  });
+});
+
+describe('ticketAction', () => {
+  const tooMany = { status: 429, code: 'too_many_sockets', retryAfterMs: null };
+  const limited = (retryAfterMs: number | null) => ({ status: 429, code: 'rate_limited', retryAfterMs });
+
+  it('waits 30 to 60 s when the account holds the most sockets allowed, whatever the random draw', () => {
+    expect(ticketAction(tooMany, () => 0)).toEqual({ kind: 'wait', reason: 'too_many_sockets', delayMs: 30_000 });
+    const late = ticketAction(tooMany, () => 0.999999);
+    expect(late.kind === 'wait' && late.delayMs).toBeLessThan(60_000);
+    expect(late.kind === 'wait' && late.delayMs).toBeGreaterThan(59_000);
+  });
+
+  it('spreads refused tabs over the whole window instead of bringing them back together', () => {
+    const delays = Array.from({ length: 500 }, () => {
+      const a = ticketAction(tooMany);
+      return a.kind === 'wait' ? a.delayMs : -1;
+    });
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(30_000);
+    expect(Math.max(...delays)).toBeLessThan(60_000);
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(20_000);
+  });
+
+  it('never retries before Retry-After when upgrades come too fast', () => {
+    expect(ticketAction(limited(20_000), () => 0)).toEqual({ kind: 'wait', reason: 'rate_limited', delayMs: 20_000 });
+    const a = ticketAction(limited(20_000), () => 0.999);
+    expect(a.kind === 'wait' && a.delayMs).toBeGreaterThanOrEqual(20_000);
+    expect(a.kind === 'wait' && a.delayMs).toBeLessThan(25_001);
+  });
+
+  it('waits a fixed 10 s when a 429 does not say how long', () => {
+    expect(ticketAction(limited(null), () => 0)).toEqual({ kind: 'wait', reason: 'rate_limited', delayMs: 10_000 });
+  });
+
+  it('backs off as usual when the network is down (no answer at all)', () => {
+    expect(ticketAction(null)).toEqual({ kind: 'backoff', minDelayMs: 0 });
+  });
+
+  it('backs off as usual on a server error, but not before its Retry-After', () => {
+    expect(ticketAction({ status: 503, code: 'service_unavailable', retryAfterMs: null })).toEqual({ kind: 'backoff', minDelayMs: 0 });
+    expect(ticketAction({ status: 503, code: 'busy', retryAfterMs: 3_000 })).toEqual({ kind: 'backoff', minDelayMs: 3_000 });
   });
 });

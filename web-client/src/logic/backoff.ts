@@ -60,3 +60,47 @@ export class Backoff {
     this.attempt = 0;
   }
 }
+
+/**
+ * Why the server would not issue a socket ticket (`POST /api/ws-ticket`). The ticket request is where the
+ * server answers the refusals of an upgrade, because a browser cannot read why an upgrade failed.
+ */
+export interface TicketRefusal {
+  status: number;
+  code: string;
+  /** The server's Retry-After, ms (null when absent). */
+  retryAfterMs: number | null;
+}
+
+export type WaitReason = 'too_many_sockets' | 'rate_limited';
+
+export type TicketAction =
+  /** Wait at least this long, and tell the user why: retrying sooner is refused anyway. */
+  | { kind: 'wait'; reason: WaitReason; delayMs: number }
+  /** A passing problem (offline, 5xx, 401 while the session is refreshed): the usual backoff. */
+  | { kind: 'backoff'; minDelayMs: number };
+
+/**
+ * The socket cap frees up only when the user closes a tab or a device drops off, which takes minutes rather
+ * than seconds: poll slowly, spread over a window so that many refused tabs do not come back together.
+ */
+export const TOO_MANY_SOCKETS_RETRY = { minMs: 30_000, maxMs: 60_000 };
+/** A 429 that did not say how long to wait. */
+export const RATE_LIMITED_FALLBACK_MS = 10_000;
+
+/** What to do when getting a ticket failed; `null` is a failure without an answer (network down). */
+export function ticketAction(refusal: TicketRefusal | null, random: () => number = Math.random): TicketAction {
+  if (!refusal) return { kind: 'backoff', minDelayMs: 0 };
+  if (refusal.status === 429 && refusal.code === 'too_many_sockets') {
+    const { minMs, maxMs } = TOO_MANY_SOCKETS_RETRY;
+    return { kind: 'wait', reason: 'too_many_sockets', delayMs: minMs + Math.floor(random() * (maxMs - minMs)) };
+  }
+  if (refusal.status === 429) {
+    const base = refusal.retryAfterMs ?? RATE_LIMITED_FALLBACK_MS;
+    // Never earlier than asked; a little later at random, so tabs refused together spread out.
+    const spread = Math.min(5_000, Math.max(1_000, base / 4));
+    return { kind: 'wait', reason: 'rate_limited', delayMs: base + Math.floor(random() * spread) };
+  }
+  // 503 (database away, hashing queue full) may say when to come back; anything else backs off as usual.
+  return { kind: 'backoff', minDelayMs: refusal.retryAfterMs ?? 0 };
+}

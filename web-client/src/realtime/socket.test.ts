@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../api/auth';
 import { Backoff } from '../logic/backoff';
 import { ReconnectingSocket, socketUrl, type SocketStatus, type WebSocketLike } from './socket';
 
@@ -44,23 +45,33 @@ function setup(random = () => 0.5) {
   const statuses: SocketStatus[] = [];
   const frames: unknown[] = [];
   const opens: boolean[] = [];
-  let token = 'tok1';
-  const refresh = vi.fn(async () => {
-    token = `tok${Number(token.slice(3)) + 1}`;
-    return token;
+  let issued = 0;
+  // What the next ticket request answers: a ticket by default; a test may queue refusals.
+  const refusals: unknown[] = [];
+  const getTicket = vi.fn(async () => {
+    const refusal = refusals.shift();
+    if (refusal) throw refusal;
+    issued += 1;
+    return `tkt${issued}`;
   });
+  const refresh = vi.fn(async () => 'fresh-access-token');
   const socket = new ReconnectingSocket({
-    url: (t) => `ws://test/ws?token=${t}`,
-    getToken: async () => token,
+    url: (t) => `ws://test/ws?ticket=${t}`,
+    getTicket,
     refreshToken: refresh,
     onFrame: (f) => frames.push(f),
     onStatus: (s) => statuses.push(s),
     onOpen: (re) => opens.push(re),
     createSocket: (url) => new FakeSocket(url),
     backoff: new Backoff({ baseMs: 1000, capMs: 8000 }, random),
+    random,
   });
-  return { socket, statuses, frames, opens, refresh };
+  return { socket, statuses, frames, opens, refresh, getTicket, refusals };
 }
+
+const tooManySockets = () => new ApiError(429, 'too_many_sockets', 'You have 16 sockets open here already; close one first.');
+const rateLimited = (retryAfterMs: number) => new ApiError(429, 'rate_limited', 'Too many requests.', null, retryAfterMs);
+const waitMs = (s: SocketStatus) => (s.state === 'waiting' ? s.retryAt - Date.now() : -1);
 
 describe('ReconnectingSocket', () => {
   beforeEach(() => {
@@ -69,11 +80,11 @@ describe('ReconnectingSocket', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('connects with the token, reports open, parses frames and drops junk', async () => {
+  it('connects with a ticket, reports open, parses frames and drops junk', async () => {
     const { socket, frames, opens } = setup();
     socket.start();
     await flush();
-    expect(last().url).toBe('ws://test/ws?token=tok1');
+    expect(last().url).toBe('ws://test/ws?ticket=tkt1');
     last().open();
     expect(socket.current.state).toBe('open');
     expect(opens).toEqual([false]);
@@ -150,7 +161,18 @@ describe('ReconnectingSocket', () => {
     expect(s.state === 'waiting' && s.retryAt - Date.now()).toBe(999);
   });
 
-  it('refreshes the token and reconnects with the new one on 4001', async () => {
+  it('asks for a fresh ticket before every attempt (a ticket opens one socket, once)', async () => {
+    const { socket, getTicket } = setup(() => 0);
+    socket.start();
+    await flush();
+    last().drop(1006);
+    await vi.advanceTimersByTimeAsync(0);
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://test/ws?ticket=tkt1', 'ws://test/ws?ticket=tkt2']);
+  });
+
+  it('refreshes the token on 4001, then reconnects with a new ticket', async () => {
     const { socket, refresh } = setup();
     socket.start();
     await flush();
@@ -158,7 +180,85 @@ describe('ReconnectingSocket', () => {
     last().drop(4001);
     await flush();
     expect(refresh).toHaveBeenCalledTimes(1);
-    expect(last().url).toBe('ws://test/ws?token=tok2');
+    expect(last().url).toBe('ws://test/ws?ticket=tkt2');
+  });
+
+  it('after 4001 whose refresh is refused, does not reconnect at once (the session is over)', async () => {
+    const { socket, refresh } = setup();
+    refresh.mockRejectedValueOnce(new ApiError(401, 'invalid_refresh_token', 'Ended.'));
+    socket.start();
+    await flush();
+    last().open();
+    last().drop(4001);
+    await flush();
+    expect(FakeSocket.all.length).toBe(1);
+    expect(socket.current.state).toBe('waiting');
+  });
+
+  it('when the account holds the most sockets, says so and waits 30 to 60 s without opening a socket', async () => {
+    const { socket, refusals, getTicket } = setup(() => 0.5);
+    refusals.push(tooManySockets());
+    socket.start();
+    await flush();
+    const s = socket.current;
+    expect(s.state === 'waiting' && s.reason).toBe('too_many_sockets');
+    expect(waitMs(s)).toBe(45_000);
+    expect(FakeSocket.all.length).toBe(0);
+    await vi.advanceTimersByTimeAsync(44_999);
+    expect(getTicket).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(last().url).toBe('ws://test/ws?ticket=tkt1');
+  });
+
+  it('keeps polling slowly, never in a storm, while the socket cap stays full', async () => {
+    const { socket, refusals, getTicket } = setup(() => 0);
+    for (let i = 0; i < 20; i++) refusals.push(tooManySockets());
+    socket.start();
+    await flush();
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    await flush();
+    // 30 s apart at the earliest: at most 11 requests in five minutes.
+    expect(getTicket.mock.calls.length).toBeLessThanOrEqual(11);
+    expect(socket.current.state === 'waiting' && socket.current.reason).toBe('too_many_sockets');
+  });
+
+  it('lets the user retry at once after closing a tab ("retry now" while the cap was full)', async () => {
+    const { socket, refusals } = setup();
+    refusals.push(tooManySockets());
+    socket.start();
+    await flush();
+    socket.reconnectNow();
+    await flush();
+    expect(last().url).toBe('ws://test/ws?ticket=tkt1');
+  });
+
+  it('honours Retry-After when upgrades come too fast, and "retry now" does not jump it', async () => {
+    const { socket, refusals, getTicket } = setup(() => 0);
+    refusals.push(rateLimited(20_000));
+    socket.start();
+    await flush();
+    const s = socket.current;
+    expect(s.state === 'waiting' && s.reason).toBe('rate_limited');
+    expect(waitMs(s)).toBe(20_000);
+    socket.reconnectNow();
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(getTicket).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(FakeSocket.all.length).toBe(1);
+  });
+
+  it('backs off as usual when the ticket request fails for lack of a network', async () => {
+    const { socket, refusals } = setup(() => 0.999);
+    refusals.push(new TypeError('Failed to fetch'));
+    socket.start();
+    await flush();
+    const s = socket.current;
+    expect(s.state === 'waiting' && s.reason).toBe('dropped');
+    expect(waitMs(s)).toBe(999);
   });
 
   it('waits at least 5 s after 4029 flooding', async () => {
@@ -169,18 +269,6 @@ describe('ReconnectingSocket', () => {
     last().drop(4029);
     const s = socket.current;
     expect(s.state === 'waiting' && s.retryAt - Date.now()).toBe(5000);
-  });
-
-  it('refreshes the token after repeated failures to open (a 401 at upgrade is invisible to browsers)', async () => {
-    const { socket, refresh } = setup(() => 0);
-    socket.start();
-    for (let i = 0; i < 3; i++) {
-      await flush();
-      last().drop(1006);
-      await vi.advanceTimersByTimeAsync(0);
-    }
-    await flush();
-    expect(refresh).toHaveBeenCalledTimes(1);
   });
 
   it('reconnectNow skips the wait; stop closes and stays closed', async () => {
@@ -203,8 +291,11 @@ describe('ReconnectingSocket', () => {
 });
 
 describe('socketUrl', () => {
-  it('follows the page scheme and escapes the token', () => {
-    expect(socketUrl('a b', { protocol: 'https:', host: 'chat.example' })).toBe('wss://chat.example/ws?token=a%20b');
-    expect(socketUrl('t', { protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/ws?token=t');
+  it('follows the page scheme and escapes the ticket', () => {
+    expect(socketUrl('a b', { protocol: 'https:', host: 'chat.example' })).toBe('wss://chat.example/ws?ticket=a%20b');
+    expect(socketUrl('t', { protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/ws?ticket=t');
+  });
+  it('never puts an access token in the URL', () => {
+    expect(socketUrl('t', { protocol: 'http:', host: 'h' })).not.toContain('token=');
   });
 });

@@ -1,12 +1,16 @@
-// One WebSocket per session that keeps itself connected: exponential backoff with full jitter between
-// attempts, the close codes of PROTOCOL.md honoured, a token refresh when the server says the token expired.
-import { Backoff, closeAction } from '../logic/backoff';
+// One WebSocket per session that keeps itself connected: a fresh single-use ticket before every attempt (no
+// long-lived token in a URL), exponential backoff with full jitter between attempts, the server's refusals of a
+// ticket (too many sockets, too many upgrades) honoured, the close codes of PROTOCOL.md honoured, and a token
+// refresh when the server says the token expired or its session ended.
+import { ApiError } from '../api/auth';
+import { Backoff, closeAction, ticketAction, type TicketRefusal, type WaitReason } from '../logic/backoff';
 import { parseServerFrame, type ClientFrame, type ServerFrame } from './frames';
 
 export type SocketStatus =
   | { state: 'connecting'; attempt: number }
   | { state: 'open' }
-  | { state: 'waiting'; retryAt: number; attempt: number; lastCode: number }
+  /** `reason` says why the wait is longer than a dropped connection's: the user is told, and "retry now" may be pointless. */
+  | { state: 'waiting'; retryAt: number; attempt: number; lastCode: number | null; reason: WaitReason | 'dropped' }
   | { state: 'stopped' };
 
 /** The part of the browser WebSocket this class uses (a fake one in unit tests). */
@@ -21,11 +25,11 @@ export interface WebSocketLike {
 }
 
 export interface SocketOptions {
-  /** The socket URL for an access token. */
-  url: (token: string) => string;
-  /** A valid access token (refreshed by the caller when it is about to expire). */
-  getToken: () => Promise<string>;
-  /** Spend the refresh token for a new access token (after close code 4001 or repeated failures). */
+  /** The socket URL for a ticket. */
+  url: (ticket: string) => string;
+  /** A fresh single-use ticket (`POST /api/ws-ticket`); rejects with the server's ApiError, or a network error. */
+  getTicket: () => Promise<string>;
+  /** Spend the refresh token for a new access token (after close code 4001). */
   refreshToken: () => Promise<string>;
   onFrame: (frame: ServerFrame) => void;
   onStatus?: (status: SocketStatus) => void;
@@ -35,9 +39,8 @@ export interface SocketOptions {
   backoff?: Backoff;
   /** A socket that stayed open this long before closing counts as healthy: the next retry starts from attempt 0. */
   stableAfterMs?: number;
-  /** After this many attempts in a row that never opened, refresh the token once per streak (a 401 at upgrade looks like 1006). */
-  refreshAfterFailures?: number;
   now?: () => number;
+  random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
 }
@@ -50,17 +53,16 @@ export class ReconnectingSocket {
   private stopped = true;
   private everOpened = false;
   private openedAt = 0;
-  private failuresInRow = 0;
   private status: SocketStatus = { state: 'stopped' };
   private readonly backoff: Backoff;
-  private readonly opts: Required<Pick<SocketOptions, 'stableAfterMs' | 'refreshAfterFailures' | 'now' | 'setTimer' | 'clearTimer' | 'createSocket'>> & SocketOptions;
+  private readonly opts: Required<Pick<SocketOptions, 'stableAfterMs' | 'now' | 'random' | 'setTimer' | 'clearTimer' | 'createSocket'>> & SocketOptions;
 
   constructor(opts: SocketOptions) {
     this.backoff = opts.backoff ?? new Backoff();
     this.opts = {
       stableAfterMs: 5_000,
-      refreshAfterFailures: 3,
       now: () => Date.now(),
+      random: Math.random,
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       createSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
@@ -109,9 +111,12 @@ export class ReconnectingSocket {
     }
   }
 
-  /** Skip the wait: try now (the user pressed "retry", the browser came back online, the tab became visible). */
+  /**
+   * Skip the wait: try now (the user pressed "retry", the browser came back online, the tab became visible).
+   * Not while rate limited: the server would refuse again, and each refusal counts against the limit.
+   */
   reconnectNow(): void {
-    if (this.stopped || this.status.state !== 'waiting') return;
+    if (this.stopped || this.status.state !== 'waiting' || this.status.reason === 'rate_limited') return;
     this.clearRetry();
     void this.connect();
   }
@@ -131,21 +136,20 @@ export class ReconnectingSocket {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.setStatus({ state: 'connecting', attempt: this.backoff.attempt });
-    let token: string;
+    let ticket: string;
     try {
-      if (this.failuresInRow === this.opts.refreshAfterFailures) {
-        token = await this.opts.refreshToken();
-      } else {
-        token = await this.opts.getToken();
-      }
-    } catch {
-      if (!this.stopped) this.scheduleRetry(1006, 0);
+      ticket = await this.opts.getTicket();
+    } catch (e) {
+      if (this.stopped) return;
+      const action = ticketAction(refusalOf(e), this.opts.random);
+      if (action.kind === 'wait') this.scheduleRetry(null, action.delayMs, action.reason);
+      else this.scheduleRetry(null, action.minDelayMs);
       return;
     }
     if (this.stopped) return;
     let ws: WebSocketLike;
     try {
-      ws = this.opts.createSocket(this.opts.url(token));
+      ws = this.opts.createSocket(this.opts.url(ticket));
     } catch {
       this.scheduleRetry(1006, 0);
       return;
@@ -156,7 +160,6 @@ export class ReconnectingSocket {
       if (this.ws !== ws) return;
       opened = true;
       this.openedAt = this.opts.now();
-      this.failuresInRow = 0;
       const reconnect = this.everOpened;
       this.everOpened = true;
       this.setStatus({ state: 'open' });
@@ -175,8 +178,7 @@ export class ReconnectingSocket {
       detach(ws);
       this.ws = null;
       if (this.stopped) return;
-      if (!opened) this.failuresInRow += 1;
-      else if (this.opts.now() - this.openedAt >= this.opts.stableAfterMs) this.backoff.reset();
+      if (opened && this.opts.now() - this.openedAt >= this.opts.stableAfterMs) this.backoff.reset();
       this.handleClose(ev.code);
     };
   }
@@ -199,11 +201,11 @@ export class ReconnectingSocket {
     this.scheduleRetry(code, action.minDelayMs);
   }
 
-  private scheduleRetry(code: number, minDelayMs: number): void {
+  private scheduleRetry(code: number | null, minDelayMs: number, reason: WaitReason | 'dropped' = 'dropped'): void {
     this.clearRetry();
     const attempt = this.backoff.attempt;
     const delay = this.backoff.next(minDelayMs);
-    this.setStatus({ state: 'waiting', retryAt: this.opts.now() + delay, attempt: attempt + 1, lastCode: code });
+    this.setStatus({ state: 'waiting', retryAt: this.opts.now() + delay, attempt: attempt + 1, lastCode: code, reason });
     this.timer = this.opts.setTimer(() => {
       this.timer = null;
       void this.connect();
@@ -218,8 +220,12 @@ function detach(ws: WebSocketLike): void {
   ws.onerror = null;
 }
 
-/** ws(s)://host/ws?token=… for the page's own origin. */
-export function socketUrl(token: string, loc: { protocol: string; host: string } = window.location): string {
+function refusalOf(e: unknown): TicketRefusal | null {
+  return e instanceof ApiError ? { status: e.status, code: e.code, retryAfterMs: e.retryAfterMs } : null;
+}
+
+/** ws(s)://host/ws?ticket=… for the page's own origin. */
+export function socketUrl(ticket: string, loc: { protocol: string; host: string } = window.location): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws?token=${encodeURIComponent(token)}`;
+  return `${scheme}//${loc.host}/ws?ticket=${encodeURIComponent(ticket)}`;
 }

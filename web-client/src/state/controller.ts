@@ -2,8 +2,11 @@
 // optimistic messages, catch-up after reconnects, read marking, typing, notifications and the tab title.
 import { ApiError, type Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
-import type { Conversation, Message, User } from '../api/types';
+import type { Conversation, Message, SessionInfo, User } from '../api/types';
+import { passwordChangeRequest, type PasswordForm } from '../logic/account';
+import { blockRefusalMessage, isBlocked, withBlocked, withoutBlocked, type BlockableAction } from '../logic/blocks';
 import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from '../logic/messages';
+import { membersOfUnknownPresence, withPresenceOf } from '../logic/presence';
 import { tabTitle, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from '../logic/unread';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { ReconnectingSocket, socketUrl } from '../realtime/socket';
@@ -47,6 +50,12 @@ export function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Like describeError, with refusals that a block explains put in words fitting what the user tried. */
+export function describeActionError(e: unknown, action: BlockableAction): string {
+  if (e instanceof ApiError) return blockRefusalMessage(e.status, e.code, action) ?? e.message;
+  return describeError(e);
+}
+
 export class ChatController {
   readonly store: Store<ChatState>;
   private readonly socket: ReconnectingSocket;
@@ -74,17 +83,19 @@ export class ChatController {
       reads: {},
       presence: {},
       contacts: [],
+      blocked: [],
+      blocksLoaded: false,
       connection: { state: 'connecting', attempt: 0 },
       selectedId: null,
       notice: null,
     });
     this.socket = new ReconnectingSocket({
-      url: (token) => socketUrl(token),
-      getToken: () => this.auth.token(),
+      url: (ticket) => socketUrl(ticket),
+      getTicket: async () => (await ok(this.api.POST('/api/ws-ticket'))).ticket,
       refreshToken: () => this.auth.refresh(),
       onFrame: (f) => this.onFrame(f),
       onStatus: (connection) => this.set((s) => ({ ...s, connection })),
-      onOpen: () => this.onSocketOpen(),
+      onOpen: (reconnect) => this.onSocketOpen(reconnect),
     });
   }
 
@@ -104,6 +115,7 @@ export class ChatController {
     this.socket.start();
     void this.loadConversations();
     void this.loadContacts();
+    void this.loadBlocks();
     const onFocus = () => this.onAttention();
     const onVisible = () => {
       if (document.visibilityState === 'visible') {
@@ -150,14 +162,26 @@ export class ChatController {
     document.title = 'Chat';
   }
 
+  /** Ends this session (POST /api/auth/logout) and forgets what was waiting to be sent. */
   async logout(): Promise<void> {
     this.stop();
+    this.forgetOutbox();
+    await this.auth.logout();
+  }
+
+  /** Ends every session of the account, this one included; throws (still signed in) if the server did not. */
+  async logoutEverywhere(): Promise<void> {
+    await this.auth.logoutEverywhere();
+    this.stop();
+    this.forgetOutbox();
+  }
+
+  private forgetOutbox(): void {
     try {
       sessionStorage.removeItem(this.outboxKey(this.state.me.id));
     } catch {
-      /* ignore */
+      /* storage disabled: nothing kept */
     }
-    await this.auth.logout();
   }
 
   reconnectNow(): void {
@@ -214,12 +238,12 @@ export class ChatController {
       const { conversations } = await ok(this.api.GET('/api/conversations'));
       this.set((s) => {
         const map: Record<number, Conversation> = {};
-        const presence = { ...s.presence };
+        let presence = s.presence;
         let reads = s.reads;
         for (const c of conversations) {
           map[c.id] = c;
           reads = withReads(reads, c);
-          for (const m of c.members) if (typeof m.user.online === 'boolean') presence[m.user.id] = m.user.online;
+          presence = withPresenceOf(presence, c.members.map((m) => m.user));
         }
         return { ...s, conversations: map, conversationsLoaded: true, presence, reads };
       });
@@ -232,11 +256,7 @@ export class ChatController {
   async loadContacts(): Promise<void> {
     try {
       const { contacts } = await ok(this.api.GET('/api/contacts'));
-      this.set((s) => {
-        const presence = { ...s.presence };
-        for (const u of contacts) if (typeof u.online === 'boolean') presence[u.id] = u.online;
-        return { ...s, contacts, presence };
-      });
+      this.set((s) => ({ ...s, contacts, presence: withPresenceOf(s.presence, contacts) }));
     } catch (e) {
       if (!(e instanceof TypeError)) this.showNotice(e);
     }
@@ -244,8 +264,7 @@ export class ChatController {
 
   private upsertConversation(c: Conversation): void {
     this.set((s) => {
-      const presence = { ...s.presence };
-      for (const m of c.members) if (typeof m.user.online === 'boolean') presence[m.user.id] = m.user.online;
+      const presence = withPresenceOf(s.presence, c.members.map((m) => m.user));
       const had = s.conversations[c.id];
       // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
       const merged: Conversation =
@@ -417,11 +436,13 @@ export class ChatController {
 
   // ---- the socket --------------------------------------------------------------------------------------
 
-  private onSocketOpen(): void {
+  private onSocketOpen(reconnect: boolean): void {
     // Resend what is still pending (the server's client_id idempotency makes a duplicate harmless),
     // then catch up: the list (unread counts, new conversations) and every conversation held open.
     for (const p of this.state.outbox) if (p.status === 'pending') this.deliver(p);
     void this.loadConversations().then(() => this.markReadIfVisible());
+    // Blocks may have changed on another device meanwhile.
+    if (reconnect) void this.loadBlocks();
     for (const [id, v] of Object.entries(this.state.views)) if (v.loaded) void this.catchUp(Number(id));
   }
 
@@ -470,10 +491,15 @@ export class ChatController {
         });
         break;
       case 'presence':
+        // Someone we blocked is none of our business; the REST lists leave their presence out as well.
+        if (isBlocked(this.state.blocked, f.user_id)) break;
         this.set((s) => (s.presence[f.user_id] === f.online ? s : { ...s, presence: { ...s.presence, [f.user_id]: f.online } }));
         break;
       case 'conversation':
         this.upsertConversation(f.conversation);
+        // Lifecycle frames carry no presence: someone we never heard of (a new chat, a new group member) is
+        // looked up once over REST, which says where the server allows it.
+        if (membersOfUnknownPresence(f.conversation, this.state.presence, this.state.me.id).length > 0) void this.fetchConversation(f.conversation.id);
         break;
       case 'removed':
         this.forget(f.conversation_id);
@@ -481,8 +507,10 @@ export class ChatController {
       case 'error':
         if (f.client_id) {
           const clientId = f.client_id;
+          // The socket's error codes are the REST ones; a refused message is a 403 there.
+          const error = blockRefusalMessage(403, f.code, 'send') ?? f.message;
           this.clearAckTimer(clientId);
-          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error: f.message } : p)) }));
+          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error } : p)) }));
         } else {
           this.set((s) => ({ ...s, notice: f.message }));
         }
@@ -555,7 +583,8 @@ export class ChatController {
       (m) => this.ingest(p.conversation_id, [m]),
       (e) => {
         if (e instanceof ApiError && e.status !== 401) {
-          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error: e.message } : x)) }));
+          const error = describeActionError(e, 'send');
+          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error } : x)) }));
         }
         // Network failure: stays pending; resent when the socket is back.
       },
@@ -713,6 +742,60 @@ export class ChatController {
     const c = await ok(this.api.POST('/api/conversations', { body: { kind: 'group', title: title.trim(), member_ids: memberIds } }));
     this.upsertConversation(c);
     return c.id;
+  }
+
+  // ---- account: sessions, password, blocks --------------------------------------------------------------
+
+  async listSessions(): Promise<SessionInfo[]> {
+    return (await ok(this.api.GET('/api/auth/sessions'))).sessions;
+  }
+
+  /** Ends another session of the account; one that has ended already (404) is what was asked. */
+  async endSession(id: number): Promise<void> {
+    try {
+      await ok(this.api.DELETE('/api/auth/sessions/{id}', { params: { path: { id } } }));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+  }
+
+  /** Ends each of these sessions, one request each (there is no bulk route that spares this one). */
+  async endSessions(sessions: readonly SessionInfo[]): Promise<void> {
+    for (const s of sessions) if (!s.current) await this.endSession(s.id);
+  }
+
+  /** Changes the password; the server ends every other session of the account, this one goes on. */
+  async changePassword(form: PasswordForm): Promise<void> {
+    await ok(this.api.POST('/api/users/me/password', { body: passwordChangeRequest(form) }));
+  }
+
+  async loadBlocks(): Promise<void> {
+    try {
+      const { blocked } = await ok(this.api.GET('/api/users/me/blocks'));
+      this.set((s) => ({ ...s, blocked, blocksLoaded: true }));
+    } catch (e) {
+      if (!(e instanceof TypeError)) this.showNotice(e);
+    }
+  }
+
+  async block(user: User): Promise<void> {
+    await ok(this.api.PUT('/api/users/me/blocks/{user_id}', { params: { path: { user_id: user.id } } }));
+    this.set((s) => {
+      // The server stops telling either side about the other's presence: what we knew goes stale at once.
+      const presence = { ...s.presence };
+      delete presence[user.id];
+      return { ...s, blocked: withBlocked(s.blocked, user), presence };
+    });
+    void this.loadConversations();
+    void this.loadContacts();
+  }
+
+  async unblock(userId: number): Promise<void> {
+    await ok(this.api.DELETE('/api/users/me/blocks/{user_id}', { params: { path: { user_id: userId } } }));
+    this.set((s) => ({ ...s, blocked: withoutBlocked(s.blocked, userId) }));
+    // Presence is shared again: the lists say it.
+    void this.loadConversations();
+    void this.loadContacts();
   }
 
   // ---- group management (the server checks roles; its 403 message is what the caller shows) -------------

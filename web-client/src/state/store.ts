@@ -27,6 +27,9 @@ export interface ChatState {
   reads: Readonly<Record<number, Readonly<Record<number, number>>>>;
   presence: Readonly<Record<number, boolean>>;
   contacts: readonly User[];
+  /** The people this user has blocked (`GET /api/users/me/blocks`). */
+  blocked: readonly User[];
+  blocksLoaded: boolean;
   connection: SocketStatus;
   selectedId: number | null;
   /** A transient problem to show the user. */

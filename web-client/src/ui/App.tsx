@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Auth, type StoredSession } from '../api/auth';
+import { Auth, signOutMessage, type StoredSession } from '../api/auth';
 import { createApi } from '../api/client';
 import { AuthScreen } from './AuthScreen';
 import { ChatApp } from './ChatApp';
@@ -13,6 +13,6 @@ export function App() {
 
   // Keyed by user: logging in as someone else starts from a clean state.
   const userId = session?.user.id ?? null;
-  if (!session || userId === null) return <AuthScreen auth={auth} api={api} />;
+  if (!session || userId === null) return <AuthScreen auth={auth} api={api} notice={signOutMessage(auth.signOutReason)} />;
   return <ChatApp key={userId} auth={auth} api={api} me={session.user} />;
 }

@@ -3,7 +3,8 @@ import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import { describeError } from '../state/controller';
 
-export function AuthScreen({ auth, api }: { auth: Auth; api: Api }) {
+/** `notice`: why the user is looking at this screen again (their session was ended elsewhere, …). */
+export function AuthScreen({ auth, api, notice = null }: { auth: Auth; api: Api; notice?: string | null }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -36,6 +37,11 @@ export function AuthScreen({ auth, api }: { auth: Auth; api: Api }) {
           <span className="brand-mark" aria-hidden="true" />
           <h1>Chat</h1>
         </div>
+        {notice && (
+          <p className="auth-notice" role="status" data-testid="signed-out-notice">
+            {notice}
+          </p>
+        )}
         <div className="auth-tabs" role="tablist" aria-label="Account">
           <button type="button" role="tab" aria-selected={!register} className={!register ? 'active' : ''} onClick={() => (setMode('login'), setError(null))}>
             Log in

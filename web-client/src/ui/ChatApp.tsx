@@ -6,6 +6,7 @@ import { ChatController } from '../state/controller';
 import { ChatView } from './ChatView';
 import { ConnectionStatus } from './ConnectionStatus';
 import { ConversationList } from './ConversationList';
+import { SettingsView } from './SettingsView';
 import { NewChatDialog, NewGroupDialog } from './Dialogs';
 import { useChatState } from './hooks';
 import { Avatar } from './Avatar';
@@ -16,26 +17,40 @@ function idFromPath(path: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+const SETTINGS_PATH = '/settings';
+const isSettingsPath = (path: string) => path.replace(/\/$/, '') === SETTINGS_PATH;
+
 export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
   const controller = useMemo(() => new ChatController(api, auth, me), [api, auth, me]);
   const state = useChatState(controller);
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
+  const [settings, setSettings] = useState(() => isSettingsPath(location.pathname));
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
 
   const navigate = useCallback(
     (id: number | null, replace = false) => {
       const path = id === null ? '/' : `/c/${id}`;
       if (location.pathname !== path) history[replace ? 'replaceState' : 'pushState'](null, '', path);
+      setSettings(false);
       void controller.open(id);
     },
     [controller],
   );
 
+  const openSettings = useCallback(() => {
+    if (!isSettingsPath(location.pathname)) history.pushState(null, '', SETTINGS_PATH);
+    setSettings(true);
+    void controller.open(null);
+  }, [controller]);
+
   useEffect(() => {
     controller.start();
     controller.onNavigate = (id) => navigate(id);
     void controller.open(idFromPath(location.pathname));
-    const onPop = () => void controller.open(idFromPath(location.pathname));
+    const onPop = () => {
+      setSettings(isSettingsPath(location.pathname));
+      void controller.open(idFromPath(location.pathname));
+    };
     window.addEventListener('popstate', onPop);
     return () => {
       window.removeEventListener('popstate', onPop);
@@ -55,7 +70,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
 
   const selected = state.selectedId;
   return (
-    <div className="layout" data-pane={selected === null ? 'lobby' : 'chat'}>
+    <div className="layout" data-pane={selected === null && !settings ? 'lobby' : 'chat'}>
       <aside className="sidebar" aria-label="Conversations">
         <header className="sidebar-head">
           <div className="me">
@@ -65,8 +80,15 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
               <span className="muted">@{me.username}</span>
             </div>
           </div>
-          <button type="button" className="ghost small" onClick={() => void controller.logout()}>
-            Log out
+          <button
+            type="button"
+            className={`ghost icon settings-button${settings ? ' active' : ''}`}
+            onClick={openSettings}
+            aria-label="Settings"
+            aria-current={settings ? 'page' : undefined}
+            title="Settings"
+          >
+            <Icon name="gear" />
           </button>
         </header>
         <ConnectionStatus status={state.connection} onRetry={() => controller.reconnectNow()} />
@@ -90,7 +112,9 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         <ConversationList state={state} onOpen={(id) => navigate(id)} />
       </aside>
       <main className="main" aria-label="Chat">
-        {selected !== null ? (
+        {settings ? (
+          <SettingsView controller={controller} state={state} onBack={() => navigate(null)} />
+        ) : selected !== null ? (
           <ChatView key={selected} controller={controller} state={state} id={selected} onBack={() => navigate(null)} />
         ) : (
           <div className="empty-main">

@@ -3,10 +3,12 @@ import type { Conversation, Message } from '../api/types';
 import { clockTime, groupByDay } from '../logic/days';
 import type { PendingMessage } from '../logic/messages';
 import { tickFor, type Tick } from '../logic/unread';
+import { presenceOf } from '../logic/presence';
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
-import { GroupSettingsDialog } from './Dialogs';
+import { BlockButton, GroupSettingsDialog } from './Dialogs';
+import { isBlocked } from '../logic/blocks';
 import { Icon } from './Icon';
 import { conversationTitle, hueFor, peerOf } from './people';
 
@@ -107,7 +109,8 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
   const title = conversationTitle(c, meId);
   const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
   const connected = state.connection.state === 'open';
-  const online = peer && connected ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+  const blockedPeer = peer !== undefined && isBlocked(state.blocked, peer.id);
+  const online = peer && connected && !blockedPeer ? presenceOf(state.presence, peer) : undefined;
   const typers = Object.keys(state.typing[id] ?? {})
     .map(Number)
     .filter((u) => u !== meId)
@@ -130,6 +133,11 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
           <button type="button" className="small head-action" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
             Group settings
           </button>
+        )}
+        {peer && (
+          <span className="head-action">
+            <BlockButton controller={controller} user={peer} blocked={blockedPeer} className="small ghost" />
+          </span>
         )}
       </header>
       {settingsOpen && c.kind === 'group' && <GroupSettingsDialog controller={controller} state={state} id={id} onClose={() => setSettingsOpen(false)} />}
@@ -195,7 +203,15 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
         {typers.length > 0 && <span>{typingText(typers)}</span>}
       </div>
 
-      <Composer onSend={(body) => controller.send(id, body)} onTyping={() => controller.typing(id)} onBlur={() => controller.stopTyping(id)} />
+      {blockedPeer && peer ? (
+        // The server would still take the message; but writing to someone one has blocked is never what is meant.
+        <div className="blocked-bar" data-testid="blocked-bar">
+          <span>You have blocked {peer.display_name}. Unblock them to send messages.</span>
+          <BlockButton controller={controller} user={peer} blocked className="small" />
+        </div>
+      ) : (
+        <Composer onSend={(body) => controller.send(id, body)} onTyping={() => controller.typing(id)} onBlur={() => controller.stopTyping(id)} />
+      )}
     </section>
   );
 }

@@ -23,8 +23,17 @@ export function ConnectionStatus({ status, onRetry }: { status: SocketStatus; on
       break;
     case 'waiting': {
       const secs = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
-      label = secs > 0 ? `Offline · retrying in ${secs}s` : 'Offline · retrying…';
-      kind = 'bad';
+      if (status.reason === 'too_many_sockets') {
+        // Nothing is broken: the account simply has the most sockets open that the server allows.
+        label = 'Too many open tabs or devices on this account — close one, then it reconnects';
+        kind = 'busy';
+      } else if (status.reason === 'rate_limited') {
+        label = secs > 0 ? `Reconnecting too often · next try in ${secs}s` : 'Reconnecting…';
+        kind = 'busy';
+      } else {
+        label = secs > 0 ? `Offline · retrying in ${secs}s` : 'Offline · retrying…';
+        kind = 'bad';
+      }
       break;
     }
     default:
@@ -32,10 +41,17 @@ export function ConnectionStatus({ status, onRetry }: { status: SocketStatus; on
       kind = 'bad';
   }
   return (
-    <div className={`conn conn-${kind}`} role="status" aria-live="polite" data-testid="connection-status" data-state={status.state}>
+    <div
+      className={`conn conn-${kind}`}
+      role="status"
+      aria-live="polite"
+      data-testid="connection-status"
+      data-state={status.state}
+      data-reason={status.state === 'waiting' ? status.reason : undefined}
+    >
       <span className="conn-dot" aria-hidden="true" />
-      <span>{label}</span>
-      {status.state === 'waiting' && (
+      <span className="conn-label">{label}</span>
+      {status.state === 'waiting' && status.reason !== 'rate_limited' && (
         <button type="button" className="link" onClick={onRetry}>
           Retry now
         </button>

@@ -1,5 +1,6 @@
 import { sortByActivity } from '../logic/unread';
 import { shortStamp } from '../logic/days';
+import { presenceOf } from '../logic/presence';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
 import { conversationTitle, peerOf } from './people';
@@ -18,7 +19,7 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
         {list.map((c) => {
           const title = conversationTitle(c, meId);
           const peer = c.kind === 'direct' ? peerOf(c, meId) : undefined;
-          const online = peer && connected ? (state.presence[peer.id] ?? peer.online ?? false) : undefined;
+          const online = peer && connected ? presenceOf(state.presence, peer) : undefined;
           const typers = Object.keys(state.typing[c.id] ?? {}).map(Number);
           const pending = state.outbox.filter((p) => p.conversation_id === c.id);
           const last = c.last_message;

@@ -1,7 +1,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { User } from '../api/types';
+import { isBlocked, type BlockableAction } from '../logic/blocks';
 import { groupPermissions, roleLabel, sortMembers } from '../logic/roles';
-import { describeError, type ChatController } from '../state/controller';
+import { presenceOf } from '../logic/presence';
+import { describeActionError, describeError, type ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
 import { conversationTitle } from './people';
@@ -90,17 +92,19 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
   const contactIds = new Set(state.contacts.map((u) => u.id));
 
   async function message(userId: number) {
+    setError(null);
     try {
       onOpen(await controller.startDirect(userId));
     } catch (e) {
-      setError(describeError(e));
+      setError(describeActionError(e, 'direct'));
     }
   }
   async function addContact(userId: number) {
+    setError(null);
     try {
       await controller.addContact(userId);
     } catch (e) {
-      setError(describeError(e));
+      setError(describeActionError(e, 'contact'));
     }
   }
   async function removeContact(userId: number) {
@@ -125,7 +129,7 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
           {busy && results.length === 0 ? <p className="muted">Searching…</p> : results.length === 0 ? <p className="muted">Nobody found.</p> : null}
           <ul className="people" data-testid="search-results">
             {results.map((u) => (
-              <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? undefined}>
+              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                 {contactIds.has(u.id) ? (
                   <span className="muted small-text">Contact</span>
                 ) : (
@@ -146,7 +150,7 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
           {state.contacts.length === 0 && <p className="muted">No contacts yet. Search for someone above and add them.</p>}
           <ul className="people" data-testid="contacts">
             {state.contacts.map((u) => (
-              <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? false}>
+              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                 <button type="button" className="small ghost" onClick={() => void removeContact(u.id)} aria-label={`Remove ${u.display_name} from contacts`}>
                   Remove
                 </button>
@@ -191,7 +195,7 @@ export function NewGroupDialog({ controller, state, onClose, onOpen }: { control
     try {
       onOpen(await controller.createGroup(title, [...picked.keys()]));
     } catch (err) {
-      setError(describeError(err));
+      setError(describeActionError(err, 'create_group'));
       setBusy(false);
     }
   }
@@ -281,7 +285,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
   const memberIds = new Set(c.members.map((m) => m.user.id));
   const candidates = results.filter((u) => !memberIds.has(u.id));
 
-  async function act(what: () => Promise<void>, done: string) {
+  async function act(what: () => Promise<void>, done: string, action?: BlockableAction) {
     setBusy(true);
     setError(null);
     setStatus(null);
@@ -289,7 +293,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
       await what();
       setStatus(done);
     } catch (e) {
-      setError(describeError(e));
+      setError(action ? describeActionError(e, action) : describeError(e));
     } finally {
       setBusy(false);
     }
@@ -350,10 +354,11 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
         </h3>
         <ul className="people" data-testid="group-members">
           {sortMembers(c.members).map((m) => (
-            <PersonRow key={m.user.id} user={m.user} online={state.presence[m.user.id] ?? m.user.online ?? undefined}>
+            <PersonRow key={m.user.id} user={m.user} online={presenceOf(state.presence, m.user)}>
               <span className={`role role-${m.role}`} data-testid="member-role">
                 {m.user.id === meId ? `${roleLabel(m.role)} · you` : roleLabel(m.role)}
               </span>
+              {m.user.id !== meId && <BlockButton controller={controller} user={m.user} blocked={isBlocked(state.blocked, m.user.id)} className="small ghost" />}
               {can.remove(m) && (
                 <button
                   type="button"
@@ -384,12 +389,12 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
               {searching && candidates.length === 0 ? <p className="muted">Searching…</p> : candidates.length === 0 ? <p className="muted">Nobody else found.</p> : null}
               <ul className="people" data-testid="add-member-results">
                 {candidates.map((u) => (
-                  <PersonRow key={u.id} user={u} online={state.presence[u.id] ?? u.online ?? undefined}>
+                  <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
                     <button
                       type="button"
                       className="small primary"
                       disabled={busy}
-                      onClick={() => void act(async () => (await controller.addMember(id, u.id), setQuery('')), `${u.display_name} was added.`)}
+                      onClick={() => void act(async () => (await controller.addMember(id, u.id), setQuery('')), `${u.display_name} was added.`, 'add_member')}
                       aria-label={`Add ${u.display_name} to the group`}
                     >
                       Add
@@ -420,5 +425,89 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
         )}
       </div>
     </Modal>
+  );
+}
+
+/**
+ * A question before an action that is hard to take back: a modal <dialog> with Cancel and the action. The
+ * action's failure is shown in the dialog, which stays open; success closes it.
+ */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  danger = false,
+  onConfirm,
+  onClose,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirmRef.current?.focus(), []);
+
+  async function confirm() {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+      onClose();
+    } catch (e) {
+      setError(describeError(e));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal title={title} onClose={onClose}>
+      <div className="confirm-text">{children}</div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="modal-foot">
+        <button type="button" className="ghost" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" ref={confirmRef} className={danger ? 'danger-fill' : 'primary'} disabled={busy} onClick={() => void confirm()}>
+          {confirmLabel}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** "Block …" or "Unblock …" for one person, each behind a confirmation that says what it does. */
+export function BlockButton({ controller, user, blocked, className }: { controller: ChatController; user: User; blocked: boolean; className?: string }) {
+  const [asking, setAsking] = useState(false);
+  const name = user.display_name;
+  return (
+    <>
+      <button type="button" className={className} onClick={() => setAsking(true)} aria-haspopup="dialog" aria-label={`${blocked ? 'Unblock' : 'Block'} ${name}`}>
+        {blocked ? 'Unblock' : 'Block'}
+      </button>
+      {asking &&
+        (blocked ? (
+          <ConfirmDialog title={`Unblock ${name}?`} confirmLabel="Unblock" onConfirm={() => controller.unblock(user.id)} onClose={() => setAsking(false)}>
+            <p>
+              {name} will be able to start a chat with you, add you to groups and add you as a contact again.
+            </p>
+          </ConfirmDialog>
+        ) : (
+          <ConfirmDialog title={`Block ${name}?`} confirmLabel="Block" danger onConfirm={() => controller.block(user)} onClose={() => setAsking(false)}>
+            <p>
+              Neither of you will be able to start a chat with the other, or add the other to a group or as a contact. Groups you share
+              stay. {name} is not told.
+            </p>
+          </ConfirmDialog>
+        ))}
+    </>
   );
 }
