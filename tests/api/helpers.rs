@@ -361,6 +361,7 @@ macro_rules! on_both_backends {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
                 async fn postgres() {
                     let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await else {
                         return;

@@ -52,6 +52,7 @@ async fn wait_ready(app: &TestApp, ready: bool) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn a_message_sent_on_one_instance_reaches_a_member_on_the_other_in_order() {
     let Some((a, b)) = two_instances().await else { return };
     let alice = a.register("alice").await;
@@ -73,6 +74,7 @@ async fn a_message_sent_on_one_instance_reaches_a_member_on_the_other_in_order()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn a_conversation_created_on_one_instance_routes_live_to_the_other() {
     let Some((a, b)) = two_instances().await else { return };
     let alice = a.register("alice").await;
@@ -90,6 +92,7 @@ async fn a_conversation_created_on_one_instance_routes_live_to_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn presence_crosses_instances_and_counts_sockets_on_both() {
     let Some((a, b)) = two_instances().await else { return };
     let alice = a.register("alice").await;
@@ -116,6 +119,7 @@ async fn presence_crosses_instances_and_counts_sockets_on_both() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_nothing_is_lost() {
     let Some(mut redis) = OwnRedis::start().await else { return };
     let Some(store) = Store::fresh(Backend::Postgres).await else { return };
@@ -178,6 +182,7 @@ async fn redis_restarted_mid_conversation_degrades_to_local_then_resumes_and_not
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn concurrent_senders_on_two_instances_reach_everyone_in_seq_order() {
     let Some((a, b)) = two_instances().await else { return };
     let alice = a.register("alice").await;
@@ -221,6 +226,7 @@ async fn concurrent_senders_on_two_instances_reach_everyone_in_seq_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn a_dead_instances_presence_claims_expire_instead_of_keeping_users_online() {
     let Some((a, _b)) = two_instances().await else { return };
     let alice = a.register("alice").await;

@@ -41,6 +41,7 @@ async fn columns(store: &Store) -> Vec<ColumnInfo> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn both_migration_sets_create_the_same_tables_and_columns() {
     let sqlite_store = Store::fresh(Backend::Sqlite).await.expect("sqlite store");
     let sqlite = columns(&sqlite_store).await;

@@ -230,6 +230,7 @@ on_both_backends! {
 
 /// Instances share PostgreSQL: a revocation on one is refused on the other within a second, both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn a_revocation_on_one_instance_is_refused_on_another_within_a_second() {
     let Some(a) = spawn_app(Backend::Postgres).await else { return };
     let b = a.sibling().await;

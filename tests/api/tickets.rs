@@ -103,6 +103,7 @@ on_both_backends! {
 
 /// Instances share the tickets: one issued on A opens a socket on B, and then is spent everywhere.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn a_ticket_issued_on_one_instance_is_redeemed_once_on_any() {
     let Some(a) = spawn_app(Backend::Postgres).await else { return };
     let b = a.sibling().await;

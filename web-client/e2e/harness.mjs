@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, homedir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,7 +13,9 @@ export const webDir = resolve(here, '..');
 export const repoDir = resolve(webDir, '..');
 export const distDir = join(webDir, 'dist');
 export const screenshotDir = join(webDir, 'test-results', 'screenshots');
-const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'chat-server-target');
+// The same target directory as the README's `cargo test` (cargo's default, or CARGO_TARGET_DIR): the server is
+// built once for both suites.
+const targetDir = process.env.CARGO_TARGET_DIR || join(repoDir, 'target');
 const serverBin = join(targetDir, 'debug', 'chat-server');
 
 export function log(msg) {

@@ -280,6 +280,7 @@ async fn server_killed_mid_stream_loses_no_acked_message_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn server_killed_mid_stream_loses_no_acked_message_postgres() {
     killed_mid_stream(Backend::Postgres).await;
 }

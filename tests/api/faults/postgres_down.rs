@@ -116,6 +116,7 @@ async fn all_messages(app: &TestApp, token: &str, chat: i64) -> Vec<Message> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_itself() {
     let Some(mut pg) = OwnPostgres::start().await else { return };
     let store = pg.store().await;

@@ -120,6 +120,7 @@ async fn hostile_a_socket_that_never_reads_is_closed_and_its_memory_freed_sqlite
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(chat_pg_tests), ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL + Redis)")]
 async fn hostile_a_socket_that_never_reads_is_closed_and_its_memory_freed_postgres() {
     stalled_reader(Backend::Postgres).await;
 }
