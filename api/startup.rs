@@ -1,15 +1,10 @@
 //! Wiring: settings → database → state → HTTP server on a listener (port 0 in tests).
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_cors::Cors;
-use actix_web::dev::{Server, Service, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -23,7 +18,6 @@ use crate::broker::redis::RedisBroker;
 use crate::chat::live::DbStore;
 use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{Backend, DbError, DbPool};
-use crate::error::REQUEST_ID;
 use crate::limits::RateLimits;
 use crate::openapi::ApiDoc;
 pub use crate::origins::AllowedOrigins;
@@ -32,6 +26,7 @@ use crate::realtime::quota::SocketQuota;
 use crate::realtime::store::HubStore;
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
+use crate::routes::middleware::{ContentSecurityPolicy, cors, log_request, security_headers};
 use crate::ws::{SessionContext, SocketLimits};
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +80,7 @@ impl Application {
         let db = DbPool::connect(&settings.database_url, settings.db_pool_size).await?;
         db.migrate().await?;
         // After the database answered: a bad DATABASE_URL must not leave a generated key file behind.
-        let secret = resolve_jwt_secret(&settings)?;
+        let secret = crate::auth::secret::resolve(&settings).map_err(|e| StartupError::Config(e.to_string()))?;
         let session_max_age = settings.session_max_days * 24.0 * 3600.0;
         if !(1.0..=36_500.0 * 24.0 * 3600.0).contains(&session_max_age) {
             return Err(StartupError::Config("CHAT_SESSION_MAX_DAYS must be between 1 second and 100 years".into()));
@@ -315,97 +310,6 @@ fn run_admin(addr: &str, db: DbPool, realtime: Realtime) -> Result<Admin, Startu
     Ok(Admin { port, handle })
 }
 
-/// One line per request: method, path (never the query string, which may hold a token), status, latency.
-/// Every request gets an id (the caller's `x-request-id` when it is a sane one), which its log lines, its error
-/// body and its response carry; and one log line with method, path (never the query string, which may hold a
-/// token), status and latency, plus the request metrics by route pattern.
-fn log_request<S, B>(
-    req: actix_web::dev::ServiceRequest,
-    srv: &S,
-) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
-where
-    S: Service<actix_web::dev::ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .map(str::to_owned)
-        .unwrap_or_else(|| crate::auth::service::random_token(9));
-    let span = tracing::info_span!("request", id = %request_id);
-    let response = REQUEST_ID.scope(request_id.clone(), srv.call(req).instrument(span.clone()));
-    async move {
-        let mut response = response.await;
-        let (status, route) = match &response {
-            Ok(res) => (res.status().as_u16(), res.request().match_pattern().unwrap_or_else(|| "unmatched".into())),
-            Err(err) => (err.as_response_error().status_code().as_u16(), "unmatched".into()),
-        };
-        let elapsed = started.elapsed();
-        span.in_scope(|| {
-            tracing::info!(%method, %path, status, latency_us = elapsed.as_micros() as u64, "request");
-        });
-        metrics::counter!("chat_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
-            .increment(1);
-        metrics::histogram!("chat_http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
-        if let Ok(res) = &mut response {
-            add_csp(res);
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
-            }
-        }
-        response
-    }
-}
-
-/// CORS for the admitted origins only; any other origin gets no CORS headers (and its preflights are refused).
-fn cors(origins: &AllowedOrigins) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .expose_headers(["x-request-id"])
-        .max_age(3600);
-    for origin in origins.iter() {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
-}
-
-/// The web client's Content-Security-Policy (built at start from the admitted origins).
-#[derive(Clone)]
-pub struct ContentSecurityPolicy(pub HeaderValue);
-
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-}
-
-/// The web client's HTML gets the CSP (Swagger UI at /docs brings inline code of its own and keeps only
-/// frame-ancestors).
-fn add_csp<B>(res: &mut ServiceResponse<B>) {
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
-    if is_html {
-        let policy = if res.request().path().starts_with("/docs") {
-            HeaderValue::from_static("frame-ancestors 'none'")
-        } else {
-            match res.request().app_data::<web::Data<ContentSecurityPolicy>>() {
-                Some(csp) => csp.0.clone(),
-                None => HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
-            }
-        };
-        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
-    }
-}
-
 fn spawn_limit_sweeper(limits: web::Data<RateLimits>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -418,51 +322,4 @@ fn spawn_limit_sweeper(limits: web::Data<RateLimits>) {
 
 async fn redirect_to_docs() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
-}
-
-/// JWT_SECRET when set; else a key generated once and kept in the data directory, so tokens survive restarts.
-fn resolve_jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
-    if let Some(secret) = &settings.jwt_secret {
-        if secret.len() < 32 {
-            return Err(StartupError::Config("JWT_SECRET must be at least 32 bytes long".into()));
-        }
-        return Ok(secret.as_bytes().to_vec());
-    }
-    load_or_create_secret(&settings.data_dir.join("jwt_secret"))
-}
-
-fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, StartupError> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let existing = existing.trim();
-        if existing.len() >= 32 {
-            // A key readable by others (from an older version, or a careless copy) is made private.
-            crate::private_files::tighten(path)
-                .map_err(|e| StartupError::Config(format!("cannot make {} private: {e}", path.display())))?;
-            return Ok(existing.as_bytes().to_vec());
-        }
-    }
-    let secret = crate::auth::service::random_token(48);
-    let fail = |e: std::io::Error| StartupError::Config(format!("cannot keep the JWT key at {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::private_files::create_dir(dir).map_err(fail)?;
-    }
-    write_private(path, &secret).map_err(fail)?;
-    tracing::warn!(
-        path = %path.display(),
-        "JWT_SECRET is unset: generated a signing key and saved it there (instances sharing a database must share JWT_SECRET)"
-    );
-    Ok(secret.into_bytes())
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    file.write_all(contents.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    std::fs::write(path, contents)
 }

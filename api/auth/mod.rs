@@ -4,6 +4,7 @@ pub mod extractor;
 pub mod jwt;
 pub mod password;
 pub mod revocations;
+pub mod secret;
 pub mod service;
 pub mod sessions;
 pub mod tickets;

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod json;
 pub mod messages;
+pub mod middleware;
 pub mod users;
 
 use actix_web::error::{PathError, QueryPayloadError};

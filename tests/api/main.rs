@@ -3,6 +3,7 @@
 mod helpers;
 
 mod access;
+mod architecture;
 mod auth;
 mod blocks;
 mod contacts;
