@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod realtime;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 pub mod ws;

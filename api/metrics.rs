@@ -9,8 +9,7 @@ use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::broker::BrokerState;
-use crate::db::DbPool;
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
@@ -43,14 +42,14 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
-pub async fn render(realtime: web::Data<Realtime>, db: web::Data<DbPool>) -> HttpResponse {
-    let hub = &realtime.hub;
+pub async fn render(app: web::Data<AppState>) -> HttpResponse {
+    let hub = &app.realtime.hub;
     let stats = &hub.stats;
     metrics::gauge!("chat_open_sockets").set(hub.socket_count() as f64);
     metrics::counter!("chat_mailbox_shed_total").absolute(stats.shed_ephemeral.load(Ordering::Relaxed));
     metrics::counter!("chat_slow_consumer_closes_total").absolute(stats.slow_consumer_closes.load(Ordering::Relaxed));
     metrics::counter!("chat_frames_delivered_total").absolute(stats.delivered.load(Ordering::Relaxed));
-    let state = realtime.broker.state();
+    let state = app.realtime.broker.state();
     for candidate in [BrokerState::Local, BrokerState::Connected, BrokerState::Reconnecting] {
         metrics::gauge!("chat_broker_state", "state" => candidate.as_str()).set(if candidate == state {
             1.0
@@ -58,8 +57,8 @@ pub async fn render(realtime: web::Data<Realtime>, db: web::Data<DbPool>) -> Htt
             0.0
         });
     }
-    metrics::counter!("chat_broker_reconnects_total").absolute(realtime.broker.reconnects());
-    let (size, available) = db.status();
+    metrics::counter!("chat_broker_reconnects_total").absolute(app.realtime.broker.reconnects());
+    let (size, available) = app.db.status();
     metrics::gauge!("chat_db_pool_connections").set(size as f64);
     metrics::gauge!("chat_db_pool_idle").set(available as f64);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle().render())

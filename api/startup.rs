@@ -26,8 +26,8 @@ use crate::realtime::quota::SocketQuota;
 use crate::realtime::store::HubStore;
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
-use crate::routes::middleware::{ContentSecurityPolicy, cors, log_request, security_headers};
-use crate::ws::{SessionContext, SocketLimits};
+use crate::routes::middleware::{cors, log_request, security_headers};
+use crate::state::{AppState, SocketLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -141,11 +141,6 @@ impl Application {
             settings.password_hashes.unwrap_or_else(Hasher::default_permits),
             crate::auth::password::DEFAULT_PATIENCE,
         );
-        let admin = match &settings.admin_bind {
-            Some(addr) => Some(run_admin(addr, db.clone(), realtime.clone())?),
-            None => None,
-        };
-        let state = State { db, keys, hasher, realtime, writer };
         let origins = AllowedOrigins::new(&settings.public_origin, &settings.allowed_origins, port)
             .map_err(|e| StartupError::Config(format!("CHAT_PUBLIC_ORIGIN / CHAT_ALLOWED_ORIGINS: {e}")))?;
         if settings.public_origin.iter().all(|o| o.trim().is_empty())
@@ -156,7 +151,27 @@ impl Application {
                  (http://127.0.0.1:{port}, http://localhost:{port}); set it to the address users open"
             );
         }
-        let server = run(listener, state, origins, &settings)?;
+        let state = web::Data::new(AppState {
+            db,
+            keys,
+            hasher,
+            realtime,
+            writer,
+            limits: RateLimits::new(&settings),
+            sockets: SocketLimits {
+                mailbox: MailboxLimits { frames: settings.ws_mailbox.max(8), bytes: settings.ws_queue_bytes.max(4096) },
+                drain_timeout: Duration::from_secs(settings.ws_drain_secs.max(1)),
+                ..SocketLimits::default()
+            },
+            quota: SocketQuota::new(settings.max_sockets_per_user),
+            csp: origins.content_security_policy(),
+            origins,
+        });
+        let admin = match &settings.admin_bind {
+            Some(addr) => Some(run_admin(addr, state.clone())?),
+            None => None,
+        };
+        let server = run(listener, state, &settings)?;
         Ok(Application { port, server, admin, hub, writer_drained })
     }
 
@@ -199,15 +214,6 @@ impl Application {
     }
 }
 
-/// Everything the handlers share.
-struct State {
-    db: DbPool,
-    keys: AuthKeys,
-    hasher: Hasher,
-    realtime: Realtime,
-    writer: MessageWriter,
-}
-
 fn random_u32() -> u32 {
     let mut buf = [0u8; 4];
     // Only needs to differ between instances; a failed RNG falls back to the process id.
@@ -217,51 +223,17 @@ fn random_u32() -> u32 {
     }
 }
 
-fn run(
-    listener: TcpListener,
-    state: State,
-    origins: AllowedOrigins,
-    settings: &Settings,
-) -> Result<Server, StartupError> {
-    let db = web::Data::new(state.db.clone());
-    let keys = web::Data::new(state.keys.clone());
-    // One hasher for every worker: the bound is per process.
-    let hasher = web::Data::new(state.hasher);
-    let realtime = web::Data::new(state.realtime.clone());
-    let limits = web::Data::new(RateLimits::new(settings));
-    let socket_ctx = web::Data::new(Arc::new(SessionContext {
-        db: state.db.clone(),
-        keys: state.keys.clone(),
-        realtime: state.realtime.clone(),
-        writer: state.writer.clone(),
-        limits: SocketLimits {
-            mailbox: MailboxLimits { frames: settings.ws_mailbox.max(8), bytes: settings.ws_queue_bytes.max(4096) },
-            drain_timeout: Duration::from_secs(settings.ws_drain_secs.max(1)),
-            ..SocketLimits::default()
-        },
-        rate_limits: limits.clone(),
-        quota: SocketQuota::new(settings.max_sockets_per_user),
-    }));
-    let writer = web::Data::new(state.writer);
-    let csp = web::Data::new(ContentSecurityPolicy(origins.content_security_policy()));
-    let origins = web::Data::new(origins);
-    spawn_limit_sweeper(limits.clone());
+/// The public listener. Every worker gets the same state.
+fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -> Result<Server, StartupError> {
+    spawn_limit_sweeper(state.clone());
     let web_dir = settings.web_dir.clone();
     let openapi = ApiDoc::openapi();
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(cors(&origins))
+            .wrap(cors(&state.origins))
             .wrap(security_headers())
             .wrap_fn(log_request)
-            .app_data(limits.clone())
-            .app_data(origins.clone())
-            .app_data(csp.clone())
-            .app_data(db.clone())
-            .app_data(keys.clone())
-            .app_data(hasher.clone())
-            .app_data(realtime.clone())
-            .app_data(writer.clone())
-            .app_data(socket_ctx.clone())
+            .app_data(state.clone())
             .route("/ws", web::get().to(crate::ws::upgrade))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
@@ -285,15 +257,13 @@ fn run(
 }
 
 /// The admin listener: /metrics for Prometheus, and the probes, away from the public listener.
-fn run_admin(addr: &str, db: DbPool, realtime: Realtime) -> Result<Admin, StartupError> {
+fn run_admin(addr: &str, state: web::Data<AppState>) -> Result<Admin, StartupError> {
     let fail = |source| StartupError::Bind { addr: format!("{addr} (CHAT_ADMIN_BIND)"), source };
     let listener = TcpListener::bind(addr).map_err(fail)?;
     let port = listener.local_addr().map_err(fail)?.port();
-    let (db, realtime) = (web::Data::new(db), web::Data::new(realtime));
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(db.clone())
-            .app_data(realtime.clone())
+            .app_data(state.clone())
             .route("/metrics", web::get().to(crate::metrics::render))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
@@ -310,12 +280,12 @@ fn run_admin(addr: &str, db: DbPool, realtime: Realtime) -> Result<Admin, Startu
     Ok(Admin { port, handle })
 }
 
-fn spawn_limit_sweeper(limits: web::Data<RateLimits>) {
+fn spawn_limit_sweeper(state: web::Data<AppState>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            limits.forget_idle();
+            state.limits.forget_idle();
         }
     });
 }

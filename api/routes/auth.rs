@@ -5,13 +5,12 @@ use super::json::Json;
 use super::resource;
 use crate::auth::AuthError;
 use crate::auth::sessions::{self, device_label};
-use crate::auth::{AuthKeys, AuthUser, Hasher, service};
-use crate::db::DbPool;
+use crate::auth::{AuthUser, service};
 use crate::db::sessions::Scope;
 use crate::error::ApiResult;
-use crate::limits::{RateLimits, Subject};
+use crate::limits::Subject;
 use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList, WsTicket};
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/register").route(web::post().to(register)))
@@ -40,16 +39,14 @@ fn device(req: &HttpRequest) -> Option<String> {
     ))]
 pub async fn register(
     req: HttpRequest,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    hasher: web::Data<Hasher>,
-    rt: web::Data<Realtime>,
-    limits: web::Data<RateLimits>,
+    app: web::Data<AppState>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    limits.auth_attempt(limits.client_ip(&req))?;
-    let mut conn = db.get().await?;
-    let session = service::register(&mut conn, &keys, &hasher, &rt, body.into_inner(), device(&req).as_deref()).await?;
+    app.limits.auth_attempt(app.limits.client_ip(&req))?;
+    let mut conn = app.db.get().await?;
+    let session =
+        service::register(&mut conn, &app.keys, &app.hasher, &app.realtime, body.into_inner(), device(&req).as_deref())
+            .await?;
     Ok(HttpResponse::Created().json(session))
 }
 
@@ -62,22 +59,15 @@ pub async fn register(
         (status = 429, description = "Too many attempts from this address, or failures for this username from it (see Retry-After)", body = ErrorBody),
         (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
-pub async fn login(
-    req: HttpRequest,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    hasher: web::Data<Hasher>,
-    rt: web::Data<Realtime>,
-    limits: web::Data<RateLimits>,
-    body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
-    let ip = limits.client_ip(&req);
-    limits.auth_attempt(ip)?;
-    let mut conn = db.get().await?;
+pub async fn login(req: HttpRequest, app: web::Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+    let ip = app.limits.client_ip(&req);
+    app.limits.auth_attempt(ip)?;
+    let mut conn = app.db.get().await?;
     let subject = Subject::username(&body.username);
     let device = device(&req);
-    let attempt = service::login(&mut conn, &keys, &hasher, &rt, body.into_inner(), device.as_deref());
-    let session = limits.sign_in(subject, ip, attempt, AuthError::is_wrong_secret).await??;
+    let attempt =
+        service::login(&mut conn, &app.keys, &app.hasher, &app.realtime, body.into_inner(), device.as_deref());
+    let session = app.limits.sign_in(subject, ip, attempt, AuthError::is_wrong_secret).await??;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -87,14 +77,9 @@ pub async fn login(
         (status = 200, description = "The session's new tokens", body = Session),
         (status = 401, description = "Unknown, expired or reused refresh token, or the session has ended", body = ErrorBody),
     ))]
-pub async fn refresh(
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    rt: web::Data<Realtime>,
-    body: Json<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let session = sessions::refresh(&mut conn, &keys, &rt, &body.refresh_token).await?;
+pub async fn refresh(app: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let session = sessions::refresh(&mut conn, &app.keys, &app.realtime, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -106,14 +91,9 @@ pub async fn refresh(
         (status = 204, description = "Logged out"),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn logout(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    rt: web::Data<Realtime>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::One(user.session_id)).await?;
+pub async fn logout(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    sessions::end(&mut conn, &app.keys, &app.realtime, user.user_id, Scope::One(user.session_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -123,14 +103,9 @@ pub async fn logout(
         (status = 204, description = "Every session ended"),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn logout_all(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    rt: web::Data<Realtime>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::All).await?;
+pub async fn logout_all(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    sessions::end(&mut conn, &app.keys, &app.realtime, user.user_id, Scope::All).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -140,13 +115,9 @@ pub async fn logout_all(
         (status = 200, description = "Live sessions", body = SessionList),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn list_sessions(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let sessions = sessions::list(&mut conn, &keys, &user).await?;
+pub async fn list_sessions(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let sessions = sessions::list(&mut conn, &app.keys, &user).await?;
     Ok(HttpResponse::Ok().json(SessionList { sessions }))
 }
 
@@ -158,15 +129,9 @@ pub async fn list_sessions(
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such live session of the caller (someone else's answers the same)", body = ErrorBody),
     ))]
-pub async fn end_session(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    keys: web::Data<AuthKeys>,
-    rt: web::Data<Realtime>,
-    path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    sessions::end(&mut conn, &keys, &rt, user.user_id, Scope::LiveOne(path.into_inner())).await?;
+pub async fn end_session(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    sessions::end(&mut conn, &app.keys, &app.realtime, user.user_id, Scope::LiveOne(path.into_inner())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -181,14 +146,9 @@ pub async fn end_session(
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 429, description = "Too many socket upgrades (`rate_limited`, see Retry-After), or the caller holds the most sockets allowed (`too_many_sockets`)", body = ErrorBody),
     ))]
-pub async fn ws_ticket(
-    req: HttpRequest,
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    sockets: web::Data<std::sync::Arc<crate::ws::SessionContext>>,
-) -> ApiResult<HttpResponse> {
-    sockets.admit_upgrade(&user, &req)?;
-    let mut conn = db.get().await?;
+pub async fn ws_ticket(req: HttpRequest, user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    crate::ws::admit_upgrade(&app, &user, &req)?;
+    let mut conn = app.db.get().await?;
     let (ticket, expires_in) = crate::auth::tickets::issue(&mut conn, &user).await?;
     Ok(HttpResponse::Created().json(WsTicket { ticket, expires_in }))
 }

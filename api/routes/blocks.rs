@@ -3,9 +3,9 @@ use actix_web::{HttpResponse, web};
 use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::blocks;
-use crate::db::DbPool;
 use crate::error::ApiResult;
 use crate::protocol::{BlockList, ErrorBody};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/users/me/blocks").route(web::get().to(list)))
@@ -18,8 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "Blocked users", body = BlockList),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn list(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     let blocked = blocks::list(&mut conn, user.user_id).await?;
     Ok(HttpResponse::Ok().json(BlockList { blocked }))
 }
@@ -34,8 +34,8 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpRespon
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 422, description = "Yourself, or already 1000 blocks", body = ErrorBody),
     ))]
-pub async fn block(user: AuthUser, db: web::Data<DbPool>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn block(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     blocks::block(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -47,8 +47,8 @@ pub async fn block(user: AuthUser, db: web::Data<DbPool>, path: web::Path<i64>) 
         (status = 204, description = "Not blocked (any more)"),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn unblock(user: AuthUser, db: web::Data<DbPool>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn unblock(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     blocks::unblock(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,10 +4,9 @@ use super::json::Json;
 use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::contacts;
-use crate::db::DbPool;
 use crate::error::ApiResult;
 use crate::protocol::{AddContactRequest, ContactList, ErrorBody, User};
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/contacts").route(web::get().to(list)).route(web::post().to(add)))
@@ -20,9 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "Contacts", body = ContactList),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let contacts = contacts::list(&mut conn, &rt, user.user_id).await?;
+pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let contacts = contacts::list(&mut conn, &app.realtime, user.user_id).await?;
     Ok(HttpResponse::Ok().json(ContactList { contacts }))
 }
 
@@ -35,8 +34,8 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>
         (status = 403, description = "A block between you and the user (`forbidden`, or `blocked_by_you` when it is yours)", body = ErrorBody),
         (status = 422, description = "Yourself, or no such user", body = ErrorBody),
     ))]
-pub async fn add(user: AuthUser, db: web::Data<DbPool>, body: Json<AddContactRequest>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn add(user: AuthUser, app: web::Data<AppState>, body: Json<AddContactRequest>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     let (contact, added) = contacts::add(&mut conn, user.user_id, body.user_id).await?;
     Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(contact))
 }
@@ -49,8 +48,8 @@ pub async fn add(user: AuthUser, db: web::Data<DbPool>, body: Json<AddContactReq
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "Not a contact", body = ErrorBody),
     ))]
-pub async fn remove(user: AuthUser, db: web::Data<DbPool>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn remove(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     contacts::remove(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,13 +4,12 @@ use super::json::Json;
 use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::conversations;
-use crate::db::DbPool;
 use crate::error::ApiResult;
 use crate::protocol::{
     AddMemberRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody, ReadRequest, ReadState,
     RenameConversationRequest,
 };
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/conversations").route(web::get().to(list)).route(web::post().to(create)))
@@ -32,18 +31,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))]
 pub async fn create(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     body: Json<CreateConversationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+    let mut conn = app.db.get().await?;
     match body.into_inner() {
         CreateConversationRequest::Direct { user_id } => {
-            let (conversation, created) = conversations::open_direct(&mut conn, &rt, user.user_id, user_id).await?;
+            let (conversation, created) =
+                conversations::open_direct(&mut conn, &app.realtime, user.user_id, user_id).await?;
             Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(conversation))
         }
         CreateConversationRequest::Group { title, member_ids } => {
-            let conversation = conversations::create_group(&mut conn, &rt, user.user_id, &title, &member_ids).await?;
+            let conversation =
+                conversations::create_group(&mut conn, &app.realtime, user.user_id, &title, &member_ids).await?;
             Ok(HttpResponse::Created().json(conversation))
         }
     }
@@ -55,9 +55,9 @@ pub async fn create(
         (status = 200, description = "Conversations", body = ConversationList),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let conversations = conversations::list(&mut conn, &rt, user.user_id).await?;
+pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let conversations = conversations::list(&mut conn, &app.realtime, user.user_id).await?;
     Ok(HttpResponse::Ok().json(ConversationList { conversations }))
 }
 
@@ -69,14 +69,9 @@ pub async fn list(user: AuthUser, db: web::Data<DbPool>, rt: web::Data<Realtime>
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
     ))]
-pub async fn get(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
-    path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let conversation = conversations::view(&mut conn, &rt, path.into_inner(), user.user_id).await?;
+pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let conversation = conversations::view(&mut conn, &app.realtime, path.into_inner(), user.user_id).await?;
     Ok(HttpResponse::Ok().json(conversation))
 }
 
@@ -92,13 +87,13 @@ pub async fn get(
     ))]
 pub async fn rename(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     path: web::Path<i64>,
     body: Json<RenameConversationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let conversation = conversations::rename(&mut conn, &rt, user.user_id, path.into_inner(), &body.title).await?;
+    let mut conn = app.db.get().await?;
+    let conversation =
+        conversations::rename(&mut conn, &app.realtime, user.user_id, path.into_inner(), &body.title).await?;
     Ok(HttpResponse::Ok().json(conversation))
 }
 
@@ -114,13 +109,13 @@ pub async fn rename(
     ))]
 pub async fn add_member(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     path: web::Path<i64>,
     body: Json<AddMemberRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let conversation = conversations::add_member(&mut conn, &rt, user.user_id, path.into_inner(), body.user_id).await?;
+    let mut conn = app.db.get().await?;
+    let conversation =
+        conversations::add_member(&mut conn, &app.realtime, user.user_id, path.into_inner(), body.user_id).await?;
     Ok(HttpResponse::Ok().json(conversation))
 }
 
@@ -137,13 +132,12 @@ pub async fn add_member(
     ))]
 pub async fn remove_member(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
     let (id, member) = path.into_inner();
-    let mut conn = db.get().await?;
-    conversations::remove_member(&mut conn, &rt, user.user_id, id, member).await?;
+    let mut conn = app.db.get().await?;
+    conversations::remove_member(&mut conn, &app.realtime, user.user_id, id, member).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -158,12 +152,12 @@ pub async fn remove_member(
     ))]
 pub async fn mark_read(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     path: web::Path<i64>,
     body: Json<ReadRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let state = conversations::mark_read(&mut conn, &rt, user.user_id, path.into_inner(), body.up_to_seq).await?;
+    let mut conn = app.db.get().await?;
+    let state =
+        conversations::mark_read(&mut conn, &app.realtime, user.user_id, path.into_inner(), body.up_to_seq).await?;
     Ok(HttpResponse::Ok().json(state))
 }

@@ -2,8 +2,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use crate::broker::BrokerState;
-use crate::db::DbPool;
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
@@ -18,9 +17,9 @@ struct Readiness {
 }
 
 /// The process can serve: its database answers and its broker is connected (or knowingly in-process).
-pub async fn readyz(db: web::Data<DbPool>, realtime: web::Data<Realtime>) -> HttpResponse {
-    let database_ok = db.ping().await.is_ok();
-    let broker = realtime.broker.state();
+pub async fn readyz(app: web::Data<AppState>) -> HttpResponse {
+    let database_ok = app.db.ping().await.is_ok();
+    let broker = app.realtime.broker.state();
     let ready = database_ok && broker != BrokerState::Reconnecting;
     let body = Readiness {
         status: if ready { "ready" } else { "unavailable" },

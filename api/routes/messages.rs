@@ -4,12 +4,10 @@ use super::json::Json;
 use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::messages;
-use crate::chat::writer::MessageWriter;
-use crate::db::DbPool;
 use crate::domain::Page;
 use crate::error::ApiResult;
 use crate::protocol::{EditMessageRequest, ErrorBody, HistoryQuery, Message, MessagePage, SendMessageRequest};
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/conversations/{id}/messages").route(web::get().to(history)).route(web::post().to(send)))
@@ -29,12 +27,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))]
 pub async fn history(
     user: AuthUser,
-    db: web::Data<DbPool>,
+    app: web::Data<AppState>,
     path: web::Path<i64>,
     query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::parse(query.before_seq, query.after_seq, query.limit)?;
-    let mut conn = db.get().await?;
+    let mut conn = app.db.get().await?;
     let page = messages::history(&mut conn, user.user_id, path.into_inner(), page).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -51,11 +49,11 @@ pub async fn history(
     ))]
 pub async fn send(
     user: AuthUser,
-    writer: web::Data<MessageWriter>,
+    app: web::Data<AppState>,
     path: web::Path<i64>,
     body: Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let sent = messages::send(&writer, user.user_id, path.into_inner(), &body.client_id, &body.body).await?;
+    let sent = messages::send(&app.writer, user.user_id, path.into_inner(), &body.client_id, &body.body).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }
 
@@ -72,14 +70,13 @@ pub async fn send(
     ))]
 pub async fn edit(
     user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
+    app: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
     body: Json<EditMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
-    let mut conn = db.get().await?;
-    let message = messages::edit(&mut conn, &rt, user.user_id, id, seq, &body.body).await?;
+    let mut conn = app.db.get().await?;
+    let message = messages::edit(&mut conn, &app.realtime, user.user_id, id, seq, &body.body).await?;
     Ok(HttpResponse::Ok().json(message))
 }
 
@@ -92,14 +89,9 @@ pub async fn edit(
         (status = 403, description = "Someone else's message", body = ErrorBody),
         (status = 404, description = "No such message, or not a member", body = ErrorBody),
     ))]
-pub async fn delete(
-    user: AuthUser,
-    db: web::Data<DbPool>,
-    rt: web::Data<Realtime>,
-    path: web::Path<(i64, i64)>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(user: AuthUser, app: web::Data<AppState>, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
-    let mut conn = db.get().await?;
-    messages::delete(&mut conn, &rt, user.user_id, id, seq).await?;
+    let mut conn = app.db.get().await?;
+    messages::delete(&mut conn, &app.realtime, user.user_id, id, seq).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,6 +12,7 @@ use tracing::Instrument;
 
 use crate::error::REQUEST_ID;
 use crate::origins::AllowedOrigins;
+use crate::state::AppState;
 
 /// One line per request: method, path (never the query string, which may hold a token), status, latency.
 /// Every request gets an id (the caller's `x-request-id` when it is a sane one), which its log lines, its error
@@ -72,10 +73,6 @@ pub fn cors(origins: &AllowedOrigins) -> Cors {
     cors
 }
 
-/// The web client's Content-Security-Policy (built at start from the admitted origins).
-#[derive(Clone)]
-pub struct ContentSecurityPolicy(pub HeaderValue);
-
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -95,8 +92,8 @@ fn add_csp<B>(res: &mut ServiceResponse<B>) {
         let policy = if res.request().path().starts_with("/docs") {
             HeaderValue::from_static("frame-ancestors 'none'")
         } else {
-            match res.request().app_data::<web::Data<ContentSecurityPolicy>>() {
-                Some(csp) => csp.0.clone(),
+            match res.request().app_data::<web::Data<AppState>>() {
+                Some(app) => app.csp.clone(),
                 None => HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
             }
         };

@@ -3,13 +3,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::json::Json;
 use super::resource;
 use crate::auth::AuthError;
-use crate::auth::{AuthUser, Hasher, service, service::public_user};
-use crate::db::{DbPool, users};
+use crate::auth::{AuthUser, service, service::public_user};
+use crate::db::users;
 use crate::domain::ValidationError;
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{RateLimits, Subject};
+use crate::limits::Subject;
 use crate::protocol::{ChangePasswordRequest, ErrorBody, User, UserList, UserSearchQuery};
-use crate::realtime::Realtime;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/users/me").route(web::get().to(me)))
@@ -32,16 +32,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn change_password(
     req: HttpRequest,
     user: AuthUser,
-    db: web::Data<DbPool>,
-    hasher: web::Data<Hasher>,
-    rt: web::Data<Realtime>,
-    limits: web::Data<RateLimits>,
+    app: web::Data<AppState>,
     body: Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
-    let attempt = service::change_password(&mut conn, &hasher, &rt, &user, body.into_inner());
-    limits
-        .sign_in(Subject::Account(user.user_id), limits.client_ip(&req), attempt, AuthError::is_wrong_secret)
+    let mut conn = app.db.get().await?;
+    let attempt = service::change_password(&mut conn, &app.hasher, &app.realtime, &user, body.into_inner());
+    app.limits
+        .sign_in(Subject::Account(user.user_id), app.limits.client_ip(&req), attempt, AuthError::is_wrong_secret)
         .await??;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -52,8 +49,8 @@ pub async fn change_password(
         (status = 200, description = "The caller", body = User),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn me(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let mut conn = db.get().await?;
+pub async fn me(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
     // A token can outlive its account only if accounts are deleted; answer as for a bad token then.
     let row = users::by_id(&mut conn, user.user_id).await?.ok_or_else(ApiError::unauthorized)?;
     Ok(HttpResponse::Ok().json(public_user(&row)))
@@ -68,14 +65,14 @@ pub async fn me(user: AuthUser, db: web::Data<DbPool>) -> ApiResult<HttpResponse
     ))]
 pub async fn search(
     user: AuthUser,
-    db: web::Data<DbPool>,
+    app: web::Data<AppState>,
     query: web::Query<UserSearchQuery>,
 ) -> ApiResult<HttpResponse> {
     let prefix = query.query.trim().to_lowercase();
     if prefix.is_empty() || prefix.chars().count() > 32 {
         return Err(ValidationError::new("query", "query must be 1 to 32 characters long.").into());
     }
-    let mut conn = db.get().await?;
+    let mut conn = app.db.get().await?;
     let rows = users::search_prefix(&mut conn, &prefix, user.user_id, 20).await?;
     Ok(HttpResponse::Ok().json(UserList { users: rows.iter().map(public_user).collect() }))
 }

@@ -12,7 +12,7 @@ use bytestring::ByteString;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until};
 
 use super::outlet::Outlet;
-use super::session::{SessionContext, close_reason, instant_of};
+use super::session::{close_reason, instant_of};
 use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::chat::{self, ChatError};
 use crate::domain::Page;
@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::protocol::{ClientFrame, ServerFrame, close_code};
 use crate::realtime::mailbox::{Delivery, Mailbox, Pushed};
 use crate::realtime::{KillSwitch, Realtime, to_json};
+use crate::state::AppState;
 
 /// How long a typing indicator lives without a refresh, and how often a refresh is passed on.
 const TYPING_TTL: Duration = Duration::from_secs(5);
@@ -31,7 +32,7 @@ pub(super) struct Typing {
 }
 
 pub(super) struct SocketActor {
-    pub(super) ctx: Arc<SessionContext>,
+    pub(super) ctx: Arc<AppState>,
     pub(super) socket_id: u64,
     pub(super) user_id: i64,
     pub(super) auth_session: i64,
@@ -56,7 +57,7 @@ impl SocketActor {
         mut stream: actix_ws::AggregatedMessageStream,
         outlet: &mut Outlet,
     ) -> Option<CloseReason> {
-        let limits = self.ctx.limits.clone();
+        let limits = self.ctx.sockets.clone();
         let mut heartbeat = interval(limits.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
@@ -137,9 +138,9 @@ impl SocketActor {
     /// Handle one client frame; Some(close) ends the socket.
     async fn on_text(&mut self, text: &str) -> Option<Option<CloseReason>> {
         // The allowance is the user's, shared by all their sockets: more sockets do not buy more frames.
-        if !self.ctx.rate_limits.socket_frame(self.user_id) {
+        if !self.ctx.limits.socket_frame(self.user_id) {
             self.strikes += 1;
-            if self.strikes >= self.ctx.limits.flood_strikes {
+            if self.strikes >= self.ctx.sockets.flood_strikes {
                 return Some(close_reason(close_code::FLOODING, "flooding: back off before reconnecting"));
             }
             self.send_error("rate_limited", "Too many frames; slow down.", client_id_in(text));
@@ -186,7 +187,7 @@ impl SocketActor {
             Err(err) => return self.send_api_error(&err.into(), None),
         };
         // A client that asks for pages and does not read them is not served more: its queue is its budget.
-        if self.mailbox.len().1 >= self.ctx.limits.mailbox.bytes / 2 {
+        if self.mailbox.len().1 >= self.ctx.sockets.mailbox.bytes / 2 {
             return self.send_error("rate_limited", "Read the pages already sent before asking for more.", None);
         }
         let result = async {

@@ -4,8 +4,28 @@
 
 mod actor;
 mod outlet;
-pub mod session;
+mod session;
 mod upgrade;
 
-pub use session::{SessionContext, SocketLimits};
 pub use upgrade::upgrade;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn too_many_sockets(app: &AppState) -> ApiError {
+    ApiError::TooMany(
+        "too_many_sockets",
+        format!("You have {} sockets open here already; close one first.", app.quota.per_user()),
+    )
+}
+
+/// The checks of a socket upgrade that a browser cannot read the answer of, made where it can (issuing a
+/// ticket): the upgrade rate limits, and the socket cap (advisory here; the upgrade takes the place).
+pub fn admit_upgrade(app: &AppState, user: &AuthUser, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    app.limits.socket_upgrade(user.user_id, app.limits.client_ip(req))?;
+    if app.quota.is_full(user.user_id) {
+        return Err(too_many_sockets(app));
+    }
+    Ok(())
+}

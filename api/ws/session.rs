@@ -10,78 +10,19 @@ use tokio::time::Instant;
 
 use super::actor::SocketActor;
 use super::outlet::Outlet;
-use crate::auth::{AuthKeys, AuthUser};
-use crate::chat::writer::MessageWriter;
-use crate::db::{DbConn, DbPool, conversations};
+use crate::auth::AuthUser;
+use crate::db::{DbConn, conversations};
 use crate::error::ApiError;
-use crate::limits::RateLimits;
 use crate::protocol::ServerFrame;
-use crate::realtime::mailbox::{Delivery, Mailbox, MailboxLimits};
-use crate::realtime::quota::{SocketPermit, SocketQuota};
-use crate::realtime::{KillSwitch, Realtime};
-
-/// Limits of one socket; chosen, not inherited from library defaults, because they set memory per socket.
-#[derive(Debug, Clone)]
-pub struct SocketLimits {
-    /// What the mailbox holds before ephemeral events are shed and then the socket is closed as too slow.
-    pub mailbox: MailboxLimits,
-    /// How long queued frames may wait for a client that does not read before the socket is closed (4008).
-    pub drain_timeout: Duration,
-    /// Largest client frame (text, after joining continuations).
-    pub max_frame_bytes: usize,
-    pub heartbeat: Duration,
-    /// Closed when nothing (not even a pong) arrived for this long.
-    pub idle_timeout: Duration,
-    /// Frames refused for rate before the socket is closed as flooding.
-    pub flood_strikes: u32,
-}
-
-impl Default for SocketLimits {
-    fn default() -> Self {
-        SocketLimits {
-            mailbox: MailboxLimits { frames: 256, bytes: 1 << 20 },
-            drain_timeout: Duration::from_secs(15),
-            max_frame_bytes: 64 * 1024,
-            heartbeat: Duration::from_secs(20),
-            idle_timeout: Duration::from_secs(60),
-            flood_strikes: 50,
-        }
-    }
-}
-
-pub struct SessionContext {
-    pub db: DbPool,
-    pub keys: AuthKeys,
-    pub realtime: Realtime,
-    pub writer: MessageWriter,
-    pub limits: SocketLimits,
-    pub rate_limits: actix_web::web::Data<RateLimits>,
-    pub quota: Arc<SocketQuota>,
-}
-
-impl SessionContext {
-    pub fn too_many_sockets(&self) -> ApiError {
-        ApiError::TooMany(
-            "too_many_sockets",
-            format!("You have {} sockets open here already; close one first.", self.quota.per_user()),
-        )
-    }
-
-    /// The checks of a socket upgrade that a browser cannot read the answer of, made where it can (issuing a
-    /// ticket): the upgrade rate limits, and the socket cap (advisory here; the upgrade takes the place).
-    pub fn admit_upgrade(&self, user: &AuthUser, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-        self.rate_limits.socket_upgrade(user.user_id, self.rate_limits.client_ip(req))?;
-        if self.quota.is_full(user.user_id) {
-            return Err(self.too_many_sockets());
-        }
-        Ok(())
-    }
-}
+use crate::realtime::KillSwitch;
+use crate::realtime::mailbox::{Delivery, Mailbox};
+use crate::realtime::quota::SocketPermit;
+use crate::state::AppState;
 
 /// A socket registered with the hub whose routing is complete, waiting for its actor. Dropped without being
 /// run (the upgrade failed, or the client went away first), it unregisters the socket.
 pub struct Opened {
-    ctx: Arc<SessionContext>,
+    ctx: Arc<AppState>,
     user: AuthUser,
     socket_id: u64,
     first_here: bool,
@@ -104,12 +45,12 @@ impl Drop for Opened {
 /// read after: a removal that lands in between either shows in the list or reaches the socket as an event,
 /// never neither.
 pub async fn open(
-    ctx: Arc<SessionContext>,
+    ctx: Arc<AppState>,
     user: AuthUser,
     permit: SocketPermit,
     mut conn: DbConn,
 ) -> Result<Opened, ApiError> {
-    let mailbox = Arc::new(Mailbox::new(ctx.limits.mailbox));
+    let mailbox = Arc::new(Mailbox::new(ctx.sockets.mailbox));
     let kill = Arc::new(KillSwitch::default());
     let socket_id = ctx.realtime.next_socket_id();
     let hub = ctx.realtime.hub.clone();
@@ -144,7 +85,7 @@ pub async fn open(
 /// Run an opened socket to the end.
 pub async fn run(mut opened: Opened, session: actix_ws::Session, stream: actix_ws::MessageStream) {
     let ctx = opened.ctx.clone();
-    let limits = ctx.limits.clone();
+    let limits = ctx.sockets.clone();
     let (socket_id, user_id) = (opened.socket_id, opened.user.user_id);
     if opened.first_here {
         Box::pin(announce_presence(&ctx, user_id, true)).await;
@@ -200,7 +141,7 @@ pub(super) fn close_reason(code: u16, description: &str) -> Option<CloseReason> 
 /// Count the socket in or out across instances (before the socket serves, so the count is never behind), and
 /// when the user's first socket anywhere opened or their last closed, tell the people who share a
 /// conversation with them — that part off the actor's path, as it reads the database.
-async fn announce_presence(ctx: &Arc<SessionContext>, user_id: i64, online: bool) {
+async fn announce_presence(ctx: &Arc<AppState>, user_id: i64, online: bool) {
     let total = ctx.realtime.broker.presence_delta(user_id, if online { 1 } else { -1 }).await;
     // Across instances, only the first socket anywhere and the last one are news.
     if matches!(total, Some(n) if (online && n != 1) || (!online && n > 0)) {

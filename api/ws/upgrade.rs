@@ -1,14 +1,12 @@
 //! `GET /ws`: authenticate before the upgrade, then hand the socket to its actor.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::session::{self, SessionContext};
+use super::session;
 use crate::auth::extractor::{authenticate, bearer_token};
 use crate::error::{ApiError, ApiResult};
-use crate::origins::AllowedOrigins;
+use crate::state::AppState;
 
 /// The query parameter `key` (`ticket`, `token`). The query string is read here and nowhere logged.
 fn query_param(req: &HttpRequest, key: &str) -> Option<String> {
@@ -20,16 +18,11 @@ fn socket_token(req: &HttpRequest) -> Option<String> {
     bearer_token(req).map(str::to_owned).or_else(|| query_param(req, "token"))
 }
 
-pub async fn upgrade(
-    req: HttpRequest,
-    body: web::Payload,
-    ctx: web::Data<Arc<SessionContext>>,
-    origins: web::Data<AllowedOrigins>,
-) -> ApiResult<HttpResponse> {
+pub async fn upgrade(req: HttpRequest, body: web::Payload, ctx: web::Data<AppState>) -> ApiResult<HttpResponse> {
     // Browsers send Origin on every socket; a page from elsewhere must not ride the user's token. Checked
     // against the configured origins, never the Host header (the sender chooses it).
     if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
-        && !origins.permits(origin)
+        && !ctx.origins.permits(origin)
     {
         return Err(ApiError::Forbidden("origin_not_allowed", "This origin may not open sockets here.".into()));
     }
@@ -43,13 +36,13 @@ pub async fn upgrade(
         }
         None => {
             let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
-            ctx.rate_limits.socket_upgrade(user.user_id, ctx.rate_limits.client_ip(&req))?;
+            ctx.limits.socket_upgrade(user.user_id, ctx.limits.client_ip(&req))?;
             (user, ctx.db.get().await?)
         }
     };
     // Taken before the upgrade, and held by the socket for its life.
-    let permit = ctx.quota.admit(user.user_id).ok_or_else(|| ctx.too_many_sockets())?;
-    let opened = session::open(ctx.get_ref().clone(), user, permit, conn).await?;
+    let permit = ctx.quota.admit(user.user_id).ok_or_else(|| super::too_many_sockets(&ctx))?;
+    let opened = session::open(ctx.into_inner(), user, permit, conn).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest("not_a_websocket", format!("This route speaks WebSocket only: {e}.")))?;
     let actor = session::run(opened, session, stream);
