@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
@@ -144,10 +144,10 @@ impl Mailbox {
         Some(out)
     }
 
-    /// How long frames have waited without the client taking any (zero when nothing waits).
-    pub fn stalled_for(&self) -> Duration {
+    /// Since when frames have waited without the client taking any (None when nothing waits).
+    pub fn waiting_since(&self) -> Option<Instant> {
         let s = self.state();
-        if s.queue.is_empty() { Duration::ZERO } else { s.moved_at.elapsed() }
+        (!s.queue.is_empty()).then_some(s.moved_at)
     }
 
     pub fn is_empty(&self) -> bool {

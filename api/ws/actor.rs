@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, Message as WsMessage, ProtocolError};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Message as WsMessage, ProtocolError};
 use bytestring::ByteString;
-use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until};
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::outlet::Outlet;
 use super::session::{close_reason, instant_of};
@@ -66,10 +66,21 @@ impl SocketActor {
         let fanout = metrics::histogram!("chat_fanout_seconds");
         let kill = self.kill.clone();
         let mailbox = self.mailbox.clone();
+        // Timers kept across turns and moved only when their deadline changes: a turn of this loop is cheap.
+        let token_expiry = sleep_until(self.token_expires_at);
+        let drain_deadline = sleep_until(Instant::now() + limits.drain_timeout);
+        tokio::pin!(token_expiry, drain_deadline);
         loop {
-            let token_expiry = sleep_until(self.token_expires_at);
-            let waiting = outlet.is_busy(&mailbox);
-            let drain_deadline = sleep(limits.drain_timeout.saturating_sub(outlet.stalled_for(&mailbox)));
+            if token_expiry.deadline() != self.token_expires_at {
+                token_expiry.as_mut().reset(self.token_expires_at);
+            }
+            let waiting_since = outlet.waiting_since(&mailbox);
+            let waiting = waiting_since.is_some();
+            if let Some(since) = waiting_since
+                && drain_deadline.deadline() != since + limits.drain_timeout
+            {
+                drain_deadline.as_mut().reset(since + limits.drain_timeout);
+            }
             tokio::select! {
                 biased;
                 code = kill.wait() => {
@@ -80,18 +91,26 @@ impl SocketActor {
                         _ => close_reason(code, "closed by the server"),
                     };
                 }
-                () = token_expiry => {
+                () = &mut token_expiry => {
                     return close_reason(close_code::TOKEN_EXPIRED, "token expired: refresh it and reconnect");
                 }
-                () = drain_deadline, if waiting => {
-                    self.ctx.realtime.hub.stats.slow_consumer_closes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    return close_reason(close_code::TOO_SLOW, "too slow: reconnect and catch up with after_seq");
+                () = &mut drain_deadline, if waiting => {
+                    // Frames may have gone out since the deadline was set (the outlet sends without waking this
+                    // loop): close only if the client really took nothing for the whole deadline.
+                    match outlet.waiting_since(&mailbox) {
+                        Some(since) if since + limits.drain_timeout <= Instant::now() => {
+                            self.ctx.realtime.hub.stats.slow_consumer_closes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return close_reason(close_code::TOO_SLOW, "too slow: reconnect and catch up with after_seq");
+                        }
+                        Some(since) => drain_deadline.as_mut().reset(since + limits.drain_timeout),
+                        None => {}
+                    }
                 }
-                sent = futures_util::future::poll_fn(|cx| outlet.poll_send(&mailbox, cx)) => match sent {
-                    Ok(Some(stored_at)) => fanout.record(stored_at.elapsed().as_secs_f64()),
-                    Ok(None) => {}
-                    Err(Closed) => return None,
-                },
+                sent = futures_util::future::poll_fn(|cx| outlet.poll_send(&mailbox, &fanout, cx)) => {
+                    if sent.is_err() {
+                        return None;
+                    }
+                }
                 incoming = stream.recv() => {
                     last_heard = Instant::now();
                     match incoming {
@@ -116,7 +135,7 @@ impl SocketActor {
                         Some(Err(ProtocolError::Overflow)) => {
                             self.send_error("frame_too_large", &format!("Frames are limited to {} bytes.", limits.max_frame_bytes), None);
                             // Give the error frame a moment to go out ahead of the close.
-                            let _ = tokio::time::timeout(Duration::from_millis(200), futures_util::future::poll_fn(|cx| outlet.poll_send(&mailbox, cx))).await;
+                            let _ = tokio::time::timeout(Duration::from_millis(200), futures_util::future::poll_fn(|cx| outlet.poll_send(&mailbox, &fanout, cx))).await;
                             return Some(CloseReason { code: CloseCode::Size, description: Some("frame too large".into()) });
                         }
                         Some(Err(_)) => return Some(CloseReason { code: CloseCode::Protocol, description: None }),

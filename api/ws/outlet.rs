@@ -5,7 +5,6 @@
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_ws::{Closed, Item, Message as WsMessage};
@@ -14,6 +13,9 @@ use futures_util::{FutureExt, Sink};
 use tokio::time::Instant;
 
 use crate::realtime::mailbox::Mailbox;
+
+/// Frames sent in one turn before the actor's other branches get theirs.
+const BATCH: usize = 64;
 
 /// Frames larger than this go out as continuation fragments: what sits in actix-ws's own queue (32 messages)
 /// then stays small whatever the frame sizes, so the mailbox's byte budget is the real bound.
@@ -40,19 +42,21 @@ impl Outlet {
         Outlet { session, current: None, stall_reported: false }
     }
 
-    /// A frame is on its way or waiting.
-    pub(super) fn is_busy(&self, mailbox: &Mailbox) -> bool {
-        self.current.is_some() || !mailbox.is_empty()
-    }
-
-    /// Sends the mailbox's frames while the socket takes them; Ready when one frame went out whole (with the
-    /// moment its message was stored, if any), or when the socket is gone.
+    /// Sends the mailbox's frames while the socket takes them, timing stored messages' fan-out. Pending while
+    /// there is nothing to send or the socket takes nothing more; Ready when the socket is gone, when it stopped
+    /// taking frames (once per stall, so the actor arms its drain deadline), or after a batch, so the actor's
+    /// other work gets its turn.
     pub(super) fn poll_send(
         &mut self,
         mailbox: &Mailbox,
+        fanout: &metrics::Histogram,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<std::time::Instant>, Closed>> {
+    ) -> Poll<Result<(), Closed>> {
+        let mut sent = 0;
         loop {
+            if sent == BATCH {
+                return Poll::Ready(Ok(()));
+            }
             if self.current.is_none() {
                 let out = match mailbox.poll_pop(cx) {
                     Poll::Ready(out) => out,
@@ -71,7 +75,7 @@ impl Outlet {
                 // Once per stall, a return with nothing sent: the loop re-arms its drain deadline.
                 Poll::Pending if !self.stall_reported => {
                     self.stall_reported = true;
-                    return Poll::Ready(Ok(None));
+                    return Poll::Ready(Ok(()));
                 }
                 Poll::Pending => return Poll::Pending,
             }
@@ -96,18 +100,20 @@ impl Outlet {
             flight.moved_at = Instant::now();
             Pin::new(&mut self.session).start_send(message)?;
             if flight.sent == flight.bytes.len() {
-                let stored_at = flight.stored_at;
+                if let Some(stored_at) = flight.stored_at {
+                    fanout.record(stored_at.elapsed().as_secs_f64());
+                }
                 self.current = None;
-                return Poll::Ready(Ok(stored_at));
+                sent += 1;
             }
         }
     }
 
-    /// How long the client has left frames waiting.
-    pub(super) fn stalled_for(&self, mailbox: &Mailbox) -> Duration {
+    /// Since when the client has left frames waiting (None when nothing waits).
+    pub(super) fn waiting_since(&self, mailbox: &Mailbox) -> Option<Instant> {
         match &self.current {
-            Some(flight) => flight.moved_at.elapsed(),
-            None => mailbox.stalled_for(),
+            Some(flight) => Some(flight.moved_at),
+            None => mailbox.waiting_since().map(Instant::from_std),
         }
     }
 
