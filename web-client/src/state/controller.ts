@@ -4,12 +4,13 @@ import { ApiError, type Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import type { Conversation, Message, SessionInfo, User } from '../api/types';
 import { passwordChangeRequest, type PasswordForm } from '../logic/account';
-import { blockRefusalMessage, isBlocked, withBlocked, withoutBlocked, type BlockableAction } from '../logic/blocks';
-import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from '../logic/messages';
+import { blockRefusalMessage, withBlocked, withoutBlocked, type BlockableAction } from '../logic/blocks';
+import { catchUpFrom, lastSeq, mergeMessages, newClientId, type PendingMessage } from '../logic/messages';
 import { membersOfUnknownPresence, withPresenceOf } from '../logic/presence';
-import { tabTitle, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from '../logic/unread';
+import { tabTitle, totalUnread, withReadUpTo } from '../logic/unread';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { ReconnectingSocket, socketUrl } from '../realtime/socket';
+import { applyFrame, expireTyping, forgetConversation, ingestMessages, upsertConversation, withConversationList, withFailed } from './reducer';
 import { emptyView, Store, type ChatState, type ConversationView } from './store';
 
 const PAGE = 50;
@@ -17,32 +18,9 @@ const PAGE = 50;
 const CATCH_UP_PAGE = 100;
 /** A message the socket took but the server did not acknowledge within this time is shown as failed. */
 const ACK_TIMEOUT_MS = 15_000;
-/** Someone else's typing indicator lapses after this long without a new typing frame. */
-const TYPING_TTL_MS = 6_000;
 /** Re-announce own typing at most this often; announce a stop after this much idle time. */
 const TYPING_RESEND_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
-
-/** Read positions of the members of a conversation (for ✓✓ after a reload). */
-function memberReads(c: Conversation): Record<number, number> {
-  const reads: Record<number, number> = {};
-  for (const m of c.members) reads[m.user.id] = m.last_read_seq;
-  return reads;
-}
-
-function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads'] {
-  const known = memberReads(c);
-  const cur = all[c.id] ?? {};
-  let changed = false;
-  const next = { ...cur };
-  for (const [uid, seq] of Object.entries(known)) {
-    if ((next[Number(uid)] ?? 0) < seq) {
-      next[Number(uid)] = seq;
-      changed = true;
-    }
-  }
-  return changed ? { ...all, [c.id]: next } : all;
-}
 
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -236,17 +214,7 @@ export class ChatController {
   async loadConversations(): Promise<void> {
     try {
       const { conversations } = await ok(this.api.GET('/api/conversations'));
-      this.set((s) => {
-        const map: Record<number, Conversation> = {};
-        let presence = s.presence;
-        let reads = s.reads;
-        for (const c of conversations) {
-          map[c.id] = c;
-          reads = withReads(reads, c);
-          presence = withPresenceOf(presence, c.members.map((m) => m.user));
-        }
-        return { ...s, conversations: map, conversationsLoaded: true, presence, reads };
-      });
+      this.set((s) => withConversationList(s, conversations));
     } catch (e) {
       this.set((s) => ({ ...s, conversationsLoaded: true }));
       if (!(e instanceof TypeError)) this.showNotice(e);
@@ -263,16 +231,7 @@ export class ChatController {
   }
 
   private upsertConversation(c: Conversation): void {
-    this.set((s) => {
-      const presence = withPresenceOf(s.presence, c.members.map((m) => m.user));
-      const had = s.conversations[c.id];
-      // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
-      const merged: Conversation =
-        had && had.last_seq > c.last_seq
-          ? { ...c, last_seq: had.last_seq, last_message: had.last_message, unread_count: Math.max(0, had.last_seq - Math.max(c.last_read_seq, had.last_read_seq)), last_read_seq: Math.max(c.last_read_seq, had.last_read_seq) }
-          : c;
-      return { ...s, conversations: { ...s.conversations, [c.id]: merged }, presence, reads: withReads(s.reads, c) };
-    });
+    this.set((s) => upsertConversation(s, c));
   }
 
   private async fetchConversation(id: number): Promise<void> {
@@ -288,21 +247,6 @@ export class ChatController {
     }
   }
 
-  /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
-  private forget(id: number): void {
-    this.set((s) => {
-      if (!s.conversations[id] && !s.views[id] && s.selectedId !== id) return s;
-      const conversations = { ...s.conversations };
-      delete conversations[id];
-      const views = { ...s.views };
-      delete views[id];
-      const typing = { ...s.typing };
-      delete typing[id];
-      const outbox = s.outbox.some((p) => p.conversation_id === id) ? s.outbox.filter((p) => p.conversation_id !== id) : s.outbox;
-      return { ...s, conversations, views, typing, outbox, selectedId: s.selectedId === id ? null : s.selectedId };
-    });
-  }
-
   private setView(id: number, fn: (v: ConversationView) => ConversationView): void {
     this.set((s) => {
       const v = s.views[id] ?? emptyView();
@@ -314,40 +258,18 @@ export class ChatController {
   /** Merges stored messages into a conversation's view and its outbox, and its summary in the list. */
   private ingest(id: number, messages: readonly Message[], opts: { live?: boolean } = {}): void {
     if (messages.length === 0) return;
-    const meId = this.state.me.id;
-    this.set((s) => {
-      let views = s.views;
-      const v = s.views[id];
-      if (v && v.loaded) {
-        const merged = mergeMessages(v.messages, messages);
-        if (merged !== v.messages) views = { ...views, [id]: { ...v, messages: merged } };
-      }
-      let conversations = s.conversations;
-      const c = s.conversations[id];
-      if (c) {
-        let next = c;
-        for (const m of messages) {
-          if (next.last_message && next.last_message.seq === m.seq) next = { ...next, last_message: m };
-          else if (m.seq > next.last_seq || !next.last_message) next = withNewMessage(next, m, meId);
-        }
-        if (next !== c) conversations = { ...conversations, [id]: next };
-      }
-      const outbox = settleOutbox(s.outbox, messages.filter((m) => m.conversation_id === id), meId);
-      let typing = s.typing;
-      if (opts.live && s.typing[id]) {
-        const t = { ...s.typing[id] };
-        let changed = false;
-        for (const m of messages) if (t[m.sender_id]) (delete t[m.sender_id], (changed = true));
-        if (changed) typing = { ...typing, [id]: t };
-      }
-      if (views === s.views && conversations === s.conversations && outbox === s.outbox && typing === s.typing) return s;
-      return { ...s, views, conversations, outbox, typing };
-    });
+    this.set((s) => ingestMessages(s, id, messages, opts));
+    this.afterIngest(id, messages, opts.live ?? false);
+  }
+
+  /** What follows stored messages coming in: their acks are no longer awaited, an unknown conversation is
+   * fetched, and a gap before a live message is filled. */
+  private afterIngest(id: number, messages: readonly Message[], live: boolean): void {
     for (const m of messages) this.clearAckTimer(m.client_id);
     if (!this.state.conversations[id]) void this.fetchConversation(id);
     // A live message past a gap means frames were missed: fetch what lies between.
     const v = this.state.views[id];
-    if (opts.live && v?.loaded && catchUpFrom(v.messages, lastSeq(v.messages)) !== null) void this.catchUp(id);
+    if (live && v?.loaded && catchUpFrom(v.messages, lastSeq(v.messages)) !== null) void this.catchUp(id);
   }
 
   /** Opens a conversation: loads its latest page once, marks it read. */
@@ -447,73 +369,32 @@ export class ChatController {
   }
 
   private onFrame(f: ServerFrame): void {
+    this.set((s) => applyFrame(s, f, Date.now()));
     switch (f.type) {
       case 'ack':
         this.clearAckTimer(f.client_id);
-        this.set((s) => ({ ...s, outbox: s.outbox.filter((p) => p.client_id !== f.client_id) }));
-        this.ingest(f.message.conversation_id, [f.message]);
+        this.afterIngest(f.message.conversation_id, [f.message], false);
         break;
       case 'message':
-        this.ingest(f.message.conversation_id, [f.message], { live: true });
+        this.afterIngest(f.message.conversation_id, [f.message], true);
         if (f.message.sender_id !== this.state.me.id) {
           this.markReadIfVisible();
           this.notify(f.message);
         }
         break;
       case 'messages':
-        this.ingest(f.conversation_id, f.messages);
+        if (f.messages.length > 0) this.afterIngest(f.conversation_id, f.messages, false);
         break;
       case 'message_updated':
-        this.ingest(f.message.conversation_id, [f.message]);
-        break;
-      case 'typing':
-        if (f.user_id === this.state.me.id) break;
-        this.set((s) => {
-          const t = { ...(s.typing[f.conversation_id] ?? {}) };
-          if (f.is_typing) t[f.user_id] = Date.now() + TYPING_TTL_MS;
-          else delete t[f.user_id];
-          return { ...s, typing: { ...s.typing, [f.conversation_id]: t } };
-        });
-        break;
-      case 'read':
-        this.set((s) => {
-          const r = s.reads[f.conversation_id] ?? {};
-          if ((r[f.user_id] ?? 0) >= f.up_to_seq) return s;
-          return { ...s, reads: { ...s.reads, [f.conversation_id]: { ...r, [f.user_id]: f.up_to_seq } } };
-        });
-        break;
-      case 'unread':
-        this.set((s) => {
-          const c = s.conversations[f.conversation_id];
-          if (!c) return s;
-          const next = withUnreadCount(c, f.unread_count);
-          return next === c ? s : { ...s, conversations: { ...s.conversations, [c.id]: next } };
-        });
-        break;
-      case 'presence':
-        // Someone we blocked is none of our business; the REST lists leave their presence out as well.
-        if (isBlocked(this.state.blocked, f.user_id)) break;
-        this.set((s) => (s.presence[f.user_id] === f.online ? s : { ...s, presence: { ...s.presence, [f.user_id]: f.online } }));
+        this.afterIngest(f.message.conversation_id, [f.message], false);
         break;
       case 'conversation':
-        this.upsertConversation(f.conversation);
         // Lifecycle frames carry no presence: someone we never heard of (a new chat, a new group member) is
         // looked up once over REST, which says where the server allows it.
         if (membersOfUnknownPresence(f.conversation, this.state.presence, this.state.me.id).length > 0) void this.fetchConversation(f.conversation.id);
         break;
-      case 'removed':
-        this.forget(f.conversation_id);
-        break;
       case 'error':
-        if (f.client_id) {
-          const clientId = f.client_id;
-          // The socket's error codes are the REST ones; a refused message is a 403 there.
-          const error = blockRefusalMessage(403, f.code, 'send') ?? f.message;
-          this.clearAckTimer(clientId);
-          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error } : p)) }));
-        } else {
-          this.set((s) => ({ ...s, notice: f.message }));
-        }
+        if (f.client_id) this.clearAckTimer(f.client_id);
         break;
     }
   }
@@ -566,10 +447,7 @@ export class ChatController {
         p.client_id,
         setTimeout(() => {
           this.ackTimers.delete(p.client_id);
-          this.set((s) => ({
-            ...s,
-            outbox: s.outbox.map((x) => (x.client_id === p.client_id && x.status === 'pending' ? { ...x, status: 'failed', error: 'Not confirmed by the server.' } : x)),
-          }));
+          this.set((s) => withFailed(s, p.client_id, 'Not confirmed by the server.', true));
         }, ACK_TIMEOUT_MS),
       );
       return;
@@ -584,7 +462,7 @@ export class ChatController {
       (e) => {
         if (e instanceof ApiError && e.status !== 401) {
           const error = describeActionError(e, 'send');
-          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error } : x)) }));
+          this.set((s) => withFailed(s, p.client_id, error));
         }
         // Network failure: stays pending; resent when the socket is back.
       },
@@ -641,19 +519,7 @@ export class ChatController {
   }
 
   private pruneTyping(): void {
-    const now = Date.now();
-    const s = this.state;
-    let changed = false;
-    const typing: Record<number, Record<number, number>> = {};
-    for (const [cid, users] of Object.entries(s.typing)) {
-      const kept: Record<number, number> = {};
-      for (const [uid, until] of Object.entries(users)) {
-        if (until > now) kept[Number(uid)] = until;
-        else changed = true;
-      }
-      typing[Number(cid)] = kept;
-    }
-    if (changed) this.set((x) => ({ ...x, typing }));
+    this.set((s) => expireTyping(s, Date.now()));
   }
 
   // ---- read state --------------------------------------------------------------------------------------
@@ -823,6 +689,6 @@ export class ChatController {
   /** Leaves a group: it disappears from the list, and the view goes back to the lobby when it was open. */
   async leave(id: number): Promise<void> {
     await ok(this.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: this.state.me.id } } }));
-    this.forget(id);
+    this.set((s) => forgetConversation(s, id));
   }
 }
