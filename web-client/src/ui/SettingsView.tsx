@@ -13,7 +13,8 @@ import {
   type PasswordErrors,
   type PasswordForm,
 } from '../logic/account';
-import { describeError, type ChatController } from '../state/controller';
+import type { ChatController } from '../state/controller';
+import { describeError } from '../state/errors';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
 import { ConfirmDialog } from './Dialogs';
