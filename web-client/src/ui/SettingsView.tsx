@@ -17,7 +17,7 @@ import type { ChatController } from '../state/controller';
 import { describeError } from '../state/errors';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
-import { ConfirmDialog } from './Dialogs';
+import { ConfirmDialog } from './dialogs/ConfirmDialog';
 
 /** The account screen, in the main pane: sessions, password, blocked people, log out. */
 export function SettingsView({ controller, state, onBack }: { controller: ChatController; state: ChatState; onBack: () => void }) {
