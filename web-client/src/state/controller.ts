@@ -1,110 +1,69 @@
-// Everything the UI can ask for, and everything the server can tell: REST calls, the socket, the outbox of
-// optimistic messages, catch-up after reconnects, read marking, typing, notifications and the tab title.
-import { ApiError, type Auth } from '../api/auth';
-import { ok, type Api } from '../api/client';
-import type { Conversation, Message, SessionInfo, User } from '../api/types';
-import { passwordChangeRequest, type PasswordForm } from '../logic/account';
-import { blockRefusalMessage, isBlocked, withBlocked, withoutBlocked, type BlockableAction } from '../logic/blocks';
-import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from '../logic/messages';
-import { membersOfUnknownPresence, withPresenceOf } from '../logic/presence';
-import { tabTitle, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from '../logic/unread';
+// The one object the UI talks to, and a thin one: it builds the store and the effect modules, puts every server
+// frame through the reducer and then starts the effects that follow it, runs the lifecycle (start, stop, log
+// out, what a (re)connect and the reader's return set off) and hands each UI request to the module that owns it:
+// connection (socket), outbox (optimistic sends), history (pages, catch-up, edits), reading (read marking),
+// typing, notifications, title, conversations (lists, people, groups) and account (sessions, password, blocks).
+import type { Auth } from '../api/auth';
+import type { Api } from '../api/client';
+import type { Message, SessionInfo, User } from '../api/types';
+import type { PasswordForm } from '../logic/account';
+import { catchUpFrom, lastSeq } from '../logic/messages';
+import { membersOfUnknownPresence } from '../logic/presence';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
-import { ReconnectingSocket, socketUrl } from '../realtime/socket';
-import { emptyView, Store, type ChatState, type ConversationView } from './store';
-
-const PAGE = 50;
-// The server accepts limit 1..100.
-const CATCH_UP_PAGE = 100;
-/** A message the socket took but the server did not acknowledge within this time is shown as failed. */
-const ACK_TIMEOUT_MS = 15_000;
-/** Someone else's typing indicator lapses after this long without a new typing frame. */
-const TYPING_TTL_MS = 6_000;
-/** Re-announce own typing at most this often; announce a stop after this much idle time. */
-const TYPING_RESEND_MS = 3_000;
-const TYPING_IDLE_MS = 4_000;
-
-/** Read positions of the members of a conversation (for ✓✓ after a reload). */
-function memberReads(c: Conversation): Record<number, number> {
-  const reads: Record<number, number> = {};
-  for (const m of c.members) reads[m.user.id] = m.last_read_seq;
-  return reads;
-}
-
-function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads'] {
-  const known = memberReads(c);
-  const cur = all[c.id] ?? {};
-  let changed = false;
-  const next = { ...cur };
-  for (const [uid, seq] of Object.entries(known)) {
-    if ((next[Number(uid)] ?? 0) < seq) {
-      next[Number(uid)] = seq;
-      changed = true;
-    }
-  }
-  return changed ? { ...all, [c.id]: next } : all;
-}
-
-export function describeError(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  if (e instanceof TypeError) return 'The server cannot be reached.';
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Like describeError, with refusals that a block explains put in words fitting what the user tried. */
-export function describeActionError(e: unknown, action: BlockableAction): string {
-  if (e instanceof ApiError) return blockRefusalMessage(e.status, e.code, action) ?? e.message;
-  return describeError(e);
-}
+import { Account } from './account';
+import { Connection } from './connection';
+import { Conversations } from './conversations';
+import { describeError } from './errors';
+import { History } from './history';
+import { notifyMessage } from './notifications';
+import { loadOutbox, Outbox } from './outbox';
+import { Reading } from './reading';
+import { applyFrame, ingestMessages } from './reducer';
+import { initialState, Store, type ChatState } from './store';
+import { TabTitle } from './title';
+import { Typing } from './typing';
 
 export class ChatController {
   readonly store: Store<ChatState>;
-  private readonly socket: ReconnectingSocket;
-  private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly catchingUp = new Map<number, Promise<void>>();
-  private readonly catchUpAgain = new Set<number>();
-  private readonly fetchingConversation = new Set<number>();
-  private typingSent = new Map<number, { at: number; stop: ReturnType<typeof setTimeout> }>();
-  private typingPrune: ReturnType<typeof setInterval> | null = null;
+  private readonly connection: Connection;
+  private readonly outbox: Outbox;
+  private readonly history: History;
+  private readonly reading: Reading;
+  private readonly typingSignals: Typing;
+  private readonly title = new TabTitle();
+  private readonly lists: Conversations;
+  private readonly account: Account;
   private readonly cleanups: Array<() => void> = [];
   private started = false;
 
+  /** Set by the UI: opens a conversation (used when a notification is clicked). */
+  onNavigate?: (id: number) => void;
+
   constructor(
-    private readonly api: Api,
+    api: Api,
     private readonly auth: Auth,
     me: User,
   ) {
-    this.store = new Store<ChatState>({
-      me,
-      conversations: {},
-      conversationsLoaded: false,
-      views: {},
-      outbox: this.loadOutbox(me.id),
-      typing: {},
-      reads: {},
-      presence: {},
-      contacts: [],
-      blocked: [],
-      blocksLoaded: false,
-      connection: { state: 'connecting', attempt: 0 },
-      selectedId: null,
-      notice: null,
-    });
-    this.socket = new ReconnectingSocket({
-      url: (ticket) => socketUrl(ticket),
-      getTicket: async () => (await ok(this.api.POST('/api/ws-ticket'))).ticket,
-      refreshToken: () => this.auth.refresh(),
+    const store = new Store<ChatState>(initialState(me, loadOutbox(me.id)));
+    this.store = store;
+    const sendFrame = (frame: ClientFrame) => this.connection.send(frame);
+    const notice = (e: unknown) => this.showNotice(e);
+    const ingest = (id: number, messages: readonly Message[]) => this.ingest(id, messages);
+    this.connection = new Connection(api, auth, {
       onFrame: (f) => this.onFrame(f),
-      onStatus: (connection) => this.set((s) => ({ ...s, connection })),
+      onStatus: (connection) => store.update((s) => ({ ...s, connection })),
       onOpen: (reconnect) => this.onSocketOpen(reconnect),
     });
+    this.outbox = new Outbox({ store, api, send: sendFrame, ingest });
+    this.history = new History({ store, api, ingest, notice });
+    this.reading = new Reading(store, api, sendFrame);
+    this.typingSignals = new Typing(store, sendFrame);
+    this.lists = new Conversations({ store, api, notice });
+    this.account = new Account({ store, api, notice, reloadLists: () => this.reloadLists() });
   }
 
   get state(): ChatState {
     return this.store.get();
-  }
-
-  private set(fn: (s: ChatState) => ChatState): void {
-    this.store.update(fn);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------------
@@ -112,18 +71,19 @@ export class ChatController {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.socket.start();
-    void this.loadConversations();
-    void this.loadContacts();
-    void this.loadBlocks();
-    const onFocus = () => this.onAttention();
+    this.connection.start();
+    void this.lists.loadConversations();
+    void this.lists.loadContacts();
+    void this.account.loadBlocks();
+    // The reader is back: what they now see is read, and a connection waiting to retry need not wait.
+    const onFocus = () => this.reading.markReadIfVisible();
     const onVisible = () => {
       if (document.visibilityState === 'visible') {
-        this.onAttention();
-        this.socket.reconnectNow();
+        this.reading.markReadIfVisible();
+        this.connection.reconnectNow();
       }
     };
-    const onOnline = () => this.socket.reconnectNow();
+    const onOnline = () => this.connection.reconnectNow();
     window.addEventListener('focus', onFocus);
     document.addEventListener('visibilitychange', onVisible);
     window.addEventListener('online', onOnline);
@@ -132,40 +92,28 @@ export class ChatController {
       document.removeEventListener('visibilitychange', onVisible);
       window.removeEventListener('online', onOnline);
     });
-    this.typingPrune = setInterval(() => this.pruneTyping(), 1000);
-    // Keep the access token fresh before it expires, and hand every new one to the open socket
-    // ({"type":"auth"}) so the server does not have to close it with 4001.
-    let token = this.auth.current?.access_token;
-    this.cleanups.push(
-      this.auth.subscribe((session) => {
-        if (session && session.access_token !== token) {
-          token = session.access_token;
-          this.sendFrame({ type: 'auth', token });
-        }
-      }),
-    );
-    const keepFresh = setInterval(() => void this.auth.token().catch(() => {}), 20_000);
-    this.cleanups.push(() => clearInterval(keepFresh));
-    this.cleanups.push(this.store.subscribe(() => this.syncTitleAndOutbox()));
-    this.syncTitleAndOutbox();
+    this.typingSignals.start();
+    const sync = () => {
+      this.title.sync(this.state.conversations);
+      this.outbox.persist();
+    };
+    this.cleanups.push(this.store.subscribe(sync));
+    sync();
   }
 
   stop(): void {
     this.started = false;
-    this.socket.stop();
+    this.connection.stop();
     for (const c of this.cleanups.splice(0)) c();
-    if (this.typingPrune) clearInterval(this.typingPrune);
-    for (const t of this.ackTimers.values()) clearTimeout(t);
-    this.ackTimers.clear();
-    for (const t of this.typingSent.values()) clearTimeout(t.stop);
-    this.typingSent.clear();
-    document.title = 'Chat';
+    this.typingSignals.stop();
+    this.outbox.stop();
+    this.title.reset();
   }
 
   /** Ends this session (POST /api/auth/logout) and forgets what was waiting to be sent. */
   async logout(): Promise<void> {
     this.stop();
-    this.forgetOutbox();
+    this.outbox.forget();
     await this.auth.logout();
   }
 
@@ -173,656 +121,201 @@ export class ChatController {
   async logoutEverywhere(): Promise<void> {
     await this.auth.logoutEverywhere();
     this.stop();
-    this.forgetOutbox();
-  }
-
-  private forgetOutbox(): void {
-    try {
-      sessionStorage.removeItem(this.outboxKey(this.state.me.id));
-    } catch {
-      /* storage disabled: nothing kept */
-    }
+    this.outbox.forget();
   }
 
   reconnectNow(): void {
-    this.socket.reconnectNow();
+    this.connection.reconnectNow();
   }
 
   dismissNotice(): void {
-    this.set((s) => ({ ...s, notice: null }));
+    this.store.update((s) => ({ ...s, notice: null }));
   }
 
   private showNotice(e: unknown): void {
     const notice = describeError(e);
-    this.set((s) => ({ ...s, notice }));
+    this.store.update((s) => ({ ...s, notice }));
   }
 
-  private lastTitle = '';
-  private lastOutboxJson = '';
-  private syncTitleAndOutbox(): void {
-    const s = this.state;
-    const title = tabTitle(totalUnread(Object.values(s.conversations)));
-    if (title !== this.lastTitle) {
-      this.lastTitle = title;
-      document.title = title;
-    }
-    const json = JSON.stringify(s.outbox);
-    if (json !== this.lastOutboxJson) {
-      this.lastOutboxJson = json;
-      try {
-        sessionStorage.setItem(this.outboxKey(s.me.id), json);
-      } catch {
-        /* ignore */
-      }
-    }
+  private reloadLists(): void {
+    void this.lists.loadConversations();
+    void this.lists.loadContacts();
   }
 
-  private outboxKey(userId: number): string {
-    return `chat.outbox.${userId}`;
-  }
-
-  private loadOutbox(userId: number): PendingMessage[] {
-    try {
-      const raw = sessionStorage.getItem(this.outboxKey(userId));
-      const list = raw ? (JSON.parse(raw) as PendingMessage[]) : [];
-      return Array.isArray(list) ? list : [];
-    } catch {
-      return [];
-    }
-  }
-
-  // ---- loading -----------------------------------------------------------------------------------------
-
-  async loadConversations(): Promise<void> {
-    try {
-      const { conversations } = await ok(this.api.GET('/api/conversations'));
-      this.set((s) => {
-        const map: Record<number, Conversation> = {};
-        let presence = s.presence;
-        let reads = s.reads;
-        for (const c of conversations) {
-          map[c.id] = c;
-          reads = withReads(reads, c);
-          presence = withPresenceOf(presence, c.members.map((m) => m.user));
-        }
-        return { ...s, conversations: map, conversationsLoaded: true, presence, reads };
-      });
-    } catch (e) {
-      this.set((s) => ({ ...s, conversationsLoaded: true }));
-      if (!(e instanceof TypeError)) this.showNotice(e);
-    }
-  }
-
-  async loadContacts(): Promise<void> {
-    try {
-      const { contacts } = await ok(this.api.GET('/api/contacts'));
-      this.set((s) => ({ ...s, contacts, presence: withPresenceOf(s.presence, contacts) }));
-    } catch (e) {
-      if (!(e instanceof TypeError)) this.showNotice(e);
-    }
-  }
-
-  private upsertConversation(c: Conversation): void {
-    this.set((s) => {
-      const presence = withPresenceOf(s.presence, c.members.map((m) => m.user));
-      const had = s.conversations[c.id];
-      // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
-      const merged: Conversation =
-        had && had.last_seq > c.last_seq
-          ? { ...c, last_seq: had.last_seq, last_message: had.last_message, unread_count: Math.max(0, had.last_seq - Math.max(c.last_read_seq, had.last_read_seq)), last_read_seq: Math.max(c.last_read_seq, had.last_read_seq) }
-          : c;
-      return { ...s, conversations: { ...s.conversations, [c.id]: merged }, presence, reads: withReads(s.reads, c) };
-    });
-  }
-
-  private async fetchConversation(id: number): Promise<void> {
-    if (this.fetchingConversation.has(id)) return;
-    this.fetchingConversation.add(id);
-    try {
-      const c = await ok(this.api.GET('/api/conversations/{id}', { params: { path: { id } } }));
-      this.upsertConversation(c);
-    } catch {
-      /* the next list load picks it up */
-    } finally {
-      this.fetchingConversation.delete(id);
-    }
-  }
-
-  /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
-  private forget(id: number): void {
-    this.set((s) => {
-      if (!s.conversations[id] && !s.views[id] && s.selectedId !== id) return s;
-      const conversations = { ...s.conversations };
-      delete conversations[id];
-      const views = { ...s.views };
-      delete views[id];
-      const typing = { ...s.typing };
-      delete typing[id];
-      const outbox = s.outbox.some((p) => p.conversation_id === id) ? s.outbox.filter((p) => p.conversation_id !== id) : s.outbox;
-      return { ...s, conversations, views, typing, outbox, selectedId: s.selectedId === id ? null : s.selectedId };
-    });
-  }
-
-  private setView(id: number, fn: (v: ConversationView) => ConversationView): void {
-    this.set((s) => {
-      const v = s.views[id] ?? emptyView();
-      const next = fn(v);
-      return next === v ? s : { ...s, views: { ...s.views, [id]: next } };
-    });
-  }
-
-  /** Merges stored messages into a conversation's view and its outbox, and its summary in the list. */
-  private ingest(id: number, messages: readonly Message[], opts: { live?: boolean } = {}): void {
-    if (messages.length === 0) return;
-    const meId = this.state.me.id;
-    this.set((s) => {
-      let views = s.views;
-      const v = s.views[id];
-      if (v && v.loaded) {
-        const merged = mergeMessages(v.messages, messages);
-        if (merged !== v.messages) views = { ...views, [id]: { ...v, messages: merged } };
-      }
-      let conversations = s.conversations;
-      const c = s.conversations[id];
-      if (c) {
-        let next = c;
-        for (const m of messages) {
-          if (next.last_message && next.last_message.seq === m.seq) next = { ...next, last_message: m };
-          else if (m.seq > next.last_seq || !next.last_message) next = withNewMessage(next, m, meId);
-        }
-        if (next !== c) conversations = { ...conversations, [id]: next };
-      }
-      const outbox = settleOutbox(s.outbox, messages.filter((m) => m.conversation_id === id), meId);
-      let typing = s.typing;
-      if (opts.live && s.typing[id]) {
-        const t = { ...s.typing[id] };
-        let changed = false;
-        for (const m of messages) if (t[m.sender_id]) (delete t[m.sender_id], (changed = true));
-        if (changed) typing = { ...typing, [id]: t };
-      }
-      if (views === s.views && conversations === s.conversations && outbox === s.outbox && typing === s.typing) return s;
-      return { ...s, views, conversations, outbox, typing };
-    });
-    for (const m of messages) this.clearAckTimer(m.client_id);
-    if (!this.state.conversations[id]) void this.fetchConversation(id);
-    // A live message past a gap means frames were missed: fetch what lies between.
-    const v = this.state.views[id];
-    if (opts.live && v?.loaded && catchUpFrom(v.messages, lastSeq(v.messages)) !== null) void this.catchUp(id);
-  }
-
-  /** Opens a conversation: loads its latest page once, marks it read. */
-  async open(id: number | null): Promise<void> {
-    this.set((s) => (s.selectedId === id ? s : { ...s, selectedId: id }));
-    if (id === null) return;
-    if (!this.state.conversations[id]) void this.fetchConversation(id);
-    const v = this.state.views[id];
-    if (!v?.loaded) await this.loadLatest(id);
-    this.markReadIfVisible();
-  }
-
-  private async loadLatest(id: number): Promise<void> {
-    try {
-      const page = await ok(this.api.GET('/api/conversations/{id}/messages', { params: { path: { id }, query: { limit: PAGE } } }));
-      this.setView(id, (v) => ({
-        ...v,
-        loaded: true,
-        error: undefined,
-        messages: mergeMessages(v.messages, page.messages),
-        hasMoreBefore: v.loaded ? v.hasMoreBefore : page.has_more,
-      }));
-      this.ingest(id, page.messages);
-      // Anything that arrived after this page was taken (or while the request was in flight) is fetched now.
-      await this.catchUp(id);
-    } catch (e) {
-      this.setView(id, (v) => ({ ...v, error: describeError(e) }));
-    }
-  }
-
-  /** Loads the page of messages before the oldest one held (keyset paging on seq). */
-  async loadOlder(id: number): Promise<void> {
-    const v = this.state.views[id];
-    if (!v || !v.loaded || !v.hasMoreBefore || v.loadingOlder) return;
-    const first = v.messages[0]?.seq;
-    if (!first) return;
-    this.setView(id, (x) => ({ ...x, loadingOlder: true }));
-    try {
-      const page = await ok(this.api.GET('/api/conversations/{id}/messages', { params: { path: { id }, query: { before_seq: first, limit: PAGE } } }));
-      this.setView(id, (x) => ({ ...x, loadingOlder: false, hasMoreBefore: page.has_more, messages: mergeMessages(x.messages, page.messages) }));
-    } catch (e) {
-      this.setView(id, (x) => ({ ...x, loadingOlder: false }));
-      this.showNotice(e);
-    }
-  }
-
-  /**
-   * Fetches every message after the last contiguous seq held (after_seq keyset), until the server has no
-   * more. Merging dedupes by seq, so overlapping with live frames is harmless. Single-flight per conversation.
-   */
-  catchUp(id: number): Promise<void> {
-    const running = this.catchingUp.get(id);
-    if (running) {
-      this.catchUpAgain.add(id);
-      return running;
-    }
-    const run = (async () => {
-      try {
-        for (let round = 0; round < 1000; round++) {
-          const v = this.state.views[id];
-          if (!v?.loaded || v.messages.length === 0) {
-            if (v?.loaded) {
-              // Empty so far: the latest page answers it.
-              const page = await ok(this.api.GET('/api/conversations/{id}/messages', { params: { path: { id }, query: { limit: PAGE } } }));
-              this.setView(id, (x) => ({ ...x, messages: mergeMessages(x.messages, page.messages), hasMoreBefore: x.messages.length ? x.hasMoreBefore : page.has_more }));
-              this.ingest(id, page.messages);
-            }
-            break;
-          }
-          const from = catchUpFrom(v.messages, lastSeq(v.messages)) ?? lastSeq(v.messages);
-          const page = await ok(this.api.GET('/api/conversations/{id}/messages', { params: { path: { id }, query: { after_seq: from, limit: CATCH_UP_PAGE } } }));
-          this.ingest(id, page.messages);
-          if (!page.has_more || page.messages.length === 0) {
-            if (!this.catchUpAgain.delete(id)) break;
-          }
-        }
-      } catch {
-        /* offline: the next reconnect catches up */
-      } finally {
-        this.catchingUp.delete(id);
-      }
-    })();
-    this.catchingUp.set(id, run);
-    return run;
-  }
-
-  // ---- the socket --------------------------------------------------------------------------------------
+  // ---- the socket and its frames -----------------------------------------------------------------------
 
   private onSocketOpen(reconnect: boolean): void {
     // Resend what is still pending (the server's client_id idempotency makes a duplicate harmless),
     // then catch up: the list (unread counts, new conversations) and every conversation held open.
-    for (const p of this.state.outbox) if (p.status === 'pending') this.deliver(p);
-    void this.loadConversations().then(() => this.markReadIfVisible());
+    this.outbox.resendPending();
+    void this.lists.loadConversations().then(() => this.reading.markReadIfVisible());
     // Blocks may have changed on another device meanwhile.
-    if (reconnect) void this.loadBlocks();
-    for (const [id, v] of Object.entries(this.state.views)) if (v.loaded) void this.catchUp(Number(id));
+    if (reconnect) void this.account.loadBlocks();
+    this.history.catchUpOpen();
   }
 
+  /** The frame's state change (the reducer), then the effects that go with it. */
   private onFrame(f: ServerFrame): void {
+    this.store.update((s) => applyFrame(s, f, Date.now()));
     switch (f.type) {
       case 'ack':
-        this.clearAckTimer(f.client_id);
-        this.set((s) => ({ ...s, outbox: s.outbox.filter((p) => p.client_id !== f.client_id) }));
-        this.ingest(f.message.conversation_id, [f.message]);
+        this.outbox.answered([f.client_id]);
+        this.afterIngest(f.message.conversation_id, [f.message], false);
         break;
       case 'message':
-        this.ingest(f.message.conversation_id, [f.message], { live: true });
+        this.afterIngest(f.message.conversation_id, [f.message], true);
         if (f.message.sender_id !== this.state.me.id) {
-          this.markReadIfVisible();
-          this.notify(f.message);
+          this.reading.markReadIfVisible();
+          notifyMessage(f.message, this.state.conversations[f.message.conversation_id], (id) => this.onNavigate?.(id));
         }
         break;
       case 'messages':
-        this.ingest(f.conversation_id, f.messages);
+        if (f.messages.length > 0) this.afterIngest(f.conversation_id, f.messages, false);
         break;
       case 'message_updated':
-        this.ingest(f.message.conversation_id, [f.message]);
-        break;
-      case 'typing':
-        if (f.user_id === this.state.me.id) break;
-        this.set((s) => {
-          const t = { ...(s.typing[f.conversation_id] ?? {}) };
-          if (f.is_typing) t[f.user_id] = Date.now() + TYPING_TTL_MS;
-          else delete t[f.user_id];
-          return { ...s, typing: { ...s.typing, [f.conversation_id]: t } };
-        });
-        break;
-      case 'read':
-        this.set((s) => {
-          const r = s.reads[f.conversation_id] ?? {};
-          if ((r[f.user_id] ?? 0) >= f.up_to_seq) return s;
-          return { ...s, reads: { ...s.reads, [f.conversation_id]: { ...r, [f.user_id]: f.up_to_seq } } };
-        });
-        break;
-      case 'unread':
-        this.set((s) => {
-          const c = s.conversations[f.conversation_id];
-          if (!c) return s;
-          const next = withUnreadCount(c, f.unread_count);
-          return next === c ? s : { ...s, conversations: { ...s.conversations, [c.id]: next } };
-        });
-        break;
-      case 'presence':
-        // Someone we blocked is none of our business; the REST lists leave their presence out as well.
-        if (isBlocked(this.state.blocked, f.user_id)) break;
-        this.set((s) => (s.presence[f.user_id] === f.online ? s : { ...s, presence: { ...s.presence, [f.user_id]: f.online } }));
+        this.afterIngest(f.message.conversation_id, [f.message], false);
         break;
       case 'conversation':
-        this.upsertConversation(f.conversation);
         // Lifecycle frames carry no presence: someone we never heard of (a new chat, a new group member) is
         // looked up once over REST, which says where the server allows it.
-        if (membersOfUnknownPresence(f.conversation, this.state.presence, this.state.me.id).length > 0) void this.fetchConversation(f.conversation.id);
-        break;
-      case 'removed':
-        this.forget(f.conversation_id);
+        if (membersOfUnknownPresence(f.conversation, this.state.presence, this.state.me.id).length > 0) void this.lists.fetch(f.conversation.id);
         break;
       case 'error':
-        if (f.client_id) {
-          const clientId = f.client_id;
-          // The socket's error codes are the REST ones; a refused message is a 403 there.
-          const error = blockRefusalMessage(403, f.code, 'send') ?? f.message;
-          this.clearAckTimer(clientId);
-          this.set((s) => ({ ...s, outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error } : p)) }));
-        } else {
-          this.set((s) => ({ ...s, notice: f.message }));
-        }
+        if (f.client_id) this.outbox.answered([f.client_id]);
         break;
     }
   }
 
-  private sendFrame(frame: ClientFrame): boolean {
-    return this.socket.send(frame);
-  }
-
-  // ---- sending -----------------------------------------------------------------------------------------
-
-  /** Adds the message to the outbox (shown at once as pending) and delivers it. */
-  send(conversationId: number, body: string): void {
-    const text = body.trim();
-    if (!text) return;
-    const pending: PendingMessage = {
-      conversation_id: conversationId,
-      client_id: newClientId(),
-      body: text,
-      created_at: new Date().toISOString(),
-      status: 'pending',
-    };
-    this.set((s) => ({ ...s, outbox: [...s.outbox, pending] }));
-    this.stopTyping(conversationId);
-    this.deliver(pending);
-  }
-
-  /** Resends a failed message with its original client_id. */
-  retry(clientId: string): void {
-    const p = this.state.outbox.find((x) => x.client_id === clientId);
-    if (!p) return;
-    const again: PendingMessage = { ...p, status: 'pending', error: undefined };
-    this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === clientId ? again : x)) }));
-    this.deliver(again);
-  }
-
-  discard(clientId: string): void {
-    this.clearAckTimer(clientId);
-    this.set((s) => ({ ...s, outbox: s.outbox.filter((x) => x.client_id !== clientId) }));
+  /** Stored messages from a REST answer: the same state change and effects as when a frame brings them. */
+  private ingest(id: number, messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    this.store.update((s) => ingestMessages(s, id, messages));
+    this.afterIngest(id, messages, false);
   }
 
   /**
-   * Over the socket when it is open (the ack settles it); otherwise over REST. A network failure leaves the
-   * message pending: the next socket open resends it.
+   * What follows stored messages coming in: their acks are no longer awaited, an unknown conversation is
+   * fetched, and a live message past a gap means frames were missed — what lies between is fetched.
    */
-  private deliver(p: PendingMessage): void {
-    const sent = this.sendFrame({ type: 'new_message', conversation_id: p.conversation_id, client_id: p.client_id, body: p.body });
-    if (sent) {
-      this.clearAckTimer(p.client_id);
-      this.ackTimers.set(
-        p.client_id,
-        setTimeout(() => {
-          this.ackTimers.delete(p.client_id);
-          this.set((s) => ({
-            ...s,
-            outbox: s.outbox.map((x) => (x.client_id === p.client_id && x.status === 'pending' ? { ...x, status: 'failed', error: 'Not confirmed by the server.' } : x)),
-          }));
-        }, ACK_TIMEOUT_MS),
-      );
-      return;
-    }
-    void ok(
-      this.api.POST('/api/conversations/{id}/messages', {
-        params: { path: { id: p.conversation_id } },
-        body: { body: p.body, client_id: p.client_id },
-      }),
-    ).then(
-      (m) => this.ingest(p.conversation_id, [m]),
-      (e) => {
-        if (e instanceof ApiError && e.status !== 401) {
-          const error = describeActionError(e, 'send');
-          this.set((s) => ({ ...s, outbox: s.outbox.map((x) => (x.client_id === p.client_id ? { ...x, status: 'failed', error } : x)) }));
-        }
-        // Network failure: stays pending; resent when the socket is back.
-      },
-    );
+  private afterIngest(id: number, messages: readonly Message[], live: boolean): void {
+    this.outbox.answered(messages.map((m) => m.client_id));
+    if (!this.state.conversations[id]) void this.lists.fetch(id);
+    const v = this.state.views[id];
+    if (live && v?.loaded && catchUpFrom(v.messages, lastSeq(v.messages)) !== null) void this.history.catchUp(id);
   }
 
-  private clearAckTimer(clientId: string): void {
-    const t = this.ackTimers.get(clientId);
-    if (t) {
-      clearTimeout(t);
-      this.ackTimers.delete(clientId);
-    }
+  // ---- conversations and their messages ----------------------------------------------------------------
+
+  /** Opens a conversation: loads its latest page once, marks it read. */
+  async open(id: number | null): Promise<void> {
+    this.store.update((s) => (s.selectedId === id ? s : { ...s, selectedId: id }));
+    if (id === null) return;
+    if (!this.state.conversations[id]) void this.lists.fetch(id);
+    const v = this.state.views[id];
+    if (!v?.loaded) await this.history.loadLatest(id);
+    this.reading.markReadIfVisible();
   }
 
-  async edit(conversationId: number, seq: number, body: string): Promise<void> {
-    const text = body.trim();
-    if (!text) return;
-    try {
-      const m = await ok(this.api.PATCH('/api/conversations/{id}/messages/{seq}', { params: { path: { id: conversationId, seq } }, body: { body: text } }));
-      this.ingest(conversationId, [m]);
-    } catch (e) {
-      this.showNotice(e);
-    }
+  loadOlder(id: number): Promise<void> {
+    return this.history.loadOlder(id);
   }
 
-  async remove(conversationId: number, seq: number): Promise<void> {
-    try {
-      await ok(this.api.DELETE('/api/conversations/{id}/messages/{seq}', { params: { path: { id: conversationId, seq } } }));
-      const m = this.state.views[conversationId]?.messages.find((x) => x.seq === seq);
-      if (m) this.ingest(conversationId, [{ ...m, deleted: true, body: '', edited_at: new Date().toISOString() }]);
-    } catch (e) {
-      this.showNotice(e);
-    }
+  /** Adds the message to the outbox (shown at once as pending) and delivers it. */
+  send(conversationId: number, body: string): void {
+    const pending = this.outbox.add(conversationId, body);
+    if (!pending) return;
+    this.typingSignals.stopped(conversationId);
+    this.outbox.deliver(pending);
   }
 
-  // ---- typing ------------------------------------------------------------------------------------------
+  retry(clientId: string): void {
+    this.outbox.retry(clientId);
+  }
 
-  /** Called on every keystroke in the composer: announces typing (throttled) and its end after idle time. */
+  discard(clientId: string): void {
+    this.outbox.discard(clientId);
+  }
+
+  edit(conversationId: number, seq: number, body: string): Promise<void> {
+    return this.history.edit(conversationId, seq, body);
+  }
+
+  remove(conversationId: number, seq: number): Promise<void> {
+    return this.history.remove(conversationId, seq);
+  }
+
+  /** Called on every keystroke in the composer. */
   typing(conversationId: number): void {
-    const now = Date.now();
-    const cur = this.typingSent.get(conversationId);
-    if (cur) clearTimeout(cur.stop);
-    const at = cur && now - cur.at < TYPING_RESEND_MS ? cur.at : now;
-    if (at === now) this.sendFrame({ type: 'typing', conversation_id: conversationId, is_typing: true });
-    this.typingSent.set(conversationId, { at, stop: setTimeout(() => this.stopTyping(conversationId), TYPING_IDLE_MS) });
+    this.typingSignals.keystroke(conversationId);
   }
 
   stopTyping(conversationId: number): void {
-    const cur = this.typingSent.get(conversationId);
-    if (!cur) return;
-    clearTimeout(cur.stop);
-    this.typingSent.delete(conversationId);
-    this.sendFrame({ type: 'typing', conversation_id: conversationId, is_typing: false });
-  }
-
-  private pruneTyping(): void {
-    const now = Date.now();
-    const s = this.state;
-    let changed = false;
-    const typing: Record<number, Record<number, number>> = {};
-    for (const [cid, users] of Object.entries(s.typing)) {
-      const kept: Record<number, number> = {};
-      for (const [uid, until] of Object.entries(users)) {
-        if (until > now) kept[Number(uid)] = until;
-        else changed = true;
-      }
-      typing[Number(cid)] = kept;
-    }
-    if (changed) this.set((x) => ({ ...x, typing }));
-  }
-
-  // ---- read state --------------------------------------------------------------------------------------
-
-  private onAttention(): void {
-    this.markReadIfVisible();
-  }
-
-  /** Marks the open conversation read when the reader can actually see it (tab visible and focused). */
-  markReadIfVisible(): void {
-    const id = this.state.selectedId;
-    if (id === null) return;
-    if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
-    this.markRead(id);
+    this.typingSignals.stopped(conversationId);
   }
 
   markRead(id: number): void {
-    const c = this.state.conversations[id];
-    const v = this.state.views[id];
-    const upTo = Math.max(c?.last_seq ?? 0, v ? lastSeq(v.messages) : 0);
-    if (!c || upTo <= c.last_read_seq) return;
-    this.set((s) => ({ ...s, conversations: { ...s.conversations, [id]: withReadUpTo(c, upTo) } }));
-    if (this.sendFrame({ type: 'read', conversation_id: id, up_to_seq: upTo })) return;
-    void ok(this.api.POST('/api/conversations/{id}/read', { params: { path: { id } }, body: { up_to_seq: upTo } })).then(
-      (r) =>
-        this.set((s) => {
-          const cur = s.conversations[id];
-          if (!cur) return s;
-          return { ...s, conversations: { ...s.conversations, [id]: withReadUpTo(cur, r.last_read_seq) } };
-        }),
-      () => {
-        /* the next open or focus tries again */
-      },
-    );
+    this.reading.markRead(id);
   }
 
-  // ---- notifications -----------------------------------------------------------------------------------
+  // ---- people, groups and the account: REST calls of their modules ------------------------------------
 
-  private notify(m: Message): void {
-    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-    if (document.visibilityState === 'visible') return;
-    const c = this.state.conversations[m.conversation_id];
-    const title = c?.kind === 'group' && c.title ? `${m.sender_name} in ${c.title}` : m.sender_name;
-    try {
-      const n = new Notification(title, { body: m.deleted ? 'Message deleted' : m.body, tag: `conversation-${m.conversation_id}` });
-      n.onclick = () => {
-        window.focus();
-        this.onNavigate?.(m.conversation_id);
-        n.close();
-      };
-    } catch {
-      /* some platforms only allow notifications from a service worker */
-    }
+  searchUsers(query: string): Promise<User[]> {
+    return this.lists.searchUsers(query);
   }
 
-  /** Set by the UI: opens a conversation (used when a notification is clicked). */
-  onNavigate?: (id: number) => void;
-
-  // ---- people and conversations ------------------------------------------------------------------------
-
-  async searchUsers(query: string): Promise<User[]> {
-    const q = query.trim();
-    if (!q) return [];
-    const { users } = await ok(this.api.GET('/api/users', { params: { query: { query: q } } }));
-    return users.filter((u) => u.id !== this.state.me.id);
+  addContact(userId: number): Promise<void> {
+    return this.lists.addContact(userId);
   }
 
-  async addContact(userId: number): Promise<void> {
-    await ok(this.api.POST('/api/contacts', { body: { user_id: userId } }));
-    await this.loadContacts();
+  removeContact(userId: number): Promise<void> {
+    return this.lists.removeContact(userId);
   }
 
-  async removeContact(userId: number): Promise<void> {
-    await ok(this.api.DELETE('/api/contacts/{user_id}', { params: { path: { user_id: userId } } }));
-    await this.loadContacts();
+  startDirect(userId: number): Promise<number> {
+    return this.lists.startDirect(userId);
   }
 
-  /** The direct conversation with a user (the existing one when there is one). */
-  async startDirect(userId: number): Promise<number> {
-    const c = await ok(this.api.POST('/api/conversations', { body: { kind: 'direct', user_id: userId } }));
-    this.upsertConversation(c);
-    return c.id;
+  createGroup(title: string, memberIds: number[]): Promise<number> {
+    return this.lists.createGroup(title, memberIds);
   }
 
-  async createGroup(title: string, memberIds: number[]): Promise<number> {
-    const c = await ok(this.api.POST('/api/conversations', { body: { kind: 'group', title: title.trim(), member_ids: memberIds } }));
-    this.upsertConversation(c);
-    return c.id;
+  renameGroup(id: number, title: string): Promise<void> {
+    return this.lists.renameGroup(id, title);
   }
 
-  // ---- account: sessions, password, blocks --------------------------------------------------------------
-
-  async listSessions(): Promise<SessionInfo[]> {
-    return (await ok(this.api.GET('/api/auth/sessions'))).sessions;
+  addMember(id: number, userId: number): Promise<void> {
+    return this.lists.addMember(id, userId);
   }
 
-  /** Ends another session of the account; one that has ended already (404) is what was asked. */
-  async endSession(id: number): Promise<void> {
-    try {
-      await ok(this.api.DELETE('/api/auth/sessions/{id}', { params: { path: { id } } }));
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) throw e;
-    }
+  removeMember(id: number, userId: number): Promise<void> {
+    return this.lists.removeMember(id, userId);
   }
 
-  /** Ends each of these sessions, one request each (there is no bulk route that spares this one). */
-  async endSessions(sessions: readonly SessionInfo[]): Promise<void> {
-    for (const s of sessions) if (!s.current) await this.endSession(s.id);
+  leave(id: number): Promise<void> {
+    return this.lists.leave(id);
   }
 
-  /** Changes the password; the server ends every other session of the account, this one goes on. */
-  async changePassword(form: PasswordForm): Promise<void> {
-    await ok(this.api.POST('/api/users/me/password', { body: passwordChangeRequest(form) }));
+  listSessions(): Promise<SessionInfo[]> {
+    return this.account.listSessions();
   }
 
-  async loadBlocks(): Promise<void> {
-    try {
-      const { blocked } = await ok(this.api.GET('/api/users/me/blocks'));
-      this.set((s) => ({ ...s, blocked, blocksLoaded: true }));
-    } catch (e) {
-      if (!(e instanceof TypeError)) this.showNotice(e);
-    }
+  endSession(id: number): Promise<void> {
+    return this.account.endSession(id);
   }
 
-  async block(user: User): Promise<void> {
-    await ok(this.api.PUT('/api/users/me/blocks/{user_id}', { params: { path: { user_id: user.id } } }));
-    this.set((s) => {
-      // The server stops telling either side about the other's presence: what we knew goes stale at once.
-      const presence = { ...s.presence };
-      delete presence[user.id];
-      return { ...s, blocked: withBlocked(s.blocked, user), presence };
-    });
-    void this.loadConversations();
-    void this.loadContacts();
+  endSessions(sessions: readonly SessionInfo[]): Promise<void> {
+    return this.account.endSessions(sessions);
   }
 
-  async unblock(userId: number): Promise<void> {
-    await ok(this.api.DELETE('/api/users/me/blocks/{user_id}', { params: { path: { user_id: userId } } }));
-    this.set((s) => ({ ...s, blocked: withoutBlocked(s.blocked, userId) }));
-    // Presence is shared again: the lists say it.
-    void this.loadConversations();
-    void this.loadContacts();
+  changePassword(form: PasswordForm): Promise<void> {
+    return this.account.changePassword(form);
   }
 
-  // ---- group management (the server checks roles; its 403 message is what the caller shows) -------------
-
-  async renameGroup(id: number, title: string): Promise<void> {
-    const c = await ok(this.api.PATCH('/api/conversations/{id}', { params: { path: { id } }, body: { title: title.trim() } }));
-    this.upsertConversation(c);
+  block(user: User): Promise<void> {
+    return this.account.block(user);
   }
 
-  async addMember(id: number, userId: number): Promise<void> {
-    const c = await ok(this.api.POST('/api/conversations/{id}/members', { params: { path: { id } }, body: { user_id: userId } }));
-    this.upsertConversation(c);
-  }
-
-  async removeMember(id: number, userId: number): Promise<void> {
-    await ok(this.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: userId } } }));
-    // The server pushes the changed conversation too; this covers a socket that is down right now.
-    this.set((s) => {
-      const c = s.conversations[id];
-      if (!c || !c.members.some((m) => m.user.id === userId)) return s;
-      return { ...s, conversations: { ...s.conversations, [id]: { ...c, members: c.members.filter((m) => m.user.id !== userId) } } };
-    });
-  }
-
-  /** Leaves a group: it disappears from the list, and the view goes back to the lobby when it was open. */
-  async leave(id: number): Promise<void> {
-    await ok(this.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: this.state.me.id } } }));
-    this.forget(id);
+  unblock(userId: number): Promise<void> {
+    return this.account.unblock(userId);
   }
 }

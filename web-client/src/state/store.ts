@@ -55,6 +55,26 @@ export class Store<T> {
   }
 }
 
+/** The state before anything was loaded: only who is signed in, and what this tab still had to send. */
+export function initialState(me: User, outbox: readonly PendingMessage[]): ChatState {
+  return {
+    me,
+    conversations: {},
+    conversationsLoaded: false,
+    views: {},
+    outbox,
+    typing: {},
+    reads: {},
+    presence: {},
+    contacts: [],
+    blocked: [],
+    blocksLoaded: false,
+    connection: { state: 'connecting', attempt: 0 },
+    selectedId: null,
+    notice: null,
+  };
+}
+
 export function emptyView(): ConversationView {
   return { messages: [], hasMoreBefore: false, loadingOlder: false, loaded: false };
 }

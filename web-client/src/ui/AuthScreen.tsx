@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
-import { describeError } from '../state/controller';
+import { describeError } from '../state/errors';
 
 /** `notice`: why the user is looking at this screen again (their session was ended elsewhere, …). */
 export function AuthScreen({ auth, api, notice = null }: { auth: Auth; api: Api; notice?: string | null }) {

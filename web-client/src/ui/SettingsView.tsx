@@ -13,10 +13,11 @@ import {
   type PasswordErrors,
   type PasswordForm,
 } from '../logic/account';
-import { describeError, type ChatController } from '../state/controller';
+import type { ChatController } from '../state/controller';
+import { describeError } from '../state/errors';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
-import { ConfirmDialog } from './Dialogs';
+import { ConfirmDialog } from './dialogs/ConfirmDialog';
 
 /** The account screen, in the main pane: sessions, password, blocked people, log out. */
 export function SettingsView({ controller, state, onBack }: { controller: ChatController; state: ChatState; onBack: () => void }) {

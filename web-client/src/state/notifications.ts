@@ -1,0 +1,19 @@
+// Desktop notifications: one for a message from someone else while the tab is hidden, when the user has allowed
+// them; one per conversation at a time (its tag), and a click brings the tab forward and opens the conversation.
+import type { Conversation, Message } from '../api/types';
+
+export function notifyMessage(m: Message, c: Conversation | undefined, open: (conversationId: number) => void): void {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  if (document.visibilityState === 'visible') return;
+  const title = c?.kind === 'group' && c.title ? `${m.sender_name} in ${c.title}` : m.sender_name;
+  try {
+    const n = new Notification(title, { body: m.deleted ? 'Message deleted' : m.body, tag: `conversation-${m.conversation_id}` });
+    n.onclick = () => {
+      window.focus();
+      open(m.conversation_id);
+      n.close();
+    };
+  } catch {
+    /* some platforms only allow notifications from a service worker */
+  }
+}

@@ -1,0 +1,190 @@
+// How the client's state changes with what the server says: `applyFrame` for every socket frame, and the state
+// transitions that REST answers share with frames (stored messages in, a conversation upserted or forgotten,
+// typing indicators lapsing). Pure: no timers, no I/O; the clock is an argument. The effects that go with a
+// frame (fetches, acks' timers, notifications) are the controller's.
+import type { Conversation, Message } from '../api/types';
+import { blockRefusalMessage, isBlocked } from '../logic/blocks';
+import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
+import { withPresenceOf } from '../logic/presence';
+import { withNewMessage, withUnreadCount } from '../logic/unread';
+import type { ServerFrame, ServerFrameOf } from '../realtime/frames';
+import type { ChatState } from './store';
+
+/** Someone else's typing indicator lapses after this long without a new typing frame. */
+export const TYPING_TTL_MS = 6_000;
+
+/** The state after one server frame; the same object where the frame is plainly no news, which spares a render. */
+export function applyFrame(state: ChatState, frame: ServerFrame, now: number): ChatState {
+  switch (frame.type) {
+    case 'ack':
+      return ingestMessages(withoutPending(state, frame.client_id), frame.message.conversation_id, [frame.message]);
+    case 'message':
+      return ingestMessages(state, frame.message.conversation_id, [frame.message], { live: true });
+    case 'messages':
+      // The reply to `fetch_messages`, which this client does not send (it pages over REST): merged all the same.
+      return ingestMessages(state, frame.conversation_id, frame.messages);
+    case 'message_updated':
+      return ingestMessages(state, frame.message.conversation_id, [frame.message]);
+    case 'typing':
+      return withTyping(state, frame, now);
+    case 'read':
+      return withMemberRead(state, frame);
+    case 'unread': {
+      const c = state.conversations[frame.conversation_id];
+      if (!c) return state;
+      const next = withUnreadCount(c, frame.unread_count);
+      return next === c ? state : { ...state, conversations: { ...state.conversations, [c.id]: next } };
+    }
+    case 'presence':
+      // Someone we blocked is none of our business; the REST lists leave their presence out as well.
+      if (isBlocked(state.blocked, frame.user_id) || state.presence[frame.user_id] === frame.online) return state;
+      return { ...state, presence: { ...state.presence, [frame.user_id]: frame.online } };
+    case 'conversation':
+      return upsertConversation(state, frame.conversation);
+    case 'removed':
+      return forgetConversation(state, frame.conversation_id);
+    case 'error':
+      if (frame.client_id) {
+        // The socket's error codes are the REST ones; a refused message is a 403 there.
+        return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? frame.message);
+      }
+      return { ...state, notice: frame.message };
+  }
+}
+
+/**
+ * Stored messages of one conversation merged into its view (when its latest page is loaded), its summary in
+ * the list, and the outbox (own messages among them are confirmed). `live` messages were just written: their
+ * senders have stopped typing.
+ */
+export function ingestMessages(state: ChatState, id: number, messages: readonly Message[], opts: { live?: boolean } = {}): ChatState {
+  if (messages.length === 0) return state;
+  const meId = state.me.id;
+  let views = state.views;
+  const v = state.views[id];
+  if (v && v.loaded) {
+    const merged = mergeMessages(v.messages, messages);
+    if (merged !== v.messages) views = { ...views, [id]: { ...v, messages: merged } };
+  }
+  let conversations = state.conversations;
+  const c = state.conversations[id];
+  if (c) {
+    let next = c;
+    for (const m of messages) {
+      if (next.last_message && next.last_message.seq === m.seq) next = { ...next, last_message: m };
+      else if (m.seq > next.last_seq || !next.last_message) next = withNewMessage(next, m, meId);
+    }
+    if (next !== c) conversations = { ...conversations, [id]: next };
+  }
+  const outbox = settleOutbox(state.outbox, messages.filter((m) => m.conversation_id === id), meId);
+  let typing = state.typing;
+  if (opts.live && state.typing[id]) {
+    const t = { ...state.typing[id] };
+    let changed = false;
+    for (const m of messages) if (t[m.sender_id]) (delete t[m.sender_id], (changed = true));
+    if (changed) typing = { ...typing, [id]: t };
+  }
+  if (views === state.views && conversations === state.conversations && outbox === state.outbox && typing === state.typing) return state;
+  return { ...state, views, conversations, outbox, typing };
+}
+
+/** A conversation as the server sent it (a frame or a REST answer), its members' presence and read positions. */
+export function upsertConversation(state: ChatState, c: Conversation): ChatState {
+  const presence = withPresenceOf(state.presence, c.members.map((m) => m.user));
+  const had = state.conversations[c.id];
+  // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
+  const merged: Conversation =
+    had && had.last_seq > c.last_seq
+      ? {
+          ...c,
+          last_seq: had.last_seq,
+          last_message: had.last_message,
+          unread_count: Math.max(0, had.last_seq - Math.max(c.last_read_seq, had.last_read_seq)),
+          last_read_seq: Math.max(c.last_read_seq, had.last_read_seq),
+        }
+      : c;
+  return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, reads: withReads(state.reads, c) };
+}
+
+/** The whole conversation list (`GET /api/conversations`), replacing the one held. */
+export function withConversationList(state: ChatState, list: readonly Conversation[]): ChatState {
+  const conversations: Record<number, Conversation> = {};
+  let presence = state.presence;
+  let reads = state.reads;
+  for (const c of list) {
+    conversations[c.id] = c;
+    reads = withReads(reads, c);
+    presence = withPresenceOf(presence, c.members.map((m) => m.user));
+  }
+  return { ...state, conversations, conversationsLoaded: true, presence, reads };
+}
+
+/** Drops a conversation we left or were removed from (back to the lobby when it was open). */
+export function forgetConversation(state: ChatState, id: number): ChatState {
+  if (!state.conversations[id] && !state.views[id] && state.selectedId !== id) return state;
+  const conversations = { ...state.conversations };
+  delete conversations[id];
+  const views = { ...state.views };
+  delete views[id];
+  const typing = { ...state.typing };
+  delete typing[id];
+  const outbox = state.outbox.some((p) => p.conversation_id === id) ? state.outbox.filter((p) => p.conversation_id !== id) : state.outbox;
+  return { ...state, conversations, views, typing, outbox, selectedId: state.selectedId === id ? null : state.selectedId };
+}
+
+/** Typing indicators whose time is up removed; the same state when none has lapsed. */
+export function expireTyping(state: ChatState, now: number): ChatState {
+  let changed = false;
+  const typing: Record<number, Record<number, number>> = {};
+  for (const [cid, users] of Object.entries(state.typing)) {
+    const kept: Record<number, number> = {};
+    for (const [uid, until] of Object.entries(users)) {
+      if (until > now) kept[Number(uid)] = until;
+      else changed = true;
+    }
+    typing[Number(cid)] = kept;
+  }
+  return changed ? { ...state, typing } : state;
+}
+
+/** The outbox entry with this client_id marked failed with the reason; the same state when there is none. */
+export function withFailed(state: ChatState, clientId: string, error: string, onlyIfPending = false): ChatState {
+  const fails = (p: PendingMessage) => p.client_id === clientId && (!onlyIfPending || p.status === 'pending');
+  if (!state.outbox.some(fails)) return state;
+  return { ...state, outbox: state.outbox.map((p) => (fails(p) ? { ...p, status: 'failed', error } : p)) };
+}
+
+function withoutPending(state: ChatState, clientId: string): ChatState {
+  if (!state.outbox.some((p) => p.client_id === clientId)) return state;
+  return { ...state, outbox: state.outbox.filter((p) => p.client_id !== clientId) };
+}
+
+function withTyping(state: ChatState, f: ServerFrameOf<'typing'>, now: number): ChatState {
+  // Own typing (from another tab of this account) is not someone typing to us.
+  if (f.user_id === state.me.id) return state;
+  const t = { ...(state.typing[f.conversation_id] ?? {}) };
+  if (f.is_typing) t[f.user_id] = now + TYPING_TTL_MS;
+  else if (t[f.user_id] === undefined) return state;
+  else delete t[f.user_id];
+  return { ...state, typing: { ...state.typing, [f.conversation_id]: t } };
+}
+
+function withMemberRead(state: ChatState, f: ServerFrameOf<'read'>): ChatState {
+  const r = state.reads[f.conversation_id] ?? {};
+  if ((r[f.user_id] ?? 0) >= f.up_to_seq) return state;
+  return { ...state, reads: { ...state.reads, [f.conversation_id]: { ...r, [f.user_id]: f.up_to_seq } } };
+}
+
+/** Read positions of a conversation's members (for ✓✓ after a reload), each only moved forward. */
+function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads'] {
+  const cur = all[c.id] ?? {};
+  let changed = false;
+  const next = { ...cur };
+  for (const m of c.members) {
+    if ((next[m.user.id] ?? 0) < m.last_read_seq) {
+      next[m.user.id] = m.last_read_seq;
+      changed = true;
+    }
+  }
+  return changed ? { ...all, [c.id]: next } : all;
+}

@@ -1,0 +1,69 @@
+// A conversation's header: back to the list, who it is with (online or offline when the peer's presence is known,
+// otherwise their username; a group's members), Block/Unblock for a direct chat's peer, and the group settings
+// dialog for a group.
+import { useState } from 'react';
+import type { Conversation, User } from '../../api/types';
+import type { ChatController } from '../../state/controller';
+import type { ChatState } from '../../state/store';
+import { Avatar } from '../Avatar';
+import { BlockButton } from '../dialogs/BlockButton';
+import { GroupSettingsDialog } from '../dialogs/GroupSettingsDialog';
+import { peerOf } from '../people';
+
+export function ChatHeader(props: {
+  controller: ChatController;
+  state: ChatState;
+  c: Conversation;
+  title: string;
+  /** The other person of a direct chat. */
+  peer: User | undefined;
+  blockedPeer: boolean;
+  online: boolean | undefined;
+  onBack: () => void;
+}) {
+  const { controller, state, c, title, peer, blockedPeer, online, onBack } = props;
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const meId = state.me.id;
+  return (
+    <>
+      <header className="chat-head">
+        <button type="button" className="ghost back" onClick={onBack} aria-label="Back to conversations">
+          ←
+        </button>
+        <Avatar name={title} id={peer?.id ?? c.id} online={online} size={38} group={c.kind === 'group'} />
+        <div className="chat-head-text">
+          <h2 className="chat-title" data-testid="chat-title">
+            {title}
+          </h2>
+          <span className="muted small-text">{subtitle(c, online, meId)}</span>
+        </div>
+        {c.kind === 'group' && (
+          <button type="button" className="small head-action" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
+            Group settings
+          </button>
+        )}
+        {peer && (
+          <span className="head-action">
+            <BlockButton controller={controller} user={peer} blocked={blockedPeer} className="small ghost" />
+          </span>
+        )}
+      </header>
+      {settingsOpen && c.kind === 'group' && <GroupSettingsDialog controller={controller} state={state} id={c.id} onClose={() => setSettingsOpen(false)} />}
+    </>
+  );
+}
+
+function subtitle(c: Conversation, online: boolean | undefined, meId: number): string {
+  if (c.kind === 'group') {
+    const n = c.members.length;
+    const names = c.members.filter((m) => m.user.id !== meId).map((m) => m.user.display_name);
+    return `${n} members · ${['You', ...names].join(', ')}`;
+  }
+  if (online === undefined) return peerUsername(c, meId);
+  return online ? 'online' : 'offline';
+}
+
+function peerUsername(c: Conversation, meId: number): string {
+  const peer = peerOf(c, meId);
+  return peer ? `@${peer.username}` : '';
+}

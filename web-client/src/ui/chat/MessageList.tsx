@@ -1,0 +1,153 @@
+// The messages of the open conversation, grouped by day: stored ones in seq order, then own pending ones. It
+// keeps the reader's place: stuck to the bottom for new messages unless they scrolled up (then a "new messages"
+// pill counts them), still when older history is prepended, and older pages load when the top comes near.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Conversation, Message } from '../../api/types';
+import { groupByDay } from '../../logic/days';
+import type { PendingMessage } from '../../logic/messages';
+import { tickFor } from '../../logic/unread';
+import type { ChatController } from '../../state/controller';
+import type { ChatState } from '../../state/store';
+import { PendingBubble, StoredBubble } from './MessageBubble';
+
+type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
+
+const NEAR_BOTTOM_PX = 48;
+const NEAR_TOP_PX = 160;
+
+export function MessageList({ controller, state, c }: { controller: ChatController; state: ChatState; c: Conversation }) {
+  const id = c.id;
+  const view = state.views[id];
+  const meId = state.me.id;
+  const listRef = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const prev = useRef<{ first: number | null; lastKey: string | null; height: number; count: number }>({ first: null, lastKey: null, height: 0, count: 0 });
+  const [newCount, setNewCount] = useState(0);
+  const [editing, setEditing] = useState<number | null>(null);
+
+  const outbox = state.outbox;
+  const items: Item[] = useMemo(() => {
+    const stored: Item[] = (view?.messages ?? []).map((m) => ({ kind: 'stored', key: `s${m.seq}`, m, own: m.sender_id === meId }));
+    const pending: Item[] = outbox.filter((p) => p.conversation_id === id).map((p) => ({ kind: 'pending', key: `p${p.client_id}`, p }));
+    return [...stored, ...pending];
+  }, [view?.messages, outbox, id, meId]);
+  const groups = useMemo(() => groupByDay(items, (i) => (i.kind === 'stored' ? i.m.created_at : i.p.created_at)), [items]);
+
+  const others = useMemo(() => c.members.map((m) => m.user.id).filter((u) => u !== meId), [c, meId]);
+  const reads = state.reads[id] ?? {};
+
+  // Keep the reader's place: stick to the bottom for new messages unless they scrolled up (then count them in
+  // a pill); keep the viewport still when older history is prepended above.
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (!el) return;
+    const first = view?.messages[0]?.seq ?? null;
+    const last = items[items.length - 1];
+    const lastKey = last?.key ?? null;
+    const p = prev.current;
+    if (p.count === 0 && items.length > 0) {
+      el.scrollTop = el.scrollHeight;
+    } else if (first !== null && p.first !== null && first < p.first) {
+      el.scrollTop += el.scrollHeight - p.height;
+    } else if (lastKey !== p.lastKey && lastKey !== null) {
+      const mine = last.kind === 'pending' || (last.kind === 'stored' && last.own);
+      if (atBottom.current || mine) {
+        el.scrollTop = el.scrollHeight;
+        setNewCount(0);
+      } else {
+        setNewCount((n) => n + 1);
+      }
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    prev.current = { first, lastKey, height: el.scrollHeight, count: items.length };
+  }, [items, view?.messages]);
+
+  // Images don't exist here, but the typing line and window resizes change the height: stay pinned.
+  useEffect(() => {
+    const el = listRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  function onScroll() {
+    const el = listRef.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    if (atBottom.current && newCount) setNewCount(0);
+    if (el.scrollTop < NEAR_TOP_PX && view?.hasMoreBefore && !view.loadingOlder) void controller.loadOlder(id);
+  }
+
+  function toBottom() {
+    const el = listRef.current;
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+    atBottom.current = true;
+    setNewCount(0);
+    controller.markRead(id);
+  }
+
+  return (
+    <>
+      <div className="messages" ref={listRef} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" data-testid="messages">
+        {view?.hasMoreBefore && (
+          <div className="older">
+            <button type="button" className="link" onClick={() => void controller.loadOlder(id)} disabled={view.loadingOlder}>
+              {view.loadingOlder ? 'Loading…' : 'Load older messages'}
+            </button>
+          </div>
+        )}
+        {!view?.loaded && !view?.error && <p className="center muted">Loading messages…</p>}
+        {view?.error && (
+          <p className="center form-error" role="alert">
+            {view.error}
+          </p>
+        )}
+        {view?.loaded && items.length === 0 && <p className="center muted">No messages yet. Say hello!</p>}
+        {groups.map((g) => (
+          <div key={g.key} className="day" role="group" aria-label={g.label}>
+            <div className="day-label" data-testid="day-label">
+              <span>{g.label}</span>
+            </div>
+            {g.items.map((item, i) => {
+              const before = g.items[i - 1];
+              const showName = c.kind === 'group' && item.kind === 'stored' && !item.own && !(before?.kind === 'stored' && before.m.sender_id === item.m.sender_id);
+              if (item.kind === 'pending') {
+                return <PendingBubble key={item.key} p={item.p} onRetry={() => controller.retry(item.p.client_id)} onDiscard={() => controller.discard(item.p.client_id)} />;
+              }
+              const m = item.m;
+              return (
+                <StoredBubble
+                  key={item.key}
+                  m={m}
+                  own={item.own}
+                  showName={showName}
+                  tick={item.own ? tickFor(m.seq, others, reads) : undefined}
+                  editing={editing === m.seq}
+                  onEdit={() => setEditing(m.seq)}
+                  onCancelEdit={() => setEditing(null)}
+                  onSaveEdit={(body) => {
+                    setEditing(null);
+                    if (body.trim() && body.trim() !== m.body) void controller.edit(id, m.seq, body);
+                  }}
+                  onDelete={() => {
+                    if (window.confirm('Delete this message for everyone?')) void controller.remove(id, m.seq);
+                  }}
+                />
+              );
+            })}
+          </div>
+        ))}
+      </div>
+
+      {newCount > 0 && (
+        <button type="button" className="pill" onClick={toBottom} data-testid="new-messages-pill">
+          {newCount === 1 ? '1 new message' : `${newCount} new messages`} ↓
+        </button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,53 @@
+// The frame every dialog shares: a native modal <dialog> (focus trapped, Escape and a click outside close it)
+// with a titled header, and the row that shows one person in a dialog's lists.
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+import type { User } from '../../api/types';
+import { Avatar } from '../Avatar';
+
+/** A native modal <dialog>: focus is trapped, Escape closes it. */
+export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) onClose();
+      }}
+    >
+      <div className="modal-inner">
+        <header className="modal-head">
+          <h2 id={titleId}>{title}</h2>
+          <button type="button" className="ghost icon" onClick={onClose} aria-label="Close">
+            ✕
+          </button>
+        </header>
+        {children}
+      </div>
+    </dialog>
+  );
+}
+
+export function PersonRow({ user, online, children }: { user: User; online?: boolean; children: ReactNode }) {
+  return (
+    <li className="person">
+      <Avatar name={user.display_name} id={user.id} online={online} size={34} />
+      <span className="person-text">
+        <strong>{user.display_name}</strong>
+        <span className="muted">@{user.username}</span>
+      </span>
+      <span className="person-actions">{children}</span>
+    </li>
+  );
+}
