@@ -155,6 +155,15 @@ pub enum ConversationKind {
     Group,
 }
 
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -172,12 +181,12 @@ impl Role {
         }
     }
 
-    /// Unknown strings read as the least privileged role.
-    pub fn parse(stored: &str) -> Role {
-        match stored {
-            "owner" => Role::Owner,
-            "admin" => Role::Admin,
-            _ => Role::Member,
+    pub fn from_name(name: &str) -> Option<Role> {
+        match name {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
         }
     }
 

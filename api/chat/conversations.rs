@@ -6,7 +6,7 @@ use crate::db::conversations::{ChangeContext, ChangeOp, Changed, MemberState};
 use crate::db::models::{ConversationRow, MembershipRow, NewConversation};
 use crate::db::{self, DbConn, conversations, users};
 use crate::domain::{Title, ValidationError};
-use crate::protocol::{Conversation, ReadState, Role, ServerFrame};
+use crate::protocol::{Conversation, ConversationKind, ReadState, Role, ServerFrame};
 use crate::realtime::{Delivery, MembershipEvent, Realtime};
 
 pub const MAX_GROUP_MEMBERS: usize = 256;
@@ -64,7 +64,7 @@ pub async fn open_direct(
         return Ok((view(conn, realtime, existing.id, me).await?, false));
     }
     let new = NewConversation {
-        kind: "direct",
+        kind: ConversationKind::Direct,
         title: None,
         created_by: me,
         direct_key: Some(&key),
@@ -72,7 +72,8 @@ pub async fn open_direct(
         created_at: db::now(),
         version: 1,
     };
-    let (created, members) = match conversations::create(conn, &new, &[(me, "member"), (other, "member")]).await {
+    let (created, members) = match conversations::create(conn, &new, &[(me, Role::Member), (other, Role::Member)]).await
+    {
         Ok(created) => created,
         // Both opened it at the same moment: the database kept one, return it.
         Err(e) if e.is_unique_violation() => {
@@ -105,10 +106,10 @@ pub async fn create_group(
         return Err(ValidationError::new("member_ids", format!("There is no user with id {missing}.")).into());
     }
     ensure_unblocked(conn, me, &ids, Approach::CreateGroup).await?;
-    let mut members: Vec<(i64, &'static str)> = vec![(me, "owner")];
-    members.extend(ids.iter().map(|&id| (id, "member")));
+    let mut members: Vec<(i64, Role)> = vec![(me, Role::Owner)];
+    members.extend(ids.iter().map(|&id| (id, Role::Member)));
     let new = NewConversation {
-        kind: "group",
+        kind: ConversationKind::Group,
         title: Some(title.as_str()),
         created_by: me,
         direct_key: None,
@@ -142,7 +143,7 @@ pub async fn add_member(
         return view(conn, realtime, id, me).await;
     }
     ensure_unblocked(conn, me, &[user_id], Approach::AddMember).await?;
-    let op = ChangeOp::Add { user_id, role: Role::Member.as_str() };
+    let op = ChangeOp::Add { user_id, role: Role::Member };
     let changed = conversations::change(conn, id, me, op, may_add).await?;
     if changed.applied {
         announce_change(conn, realtime, &changed, &[user_id], &[]).await?;
@@ -170,10 +171,10 @@ fn manager_of_group(
     not_allowed: &'static str,
 ) -> ChatResult<Role> {
     let actor = ctx.actor.as_ref().ok_or(ChatError::NotFound)?;
-    if ctx.conversation.kind == "direct" {
+    if ctx.conversation.kind == ConversationKind::Direct {
         return Err(ValidationError::new(field, direct).into());
     }
-    let role = Role::parse(&actor.role);
+    let role = actor.role;
     if !role.can_manage() {
         return Err(ChatError::Forbidden(not_allowed));
     }
@@ -205,15 +206,15 @@ fn may_add(ctx: &ChangeContext) -> ChatResult<()> {
 
 fn may_remove(ctx: &ChangeContext, me: i64, user_id: i64) -> ChatResult<()> {
     let actor = ctx.actor.as_ref().ok_or(ChatError::NotFound)?;
-    if ctx.conversation.kind == "direct" {
+    if ctx.conversation.kind == ConversationKind::Direct {
         return Err(
             ValidationError::new("user_id", "Members cannot leave or be removed from a direct conversation.").into()
         );
     }
     if user_id != me {
-        let my_role = Role::parse(&actor.role);
+        let my_role = actor.role;
         let target = ctx.target.as_ref().ok_or(ChatError::NotFound)?;
-        let their_role = Role::parse(&target.role);
+        let their_role = target.role;
         if !my_role.can_manage() || (their_role.can_manage() && my_role != Role::Owner) {
             return Err(ChatError::Forbidden("You may not remove this member."));
         }

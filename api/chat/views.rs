@@ -8,7 +8,7 @@ use super::ChatResult;
 use crate::auth::service::public_user;
 use crate::db::models::{ConversationRow, MembershipRow};
 use crate::db::{DbConn, blocks, conversations, messages};
-use crate::protocol::{Conversation, ConversationKind, Member, Message, Role};
+use crate::protocol::{Conversation, Member, Message};
 use crate::realtime::Realtime;
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -107,7 +107,7 @@ async fn parts(
         user_view.online = presence.and_then(|p| p.of(user.id));
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
-            role: Role::parse(&membership.role),
+            role: membership.role,
             last_read_seq: membership.last_read_seq,
         });
     }
@@ -122,7 +122,7 @@ fn view(
 ) -> Conversation {
     Conversation {
         id: conversation.id,
-        kind: if conversation.kind == "direct" { ConversationKind::Direct } else { ConversationKind::Group },
+        kind: conversation.kind,
         title: conversation.title,
         members,
         last_message,

@@ -4,6 +4,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{ConversationRow, MembershipRow, NewConversation, UserRow};
 use super::schema::{conversations, memberships, users};
 use super::{DbConn, DbError, DbResult};
+use crate::protocol::Role;
 use crate::with_conn;
 
 pub async fn by_id(conn: &mut DbConn, id: i64) -> DbResult<Option<ConversationRow>> {
@@ -50,12 +51,12 @@ pub struct ConversationState {
 pub async fn create(
     conn: &mut DbConn,
     new: &NewConversation<'_>,
-    members: &[(i64, &'static str)],
+    members: &[(i64, Role)],
 ) -> DbResult<(ConversationRow, Vec<MemberState>)> {
     let joined_at = new.created_at;
     crate::write_transaction!(conn, |c| {
         let row: ConversationRow = diesel::insert_into(conversations::table)
-            .values(new)
+            .values(new.clone())
             .returning(ConversationRow::as_returning())
             .get_result(c)
             .await?;
@@ -70,7 +71,7 @@ pub async fn create(
             })
             .collect();
         for membership in &rows {
-            diesel::insert_into(memberships::table).values(membership).execute(c).await?;
+            diesel::insert_into(memberships::table).values(membership.clone()).execute(c).await?;
         }
         let states = rows.iter().map(|m| MemberState { user_id: m.user_id, last_read_seq: 0 }).collect();
         Ok::<_, DbError>((row, states))
@@ -81,7 +82,7 @@ pub async fn create(
 #[derive(Debug, Clone, Copy)]
 pub enum ChangeOp<'a> {
     Rename { title: &'a str },
-    Add { user_id: i64, role: &'static str },
+    Add { user_id: i64, role: Role },
     Remove { user_id: i64 },
 }
 
@@ -153,15 +154,9 @@ where
                 true
             }
             ChangeOp::Add { user_id, role } => {
-                let row = MembershipRow {
-                    conversation_id,
-                    user_id,
-                    role: role.to_owned(),
-                    last_read_seq: 0,
-                    joined_at: super::now(),
-                };
+                let row = MembershipRow { conversation_id, user_id, role, last_read_seq: 0, joined_at: super::now() };
                 diesel::insert_into(memberships::table)
-                    .values(&row)
+                    .values(row)
                     .on_conflict((memberships::conversation_id, memberships::user_id))
                     .do_nothing()
                     .execute(c)
@@ -172,14 +167,14 @@ where
                 let deleted = diesel::delete(memberships::table.find((conversation_id, user_id))).execute(c).await?;
                 let remaining: Vec<&MembershipRow> = current.iter().filter(|m| m.user_id != user_id).collect();
                 // The last owner left a group with others in it: the longest-standing admin (else member) owns it.
-                if deleted == 1 && !remaining.is_empty() && !remaining.iter().any(|m| m.role == "owner") {
+                if deleted == 1 && !remaining.is_empty() && !remaining.iter().any(|m| m.role == Role::Owner) {
                     let heir = remaining
                         .iter()
-                        .min_by_key(|m| (role_rank(&m.role), m.joined_at, m.user_id))
+                        .min_by_key(|m| (std::cmp::Reverse(m.role), m.joined_at, m.user_id))
                         .map(|m| m.user_id);
                     if let Some(heir) = heir {
                         diesel::update(memberships::table.find((conversation_id, heir)))
-                            .set(memberships::role.eq("owner"))
+                            .set(memberships::role.eq(Role::Owner.as_str()))
                             .execute(c)
                             .await?;
                     }
@@ -274,22 +269,14 @@ pub async fn members(conn: &mut DbConn, conversation_ids: &[i64]) -> DbResult<Ve
         .load(c)
         .await)?;
     rows.sort_by(|a, b| {
-        (a.0.conversation_id, role_rank(&a.0.role), a.0.joined_at, a.1.id).cmp(&(
+        (a.0.conversation_id, std::cmp::Reverse(a.0.role), a.0.joined_at, a.1.id).cmp(&(
             b.0.conversation_id,
-            role_rank(&b.0.role),
+            std::cmp::Reverse(b.0.role),
             b.0.joined_at,
             b.1.id,
         ))
     });
     Ok(rows)
-}
-
-fn role_rank(role: &str) -> u8 {
-    match role {
-        "owner" => 0,
-        "admin" => 1,
-        _ => 2,
-    }
 }
 
 pub async fn member_ids(conn: &mut DbConn, conversation_id: i64) -> DbResult<Vec<i64>> {

@@ -4,6 +4,41 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::protocol::{ConversationKind, Role};
+
+// Roles and kinds are enums in code and their snake_case names in the database (a CHECK keeps them to those).
+
+impl From<Role> for String {
+    fn from(role: Role) -> String {
+        role.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(stored: String) -> Result<Self, String> {
+        Role::from_name(&stored).ok_or_else(|| format!("unknown role {stored:?}"))
+    }
+}
+
+impl From<ConversationKind> for String {
+    fn from(kind: ConversationKind) -> String {
+        kind.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for ConversationKind {
+    type Error = String;
+
+    fn try_from(stored: String) -> Result<Self, String> {
+        match stored.as_str() {
+            "direct" => Ok(ConversationKind::Direct),
+            "group" => Ok(ConversationKind::Group),
+            _ => Err(format!("unknown conversation kind {stored:?}")),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -72,7 +107,8 @@ pub struct NewRefreshToken<'a> {
 #[diesel(table_name = conversations)]
 pub struct ConversationRow {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub created_by: i64,
     pub direct_key: Option<String>,
@@ -83,10 +119,11 @@ pub struct ConversationRow {
     pub version: i64,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = conversations)]
 pub struct NewConversation<'a> {
-    pub kind: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: ConversationKind,
     pub title: Option<&'a str>,
     pub created_by: i64,
     pub direct_key: Option<&'a str>,
@@ -100,7 +137,8 @@ pub struct NewConversation<'a> {
 pub struct MembershipRow {
     pub conversation_id: i64,
     pub user_id: i64,
-    pub role: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub role: Role,
     pub last_read_seq: i64,
     pub joined_at: NaiveDateTime,
 }
