@@ -12,6 +12,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::config::Settings;
+use crate::ids::UserId;
 
 /// Over a limit: try again after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -23,10 +24,10 @@ pub struct Limited {
 pub struct RateLimits {
     behind_proxy: bool,
     auth_per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    rest_per_user: DefaultKeyedRateLimiter<i64>,
-    upgrades_per_user: DefaultKeyedRateLimiter<i64>,
+    rest_per_user: DefaultKeyedRateLimiter<UserId>,
+    upgrades_per_user: DefaultKeyedRateLimiter<UserId>,
     upgrades_per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    frames_per_user: DefaultKeyedRateLimiter<i64>,
+    frames_per_user: DefaultKeyedRateLimiter<UserId>,
     failed_sign_ins: FailedSignIns,
 }
 
@@ -94,12 +95,12 @@ impl RateLimits {
         Ok(outcome)
     }
 
-    pub fn rest_call(&self, user_id: i64) -> Result<(), Limited> {
+    pub fn rest_call(&self, user_id: UserId) -> Result<(), Limited> {
         check(&self.rest_per_user, &user_id)
     }
 
     /// A socket upgrade by `user_id` from `ip`.
-    pub fn socket_upgrade(&self, user_id: i64, ip: Option<IpAddr>) -> Result<(), Limited> {
+    pub fn socket_upgrade(&self, user_id: UserId, ip: Option<IpAddr>) -> Result<(), Limited> {
         if let Some(ip) = ip {
             check(&self.upgrades_per_ip, &ip)?;
         }
@@ -107,7 +108,7 @@ impl RateLimits {
     }
 
     /// One client frame of `user_id`'s, on whichever socket: false when over the allowance.
-    pub fn socket_frame(&self, user_id: i64) -> bool {
+    pub fn socket_frame(&self, user_id: UserId) -> bool {
         let allowed = self.frames_per_user.check_key(&user_id).is_ok();
         if !allowed {
             metrics::counter!("chat_rate_limited_total").increment(1);
@@ -152,7 +153,7 @@ pub enum Subject {
     /// A login's username, as typed (trimmed, lower-cased: as it would be looked up).
     Username(String),
     /// An account re-entering its password (a password change).
-    Account(i64),
+    Account(UserId),
 }
 
 impl Subject {
@@ -340,7 +341,7 @@ mod tests {
         tracker.forget_idle(now + Duration::from_secs(15 * 60 + 1));
         assert!(tracker.is_empty(), "a key idle for the window is forgotten");
         for i in 0..FailedSignIns::MAX_KEYS + 10 {
-            tracker.failed((Subject::Account(i as i64), None), now);
+            tracker.failed((Subject::Account(UserId(i as i64)), None), now);
         }
         assert_eq!(tracker.len(), FailedSignIns::MAX_KEYS);
     }

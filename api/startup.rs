@@ -111,7 +111,7 @@ impl Application {
         let store: Arc<dyn HubStore> = Arc::new(DbStore { db: db.clone() });
         // Revocations heard from other instances: refused here too, at once.
         let registry = revocations.clone();
-        let on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync> =
+        let on_revoked: Box<dyn Fn(crate::ids::UserId, &[crate::ids::SessionId]) + Send + Sync> =
             Box::new(move |_, sessions| registry.record(sessions, crate::db::now()));
         let (hub, broker) = match &settings.redis_url {
             Some(url) => {

@@ -5,13 +5,14 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use super::{AuthError, AuthKeys};
+use crate::ids::{SessionId, UserId};
 
 /// The caller, proven by `Authorization: Bearer <access token>`.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The session the token belongs to (the `sid` claim).
-    pub session_id: i64,
+    pub session_id: SessionId,
     /// Unix seconds at which the token expires (the socket closes then unless it gets a fresh token).
     pub expires_at: i64,
 }

@@ -5,6 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde::{Deserialize, Serialize};
 
 use super::revocations::Revocations;
+use crate::ids::{SessionId, UserId};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -28,8 +29,8 @@ pub enum TokenError {
 /// A verified access token.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifiedToken {
-    pub user_id: i64,
-    pub session_id: i64,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub expires_at: i64,
 }
 
@@ -111,15 +112,15 @@ impl AuthKeys {
     /// remembered at least until this token expires.
     pub fn issue(
         &self,
-        user_id: i64,
-        session_id: i64,
+        user_id: UserId,
+        session_id: SessionId,
         issued_at: i64,
         not_after: i64,
     ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
         let exp = (issued_at + self.0.access_ttl.as_secs() as i64).min(not_after);
         let claims = Claims {
             sub: user_id.to_string(),
-            sid: session_id,
+            sid: session_id.get(),
             iat: issued_at,
             exp,
             jti: super::service::random_token(16),
@@ -134,8 +135,8 @@ impl AuthKeys {
             ErrorKind::ExpiredSignature => TokenError::Expired,
             _ => TokenError::Invalid,
         })?;
-        let user_id = data.claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok(VerifiedToken { user_id, session_id: data.claims.sid, expires_at: data.claims.exp })
+        let user_id = UserId(data.claims.sub.parse().map_err(|_| TokenError::Invalid)?);
+        Ok(VerifiedToken { user_id, session_id: SessionId(data.claims.sid), expires_at: data.claims.exp })
     }
 }
 
@@ -154,22 +155,22 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_to_its_user_and_session() {
         let keys = keys(60);
-        let (token, _) = keys.issue(42, 7, now(), i64::MAX).unwrap();
+        let (token, _) = keys.issue(UserId(42), SessionId(7), now(), i64::MAX).unwrap();
         let verified = keys.verify(&token).unwrap();
-        assert_eq!((verified.user_id, verified.session_id), (42, 7));
+        assert_eq!((verified.user_id, verified.session_id), (UserId(42), SessionId(7)));
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_invalid() {
         let other = AuthKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60), Duration::ZERO);
-        let (token, _) = other.issue(42, 7, now(), i64::MAX).unwrap();
+        let (token, _) = other.issue(UserId(42), SessionId(7), now(), i64::MAX).unwrap();
         assert_eq!(keys(60).verify(&token).unwrap_err(), TokenError::Invalid);
     }
 
     #[test]
     fn an_expired_token_is_reported_as_expired() {
         let keys = keys(60);
-        let (token, _) = keys.issue(42, 7, now() - 120, i64::MAX).unwrap();
+        let (token, _) = keys.issue(UserId(42), SessionId(7), now() - 120, i64::MAX).unwrap();
         assert_eq!(keys.verify(&token).unwrap_err(), TokenError::Expired);
     }
 
@@ -177,7 +178,7 @@ mod tests {
     fn a_token_does_not_outlive_its_session() {
         let keys = keys(900);
         let issued = now();
-        let (token, exp) = keys.issue(42, 7, issued, issued + 60).unwrap();
+        let (token, exp) = keys.issue(UserId(42), SessionId(7), issued, issued + 60).unwrap();
         assert_eq!(exp, issued + 60);
         assert_eq!(keys.verify(&token).unwrap().expires_at, issued + 60);
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbPool};
+use crate::ids::SessionId;
 
 /// How long past an entry's end to keep it anyway: instances' clocks may disagree by this much.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::seconds(30);
@@ -28,7 +29,7 @@ const POLL_OVERLAP: chrono::Duration = chrono::Duration::seconds(5);
 pub struct Revocations {
     access_ttl: chrono::Duration,
     /// Session id → when it may be forgotten.
-    revoked: RwLock<HashMap<i64, NaiveDateTime>>,
+    revoked: RwLock<HashMap<SessionId, NaiveDateTime>>,
 }
 
 impl Revocations {
@@ -44,13 +45,13 @@ impl Revocations {
         now - self.access_ttl - CLOCK_SLACK
     }
 
-    pub fn is_revoked(&self, session_id: i64) -> bool {
+    pub fn is_revoked(&self, session_id: SessionId) -> bool {
         // A poisoned lock only means a writer panicked mid-insert; the map itself is still usable.
         self.revoked.read().unwrap_or_else(|e| e.into_inner()).contains_key(&session_id)
     }
 
     /// Record sessions revoked at `revoked_at`.
-    pub fn record(&self, session_ids: &[i64], revoked_at: NaiveDateTime) {
+    pub fn record(&self, session_ids: &[SessionId], revoked_at: NaiveDateTime) {
         if session_ids.is_empty() {
             return;
         }
@@ -84,7 +85,7 @@ impl Revocations {
         Ok(self.record_rows(&rows).unwrap_or(since))
     }
 
-    fn record_rows(&self, rows: &[(i64, NaiveDateTime)]) -> Option<NaiveDateTime> {
+    fn record_rows(&self, rows: &[(SessionId, NaiveDateTime)]) -> Option<NaiveDateTime> {
         for (id, at) in rows {
             self.record(&[*id], *at);
         }
@@ -154,11 +155,11 @@ mod tests {
     #[test]
     fn a_revoked_session_is_remembered_until_its_last_token_has_expired() {
         let revocations = Revocations::new(Duration::from_secs(900));
-        revocations.record(&[7, 8], at(0));
-        assert!(revocations.is_revoked(7) && revocations.is_revoked(8));
-        assert!(!revocations.is_revoked(9));
+        revocations.record(&[SessionId(7), SessionId(8)], at(0));
+        assert!(revocations.is_revoked(SessionId(7)) && revocations.is_revoked(SessionId(8)));
+        assert!(!revocations.is_revoked(SessionId(9)));
         revocations.sweep(at(900));
-        assert!(revocations.is_revoked(7), "tokens issued just before the revocation are still valid");
+        assert!(revocations.is_revoked(SessionId(7)), "tokens issued just before the revocation are still valid");
         revocations.sweep(at(900 + 31));
         assert!(revocations.is_empty(), "every token of the session has expired: nothing to remember");
     }
@@ -166,9 +167,9 @@ mod tests {
     #[test]
     fn a_later_record_of_the_same_session_does_not_shorten_its_memory() {
         let revocations = Revocations::new(Duration::from_secs(60));
-        revocations.record(&[1], at(100));
-        revocations.record(&[1], at(0));
+        revocations.record(&[SessionId(1)], at(100));
+        revocations.record(&[SessionId(1)], at(0));
         revocations.sweep(at(100 + 60));
-        assert!(revocations.is_revoked(1));
+        assert!(revocations.is_revoked(SessionId(1)));
     }
 }

@@ -26,7 +26,7 @@ pub fn hash_token(token: &str) -> String {
 }
 
 pub fn public_user(row: &UserRow) -> User {
-    User { id: row.id, username: row.username.clone(), display_name: row.display_name.clone(), online: None }
+    User { id: row.id.get(), username: row.username.clone(), display_name: row.display_name.clone(), online: None }
 }
 
 pub async fn register(

@@ -8,6 +8,7 @@ use super::{AuthError, AuthKeys, AuthUser};
 use crate::db::models::{NewSession, UserRow};
 use crate::db::sessions::{Clock, Rotated, Scope};
 use crate::db::{self, DbConn, users};
+use crate::ids::{SessionId, UserId};
 use crate::protocol::{Session, SessionInfo};
 use crate::realtime::Realtime;
 
@@ -43,7 +44,7 @@ fn unix(at: NaiveDateTime) -> i64 {
 fn sign(
     keys: &AuthKeys,
     user: &UserRow,
-    session_id: i64,
+    session_id: SessionId,
     issued_at: i64,
     ends: NaiveDateTime,
 ) -> Result<(String, i64), AuthError> {
@@ -81,14 +82,20 @@ pub async fn start(
         db::sessions::start(conn, &new, &hash_token(&refresh_token), clock, limits.max_per_user, purge_before).await?;
     if !started.evicted.is_empty() {
         tracing::info!(
-            user_id = user.id,
+            user_id = user.id.get(),
             ended = started.evicted.len(),
             "session cap reached: least recently used ended"
         );
         realtime.sessions_revoked(user.id, &started.evicted);
     }
     let (access_token, expires_in) = sign(keys, user, started.session.id, issued_at, started.session.expires_at)?;
-    Ok(Session { user: public_user(user), session_id: started.session.id, access_token, refresh_token, expires_in })
+    Ok(Session {
+        user: public_user(user),
+        session_id: started.session.id.get(),
+        access_token,
+        refresh_token,
+        expires_in,
+    })
 }
 
 /// Spend a refresh token for a new access token and a new refresh token. A token presented twice ends its
@@ -108,14 +115,14 @@ pub async fn refresh(
             let (access_token, expires_in) = sign(keys, &user, session.id, issued_at, session.expires_at)?;
             Ok(Session {
                 user: public_user(&user),
-                session_id: session.id,
+                session_id: session.id.get(),
                 access_token,
                 refresh_token: next,
                 expires_in,
             })
         }
         Rotated::Reused { user_id, revoked } => {
-            tracing::warn!(user_id, "refresh token reused; its session is ended");
+            tracing::warn!(user_id = user_id.get(), "refresh token reused; its session is ended");
             realtime.sessions_revoked(user_id, &revoked);
             Err(AuthError::RefreshTokenReused)
         }
@@ -128,7 +135,7 @@ pub async fn end(
     conn: &mut DbConn,
     keys: &AuthKeys,
     realtime: &Realtime,
-    user_id: i64,
+    user_id: UserId,
     scope: Scope,
 ) -> Result<(), AuthError> {
     let ended = db::sessions::revoke(conn, user_id, scope, clock(keys)).await?;
@@ -147,7 +154,7 @@ pub async fn list(conn: &mut DbConn, keys: &AuthKeys, caller: &AuthUser) -> Resu
         // A session revoked a moment ago by another instance may not be in this read yet.
         .filter(|row| !keys.revocations().is_revoked(row.id))
         .map(|row| SessionInfo {
-            id: row.id,
+            id: row.id.get(),
             device: row.device,
             created_at: row.created_at.and_utc(),
             last_used_at: row.last_used_at.and_utc(),

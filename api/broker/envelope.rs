@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Topic;
+use crate::ids::{ConversationId, Seq, SessionId, UserId};
 
 /// How a frame is treated when a socket falls behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,16 +15,16 @@ pub enum Delivery {
     Ephemeral,
     /// A read receipt of (conversation, reader): replaces that reader's receipt still queued, else like
     /// ephemeral (the next conversation view carries every member's read position anyway).
-    Receipt { conversation_id: i64, user_id: i64 },
+    Receipt { conversation_id: ConversationId, user_id: UserId },
 }
 
 /// Where an event goes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Route {
     /// The members of a conversation (as the receiving instance's routing has them).
-    Conversation(i64),
+    Conversation(ConversationId),
     /// Named users.
-    Users(Vec<i64>),
+    Users(Vec<UserId>),
     /// Every instance (session revocations).
     Everyone,
 }
@@ -38,7 +39,7 @@ pub struct FrameEvent {
     pub stored_at: Option<std::time::Instant>,
     /// A stored message's seq: the hub hands a conversation's messages out in seq order.
     #[serde(default)]
-    pub seq: Option<i64>,
+    pub seq: Option<Seq>,
     /// The conversation's membership version the publisher acted under; 0 when none applies.
     #[serde(default)]
     pub version: i64,
@@ -48,20 +49,20 @@ pub struct FrameEvent {
     pub skip_session: Option<u64>,
     /// Users who must not receive it (the reader of their own receipt; the other side of a block).
     #[serde(default)]
-    pub skip_users: Vec<i64>,
+    pub skip_users: Vec<UserId>,
 }
 
 /// A conversation's membership after a change: the whole list, so an instance that missed an earlier change
 /// is still right after this one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MembershipEvent {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub version: i64,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     /// (user, last_read_seq) of every member.
-    pub members: Vec<(i64, i64)>,
+    pub members: Vec<(UserId, Seq)>,
     /// Who this change took out: they get `removed`.
-    pub left: Vec<i64>,
+    pub left: Vec<UserId>,
     /// The conversation as members see it without the viewer's own fields (`protocol::conversation_frame`
     /// completes it per member); empty when the change has no view to announce.
     pub view: String,
@@ -73,8 +74,8 @@ pub enum Payload {
     Membership(MembershipEvent),
     /// These sessions of the user were ended: their sockets close (4001) and their tokens are refused.
     Revoked {
-        user_id: i64,
-        sessions: Vec<i64>,
+        user_id: UserId,
+        sessions: Vec<SessionId>,
     },
 }
 
@@ -147,27 +148,27 @@ mod tests {
         let json = r#"{"type":"message","message":{"body":"a \"quote\"\nand a newline"}}"#.to_owned();
         let envelope = Envelope {
             origin: 7,
-            route: Route::Conversation(3),
+            route: Route::Conversation(ConversationId(3)),
             payload: Payload::Frame(FrameEvent {
                 json: json.clone(),
                 stored_at: None,
-                seq: Some(12),
+                seq: Some(Seq(12)),
                 version: 4,
                 delivery: Delivery::Reliable,
                 skip_session: Some(9),
-                skip_users: vec![5],
+                skip_users: vec![UserId(5)],
             }),
         };
         let bytes = envelope.encode();
         assert!(bytes.ends_with(json.as_bytes()), "the frame travels as it is");
         let back = Envelope::decode(&bytes).expect("decodes");
         assert_eq!(back.origin, 7);
-        assert_eq!(back.route, Route::Conversation(3));
+        assert_eq!(back.route, Route::Conversation(ConversationId(3)));
         match back.payload {
             Payload::Frame(frame) => {
                 assert_eq!(
                     (frame.json, frame.seq, frame.version, frame.skip_session, frame.skip_users),
-                    (json, Some(12), 4, Some(9), vec![5])
+                    (json, Some(Seq(12)), 4, Some(9), vec![UserId(5)])
                 );
             }
             other => panic!("{other:?}"),
@@ -177,17 +178,21 @@ mod tests {
     #[test]
     fn a_membership_event_carries_its_view_after_the_header() {
         let event = MembershipEvent {
-            conversation_id: 3,
+            conversation_id: ConversationId(3),
             version: 8,
-            last_seq: 20,
-            members: vec![(1, 20), (2, 15)],
-            left: vec![9],
+            last_seq: Seq(20),
+            members: vec![(UserId(1), Seq(20)), (UserId(2), Seq(15))],
+            left: vec![UserId(9)],
             view: r#"{"id":3,"title":"a \"b\""#.into(),
         };
-        let envelope = Envelope { origin: 1, route: Route::Users(vec![9]), payload: Payload::Membership(event) };
+        let envelope =
+            Envelope { origin: 1, route: Route::Users(vec![UserId(9)]), payload: Payload::Membership(event) };
         match Envelope::decode(&envelope.encode()).expect("decodes").payload {
             Payload::Membership(back) => {
-                assert_eq!((back.version, back.members, back.left), (8, vec![(1, 20), (2, 15)], vec![9]));
+                assert_eq!(
+                    (back.version, back.members, back.left),
+                    (8, vec![(UserId(1), Seq(20)), (UserId(2), Seq(15))], vec![UserId(9)])
+                );
                 assert_eq!(back.view, r#"{"id":3,"title":"a \"b\""#);
             }
             other => panic!("{other:?}"),

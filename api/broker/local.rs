@@ -4,6 +4,7 @@ use futures_util::future::{BoxFuture, FutureExt, ready};
 
 use super::Envelope;
 use super::{Broker, BrokerState, Topic};
+use crate::ids::UserId;
 
 /// The embedded default: one instance, so the hub's local delivery is all the delivery there is.
 pub struct LocalBroker;
@@ -23,11 +24,11 @@ impl Broker for LocalBroker {
         BrokerState::Local
     }
 
-    fn presence_delta(&self, _user_id: i64, _delta: i64) -> BoxFuture<'static, Option<i64>> {
+    fn presence_delta(&self, _user_id: UserId, _delta: i64) -> BoxFuture<'static, Option<i64>> {
         ready(None).boxed()
     }
 
-    fn online_among(&self, _user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>> {
+    fn online_among(&self, _user_ids: Vec<UserId>) -> BoxFuture<'static, Option<HashSet<UserId>>> {
         ready(None).boxed()
     }
 }

@@ -9,12 +9,13 @@ pub use envelope::{Delivery, Envelope, FrameEvent, MembershipEvent, Payload, Rou
 
 use std::collections::HashSet;
 
+use crate::ids::{ConversationId, UserId};
 use futures_util::future::BoxFuture;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
-    Conversation(i64),
-    User(i64),
+    Conversation(ConversationId),
+    User(UserId),
     /// Every instance listens (session revocations).
     Everyone,
 }
@@ -50,9 +51,9 @@ pub trait Broker: Send + Sync + 'static {
     fn state(&self) -> BrokerState;
     /// Count a user's sockets across instances up or down; the new total, or None when only this instance
     /// counts (in-process).
-    fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>>;
+    fn presence_delta(&self, user_id: UserId, delta: i64) -> BoxFuture<'static, Option<i64>>;
     /// Which of these users have a socket on any instance; None when only this instance counts.
-    fn online_among(&self, user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>>;
+    fn online_among(&self, user_ids: Vec<UserId>) -> BoxFuture<'static, Option<HashSet<UserId>>>;
     /// Times the broker reconnected since start.
     fn reconnects(&self) -> u64 {
         0
@@ -62,7 +63,7 @@ pub trait Broker: Send + Sync + 'static {
         None
     }
     /// Renew the presence claims of these users (those with a socket on this instance).
-    fn renew_presence(&self, _users: Vec<i64>) -> BoxFuture<'static, ()> {
+    fn renew_presence(&self, _users: Vec<UserId>) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
 }

@@ -15,6 +15,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use tokio::sync::mpsc;
 
 use super::{Broker, BrokerState, Envelope, Topic};
+use crate::ids::UserId;
 
 const PUBLISH_QUEUE: usize = 65_536;
 /// Envelopes from other instances waiting for the hub; when it falls this far behind, reading Redis waits.
@@ -88,7 +89,7 @@ impl RedisBroker {
         }
     }
 
-    fn presence_key(&self, user_id: i64) -> String {
+    fn presence_key(&self, user_id: UserId) -> String {
         format!("{}:online:{user_id}", self.prefix)
     }
 
@@ -144,7 +145,7 @@ impl Broker for RedisBroker {
     /// Presence per user is a sorted set of the instances where the user has a socket, scored by when that
     /// claim expires. Instances renew their users' claims (`renew_presence`), so an instance that dies without
     /// saying goodbye stops counting after PRESENCE_TTL instead of keeping its users online for ever.
-    fn presence_delta(&self, user_id: i64, delta: i64) -> BoxFuture<'static, Option<i64>> {
+    fn presence_delta(&self, user_id: UserId, delta: i64) -> BoxFuture<'static, Option<i64>> {
         let pool = self.pool.clone();
         let key = self.presence_key(user_id);
         let instance = self.instance_id;
@@ -167,7 +168,7 @@ impl Broker for RedisBroker {
         async move { tokio::time::timeout(CONNECT_TIMEOUT, counted).await.ok().flatten() }.boxed()
     }
 
-    fn online_among(&self, user_ids: Vec<i64>) -> BoxFuture<'static, Option<HashSet<i64>>> {
+    fn online_among(&self, user_ids: Vec<UserId>) -> BoxFuture<'static, Option<HashSet<UserId>>> {
         let pool = self.pool.clone();
         let keys: Vec<String> = user_ids.iter().map(|&id| self.presence_key(id)).collect();
         let read = async move {
@@ -194,7 +195,7 @@ impl Broker for RedisBroker {
         Some(PRESENCE_TTL / 3)
     }
 
-    fn renew_presence(&self, users: Vec<i64>) -> BoxFuture<'static, ()> {
+    fn renew_presence(&self, users: Vec<UserId>) -> BoxFuture<'static, ()> {
         if users.is_empty() {
             return Box::pin(async {});
         }

@@ -8,6 +8,7 @@ use super::{ChatError, ChatResult};
 use crate::auth::service::public_user;
 use crate::db::{DbConn, blocks, users};
 use crate::domain::ValidationError;
+use crate::ids::UserId;
 use crate::protocol::User;
 
 /// How many users one may block: enough for anyone, and a bound on the table.
@@ -24,7 +25,7 @@ pub enum Approach {
 }
 
 /// Block `other` (idempotent). Unknown users are NotFound.
-pub async fn block(conn: &mut DbConn, me: i64, other: i64) -> ChatResult<()> {
+pub async fn block(conn: &mut DbConn, me: UserId, other: UserId) -> ChatResult<()> {
     if other == me {
         return Err(ValidationError::new("user_id", "You cannot block yourself.").into());
     }
@@ -42,17 +43,17 @@ pub async fn block(conn: &mut DbConn, me: i64, other: i64) -> ChatResult<()> {
 }
 
 /// Unblock `other` (idempotent).
-pub async fn unblock(conn: &mut DbConn, me: i64, other: i64) -> ChatResult<()> {
+pub async fn unblock(conn: &mut DbConn, me: UserId, other: UserId) -> ChatResult<()> {
     blocks::remove(conn, me, other).await?;
     Ok(())
 }
 
-pub async fn list(conn: &mut DbConn, me: i64) -> ChatResult<Vec<User>> {
+pub async fn list(conn: &mut DbConn, me: UserId) -> ChatResult<Vec<User>> {
     Ok(blocks::blocked_by(conn, me).await?.iter().map(public_user).collect())
 }
 
 /// Refuse when `me` and any of `others` have blocked one another (either way).
-pub async fn ensure_unblocked(conn: &mut DbConn, me: i64, others: &[i64], approach: Approach) -> ChatResult<()> {
+pub async fn ensure_unblocked(conn: &mut DbConn, me: UserId, others: &[UserId], approach: Approach) -> ChatResult<()> {
     if others.is_empty() {
         return Ok(());
     }

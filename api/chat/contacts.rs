@@ -4,16 +4,17 @@ use super::{ChatError, ChatResult};
 use crate::auth::service::public_user;
 use crate::db::{DbConn, blocks, contacts, conversations, users};
 use crate::domain::ValidationError;
+use crate::ids::UserId;
 use crate::protocol::User;
 use crate::realtime::Realtime;
 
 /// The caller's contacts. Presence by consent: `online` only for contacts who share a conversation with the
 /// caller (adding someone as a contact does not let you watch them) and with no block between the two.
-pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: i64) -> ChatResult<Vec<User>> {
+pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: UserId) -> ChatResult<Vec<User>> {
     let rows = contacts::list(conn, owner_id).await?;
-    let sharing: HashSet<i64> = conversations::co_member_ids(conn, owner_id).await?.into_iter().collect();
-    let blocked: HashSet<i64> = blocks::related_to(conn, owner_id).await?.into_iter().collect();
-    let visible: HashSet<i64> =
+    let sharing: HashSet<UserId> = conversations::co_member_ids(conn, owner_id).await?.into_iter().collect();
+    let blocked: HashSet<UserId> = blocks::related_to(conn, owner_id).await?.into_iter().collect();
+    let visible: HashSet<UserId> =
         rows.iter().map(|u| u.id).filter(|id| sharing.contains(id) && !blocked.contains(id)).collect();
     let online = realtime.online_among(visible.iter().copied().collect()).await;
     Ok(rows
@@ -23,7 +24,7 @@ pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: i64) -> Chat
 }
 
 /// Adds a contact; true when it is new.
-pub async fn add(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResult<(User, bool)> {
+pub async fn add(conn: &mut DbConn, owner_id: UserId, contact_id: UserId) -> ChatResult<(User, bool)> {
     if contact_id == owner_id {
         return Err(ValidationError::new("user_id", "You cannot add yourself as a contact.").into());
     }
@@ -35,6 +36,6 @@ pub async fn add(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResul
     Ok((public_user(&user), added))
 }
 
-pub async fn remove(conn: &mut DbConn, owner_id: i64, contact_id: i64) -> ChatResult<()> {
+pub async fn remove(conn: &mut DbConn, owner_id: UserId, contact_id: UserId) -> ChatResult<()> {
     if contacts::remove(conn, owner_id, contact_id).await? { Ok(()) } else { Err(ChatError::NotFound) }
 }

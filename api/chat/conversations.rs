@@ -6,6 +6,7 @@ use crate::db::conversations::{ChangeContext, ChangeOp, Changed, MemberState};
 use crate::db::models::{ConversationRow, MembershipRow, NewConversation};
 use crate::db::{self, DbConn, conversations, users};
 use crate::domain::{Title, ValidationError};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Conversation, ConversationKind, ReadState, Role, ServerFrame};
 use crate::realtime::{Delivery, MembershipEvent, Realtime};
 
@@ -14,8 +15,8 @@ pub const MAX_GROUP_MEMBERS: usize = 256;
 /// The conversation and the caller's membership, or NotFound for strangers (no existence leak).
 pub async fn require_member(
     conn: &mut DbConn,
-    conversation_id: i64,
-    user_id: i64,
+    conversation_id: ConversationId,
+    user_id: UserId,
 ) -> ChatResult<(ConversationRow, MembershipRow)> {
     let membership = conversations::membership(conn, conversation_id, user_id).await?.ok_or(ChatError::NotFound)?;
     let conversation = conversations::by_id(conn, conversation_id).await?.ok_or(ChatError::NotFound)?;
@@ -25,21 +26,21 @@ pub async fn require_member(
 pub async fn view(
     conn: &mut DbConn,
     realtime: &Realtime,
-    conversation_id: i64,
-    viewer: i64,
+    conversation_id: ConversationId,
+    viewer: UserId,
 ) -> ChatResult<Conversation> {
     let row = require_member(conn, conversation_id, viewer).await?;
     views::conversations(conn, realtime, vec![row]).await?.pop().ok_or(ChatError::NotFound)
 }
 
 /// The caller's conversations, most recent activity first.
-pub async fn list(conn: &mut DbConn, realtime: &Realtime, viewer: i64) -> ChatResult<Vec<Conversation>> {
+pub async fn list(conn: &mut DbConn, realtime: &Realtime, viewer: UserId) -> ChatResult<Vec<Conversation>> {
     let mut rows = conversations::for_user(conn, viewer).await?;
     rows.sort_by_key(|(c, _)| std::cmp::Reverse((c.last_message_at.unwrap_or(c.created_at), c.id)));
     views::conversations(conn, realtime, rows).await
 }
 
-async fn require_user(conn: &mut DbConn, field: &'static str, user_id: i64) -> ChatResult<()> {
+async fn require_user(conn: &mut DbConn, field: &'static str, user_id: UserId) -> ChatResult<()> {
     match users::by_id(conn, user_id).await? {
         Some(_) => Ok(()),
         None => Err(ValidationError::new(field, format!("There is no user with id {user_id}.")).into()),
@@ -50,8 +51,8 @@ async fn require_user(conn: &mut DbConn, field: &'static str, user_id: i64) -> C
 pub async fn open_direct(
     conn: &mut DbConn,
     realtime: &Realtime,
-    me: i64,
-    other: i64,
+    me: UserId,
+    other: UserId,
 ) -> ChatResult<(Conversation, bool)> {
     if other == me {
         return Err(ValidationError::new("user_id", "A direct conversation needs another user.").into());
@@ -68,7 +69,7 @@ pub async fn open_direct(
         title: None,
         created_by: me,
         direct_key: Some(&key),
-        last_seq: 0,
+        last_seq: Seq(0),
         created_at: db::now(),
         version: 1,
     };
@@ -89,41 +90,47 @@ pub async fn open_direct(
 pub async fn create_group(
     conn: &mut DbConn,
     realtime: &Realtime,
-    me: i64,
+    me: UserId,
     title: &str,
-    member_ids: &[i64],
+    member_ids: &[UserId],
 ) -> ChatResult<Conversation> {
     let title = Title::parse(title)?;
-    let others: BTreeSet<i64> = member_ids.iter().copied().filter(|&id| id != me).collect();
+    let others: BTreeSet<UserId> = member_ids.iter().copied().filter(|&id| id != me).collect();
     if others.len() + 1 > MAX_GROUP_MEMBERS {
         return Err(
             ValidationError::new("member_ids", format!("A group has at most {MAX_GROUP_MEMBERS} members.")).into()
         );
     }
-    let ids: Vec<i64> = others.iter().copied().collect();
+    let ids: Vec<UserId> = others.iter().copied().collect();
     let found = users::by_ids(conn, &ids).await?;
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
         return Err(ValidationError::new("member_ids", format!("There is no user with id {missing}.")).into());
     }
     ensure_unblocked(conn, me, &ids, Approach::CreateGroup).await?;
-    let mut members: Vec<(i64, Role)> = vec![(me, Role::Owner)];
+    let mut members: Vec<(UserId, Role)> = vec![(me, Role::Owner)];
     members.extend(ids.iter().map(|&id| (id, Role::Member)));
     let new = NewConversation {
         kind: ConversationKind::Group,
         title: Some(title.as_str()),
         created_by: me,
         direct_key: None,
-        last_seq: 0,
+        last_seq: Seq(0),
         created_at: db::now(),
         version: 1,
     };
     let (created, states) = conversations::create(conn, &new, &members).await?;
-    let everyone: Vec<i64> = members.iter().map(|(id, _)| *id).collect();
+    let everyone: Vec<UserId> = members.iter().map(|(id, _)| *id).collect();
     announce(conn, realtime, &created, &states, &everyone, &[]).await?;
     view(conn, realtime, created.id, me).await
 }
 
-pub async fn rename(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, title: &str) -> ChatResult<Conversation> {
+pub async fn rename(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    me: UserId,
+    id: ConversationId,
+    title: &str,
+) -> ChatResult<Conversation> {
     let title = Title::parse(title)?;
     let changed = conversations::change(conn, id, me, ChangeOp::Rename { title: title.as_str() }, may_rename).await?;
     announce_change(conn, realtime, &changed, &[], &[]).await?;
@@ -133,9 +140,9 @@ pub async fn rename(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, ti
 pub async fn add_member(
     conn: &mut DbConn,
     realtime: &Realtime,
-    me: i64,
-    id: i64,
-    user_id: i64,
+    me: UserId,
+    id: ConversationId,
+    user_id: UserId,
 ) -> ChatResult<Conversation> {
     require_user(conn, "user_id", user_id).await?;
     // Someone already in the group stays (blocks do not undo shared groups); adding them again changes nothing.
@@ -152,7 +159,13 @@ pub async fn add_member(
 }
 
 /// Leave (anyone), or remove someone (owner/admin; only an owner removes an owner or admin).
-pub async fn remove_member(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, user_id: i64) -> ChatResult<()> {
+pub async fn remove_member(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    me: UserId,
+    id: ConversationId,
+    user_id: UserId,
+) -> ChatResult<()> {
     let changed =
         conversations::change(conn, id, me, ChangeOp::Remove { user_id }, |ctx| may_remove(ctx, me, user_id)).await?;
     if !changed.applied {
@@ -204,7 +217,7 @@ fn may_add(ctx: &ChangeContext) -> ChatResult<()> {
     Ok(())
 }
 
-fn may_remove(ctx: &ChangeContext, me: i64, user_id: i64) -> ChatResult<()> {
+fn may_remove(ctx: &ChangeContext, me: UserId, user_id: UserId) -> ChatResult<()> {
     let actor = ctx.actor.as_ref().ok_or(ChatError::NotFound)?;
     if ctx.conversation.kind == ConversationKind::Direct {
         return Err(
@@ -227,26 +240,28 @@ fn may_remove(ctx: &ChangeContext, me: i64, user_id: i64) -> ChatResult<()> {
 pub async fn mark_read(
     conn: &mut DbConn,
     realtime: &Realtime,
-    me: i64,
-    id: i64,
-    up_to_seq: i64,
+    me: UserId,
+    id: ConversationId,
+    up_to_seq: Seq,
 ) -> ChatResult<ReadState> {
-    if up_to_seq < 0 {
+    if up_to_seq.get() < 0 {
         return Err(ValidationError::new("up_to_seq", "up_to_seq must not be negative.").into());
     }
     let read = conversations::mark_read(conn, id, me, up_to_seq).await?.ok_or(ChatError::NotFound)?;
-    let state =
-        ReadState { last_read_seq: read.last_read_seq, unread_count: (read.last_seq - read.last_read_seq).max(0) };
+    let state = ReadState {
+        last_read_seq: read.last_read_seq.get(),
+        unread_count: (read.last_seq - read.last_read_seq).max(0),
+    };
     if read.moved {
         realtime.to_users(
             vec![me],
-            &ServerFrame::Unread { conversation_id: id, unread_count: state.unread_count },
+            &ServerFrame::Unread { conversation_id: id.get(), unread_count: state.unread_count },
             Delivery::Reliable,
         );
         realtime.to_conversation(
             id,
             read.version,
-            &ServerFrame::Read { conversation_id: id, user_id: me, up_to_seq: read.last_read_seq },
+            &ServerFrame::Read { conversation_id: id.get(), user_id: me.get(), up_to_seq: read.last_read_seq.get() },
             Delivery::Receipt { conversation_id: id, user_id: me },
             None,
             vec![me],
@@ -259,8 +274,8 @@ async fn announce_change(
     conn: &mut DbConn,
     realtime: &Realtime,
     changed: &Changed,
-    joined: &[i64],
-    left: &[i64],
+    joined: &[UserId],
+    left: &[UserId],
 ) -> ChatResult<()> {
     announce(conn, realtime, &changed.conversation, &changed.members, joined, left).await
 }
@@ -272,8 +287,8 @@ async fn announce(
     realtime: &Realtime,
     conversation: &ConversationRow,
     members: &[MemberState],
-    joined: &[i64],
-    left: &[i64],
+    joined: &[UserId],
+    left: &[UserId],
 ) -> ChatResult<()> {
     let shared = views::shared(conn, conversation).await?;
     let event = MembershipEvent {

@@ -5,6 +5,7 @@ use futures_util::future::BoxFuture;
 use crate::db::DbPool;
 use crate::db::conversations::{self, ConversationState};
 use crate::domain::{Page, PageCursor};
+use crate::ids::{ConversationId, Seq};
 use crate::protocol::ServerFrame;
 use crate::realtime::store::HubStore;
 
@@ -15,14 +16,14 @@ pub struct DbStore {
 impl HubStore for DbStore {
     fn messages_between(
         &self,
-        conversation_id: i64,
-        after: i64,
-        before: i64,
-    ) -> BoxFuture<'static, Option<Vec<(i64, String)>>> {
+        conversation_id: ConversationId,
+        after: Seq,
+        before: Seq,
+    ) -> BoxFuture<'static, Option<Vec<(Seq, String)>>> {
         let db = self.db.clone();
         Box::pin(async move {
             let limit = (before - after - 1).clamp(1, Page::MAX_LIMIT);
-            let page = Page { cursor: PageCursor::After(after), limit };
+            let page = Page { cursor: PageCursor::After(after.get()), limit };
             let mut conn = db.get().await.ok()?;
             let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
             Some(
@@ -38,7 +39,7 @@ impl HubStore for DbStore {
         })
     }
 
-    fn conversation_state(&self, conversation_id: i64) -> BoxFuture<'static, Option<ConversationState>> {
+    fn conversation_state(&self, conversation_id: ConversationId) -> BoxFuture<'static, Option<ConversationState>> {
         let db = self.db.clone();
         Box::pin(async move {
             let mut conn = db.get().await.ok()?;

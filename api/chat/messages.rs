@@ -3,10 +3,11 @@ use super::writer::{MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};
 use crate::db::{DbConn, messages};
 use crate::domain::{ClientId, MessageBody, Page};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, MessagePage, ServerFrame};
 use crate::realtime::{Delivery, Realtime};
 
-pub async fn history(conn: &mut DbConn, me: i64, id: i64, page: Page) -> ChatResult<MessagePage> {
+pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Page) -> ChatResult<MessagePage> {
     require_member(conn, id, me).await?;
     let (rows, has_more) = messages::page(conn, id, page).await?;
     Ok(MessagePage { messages: rows.into_iter().map(|(row, name)| views::message(row, name)).collect(), has_more })
@@ -18,7 +19,13 @@ fn parse_send(client_id: &str, body: &str) -> ChatResult<(ClientId, MessageBody)
 }
 
 /// Validate and hand to the writer, which stores, acknowledges and fans out; the outcome is awaited (REST).
-pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, body: &str) -> ChatResult<Sent> {
+pub async fn send(
+    writer: &MessageWriter,
+    me: UserId,
+    id: ConversationId,
+    client_id: &str,
+    body: &str,
+) -> ChatResult<Sent> {
     let (client_id, body) = parse_send(client_id, body)?;
     writer.send(me, id, client_id, body).await
 }
@@ -28,8 +35,8 @@ pub async fn send(writer: &MessageWriter, me: i64, id: i64, client_id: &str, bod
 pub async fn submit(
     writer: &MessageWriter,
     origin: SocketOrigin,
-    me: i64,
-    id: i64,
+    me: UserId,
+    id: ConversationId,
     client_id: &str,
     body: &str,
 ) -> ChatResult<()> {
@@ -40,9 +47,9 @@ pub async fn submit(
 /// The caller's own message, and the conversation's membership version its change is announced under.
 async fn own_message(
     conn: &mut DbConn,
-    me: i64,
-    id: i64,
-    seq: i64,
+    me: UserId,
+    id: ConversationId,
+    seq: Seq,
 ) -> ChatResult<(crate::db::models::MessageRow, i64)> {
     let (conversation, _) = require_member(conn, id, me).await?;
     let (row, _) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
@@ -55,9 +62,9 @@ async fn own_message(
 pub async fn edit(
     conn: &mut DbConn,
     realtime: &Realtime,
-    me: i64,
-    id: i64,
-    seq: i64,
+    me: UserId,
+    id: ConversationId,
+    seq: Seq,
     body: &str,
 ) -> ChatResult<Message> {
     let body = MessageBody::parse(body)?;
@@ -70,7 +77,13 @@ pub async fn edit(
 }
 
 /// Deleting leaves a tombstone (the seq stays); deleting twice is harmless.
-pub async fn delete(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, seq: i64) -> ChatResult<()> {
+pub async fn delete(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    me: UserId,
+    id: ConversationId,
+    seq: Seq,
+) -> ChatResult<()> {
     let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_none() {
         messages::tombstone(conn, row.id).await?;
@@ -82,8 +95,8 @@ pub async fn delete(conn: &mut DbConn, realtime: &Realtime, me: i64, id: i64, se
 async fn announce_updated(
     conn: &mut DbConn,
     realtime: &Realtime,
-    id: i64,
-    seq: i64,
+    id: ConversationId,
+    seq: Seq,
     version: i64,
 ) -> ChatResult<Message> {
     let (row, name) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;

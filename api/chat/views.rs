@@ -8,6 +8,7 @@ use super::ChatResult;
 use crate::auth::service::public_user;
 use crate::db::models::{ConversationRow, MembershipRow};
 use crate::db::{DbConn, blocks, conversations, messages};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Conversation, Member, Message};
 use crate::realtime::Realtime;
 
@@ -19,9 +20,9 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
     let deleted = row.deleted_at.is_some();
     Message {
         id: row.id,
-        conversation_id: row.conversation_id,
-        seq: row.seq,
-        sender_id: row.sender_id,
+        conversation_id: row.conversation_id.get(),
+        seq: row.seq.get(),
+        sender_id: row.sender_id.get(),
         sender_name,
         body: if deleted { String::new() } else { row.body },
         client_id: row.client_id,
@@ -38,14 +39,14 @@ pub async fn conversations(
     realtime: &Realtime,
     rows: Vec<(ConversationRow, MembershipRow)>,
 ) -> ChatResult<Vec<Conversation>> {
-    let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
+    let ids: Vec<ConversationId> = rows.iter().map(|(c, _)| c.id).collect();
     let members = conversations::members(conn, &ids).await?;
     // Presence by consent: co-members see each other online, except across a block (either way) with the viewer.
-    let hidden: HashSet<i64> = match rows.first() {
+    let hidden: HashSet<UserId> = match rows.first() {
         Some((_, membership)) => blocks::related_to(conn, membership.user_id).await?.into_iter().collect(),
         None => HashSet::new(),
     };
-    let member_ids: Vec<i64> = members
+    let member_ids: Vec<UserId> = members
         .iter()
         .map(|(_, u)| u.id)
         .filter(|id| !hidden.contains(id))
@@ -72,43 +73,43 @@ pub async fn shared(conn: &mut DbConn, conversation: &ConversationRow) -> ChatRe
     let members = conversations::members(conn, &ids).await?;
     let (mut by_conversation, mut latest) = parts(conn, &ids, members, None).await?;
     let members = by_conversation.remove(&conversation.id).unwrap_or_default();
-    Ok(view(conversation.clone(), members, latest.remove(&conversation.id), 0))
+    Ok(view(conversation.clone(), members, latest.remove(&conversation.id), Seq(0)))
 }
 
-type Parts = (HashMap<i64, Vec<Member>>, HashMap<i64, Message>);
+type Parts = (HashMap<ConversationId, Vec<Member>>, HashMap<ConversationId, Message>);
 
 /// What one viewer may know of members' presence.
 struct Presence<'a> {
-    online: &'a HashSet<i64>,
+    online: &'a HashSet<UserId>,
     /// The other side of the viewer's blocks: no presence either way.
-    hidden: &'a HashSet<i64>,
+    hidden: &'a HashSet<UserId>,
 }
 
 impl Presence<'_> {
-    fn of(&self, user_id: i64) -> Option<bool> {
+    fn of(&self, user_id: UserId) -> Option<bool> {
         (!self.hidden.contains(&user_id)).then(|| self.online.contains(&user_id))
     }
 }
 
 async fn parts(
     conn: &mut DbConn,
-    ids: &[i64],
+    ids: &[ConversationId],
     members: Vec<(MembershipRow, crate::db::models::UserRow)>,
     presence: Option<&Presence<'_>>,
 ) -> ChatResult<Parts> {
-    let latest: HashMap<i64, Message> = messages::latest_of(conn, ids)
+    let latest: HashMap<ConversationId, Message> = messages::latest_of(conn, ids)
         .await?
         .into_iter()
         .map(|(row, name)| (row.conversation_id, message(row, name)))
         .collect();
-    let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
+    let mut by_conversation: HashMap<ConversationId, Vec<Member>> = HashMap::new();
     for (membership, user) in members {
         let mut user_view = public_user(&user);
         user_view.online = presence.and_then(|p| p.of(user.id));
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
             role: membership.role,
-            last_read_seq: membership.last_read_seq,
+            last_read_seq: membership.last_read_seq.get(),
         });
     }
     Ok((by_conversation, latest))
@@ -118,17 +119,17 @@ fn view(
     conversation: ConversationRow,
     members: Vec<Member>,
     last_message: Option<Message>,
-    last_read_seq: i64,
+    last_read_seq: Seq,
 ) -> Conversation {
     Conversation {
-        id: conversation.id,
+        id: conversation.id.get(),
         kind: conversation.kind,
         title: conversation.title,
         members,
         last_message,
-        last_seq: conversation.last_seq,
+        last_seq: conversation.last_seq.get(),
         created_at: utc(conversation.created_at),
-        last_read_seq,
+        last_read_seq: last_read_seq.get(),
         unread_count: (conversation.last_seq - last_read_seq).max(0),
     }
 }

@@ -14,6 +14,7 @@ use super::{ChatError, ChatResult, views};
 use crate::db::messages::{PendingSend, StoreOutcome, store_batch};
 use crate::db::{DbError, DbPool, users};
 use crate::domain::{ClientId, MessageBody};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, ServerFrame};
 use crate::realtime::Realtime;
 
@@ -85,19 +86,24 @@ impl MessageWriter {
         (MessageWriter { shards: Arc::new(shards) }, WriterDrained(drained))
     }
 
-    fn shard(&self, conversation_id: i64) -> &mpsc::Sender<Job> {
-        &self.shards[conversation_id.rem_euclid(self.shards.len() as i64) as usize]
+    fn shard(&self, conversation_id: ConversationId) -> &mpsc::Sender<Job> {
+        &self.shards[conversation_id.get().rem_euclid(self.shards.len() as i64) as usize]
     }
 
-    fn pending(sender_id: i64, conversation_id: i64, client_id: ClientId, body: MessageBody) -> PendingSend {
+    fn pending(
+        sender_id: UserId,
+        conversation_id: ConversationId,
+        client_id: ClientId,
+        body: MessageBody,
+    ) -> PendingSend {
         PendingSend { conversation_id, sender_id, client_id: client_id.as_str().to_owned(), body: body.into_string() }
     }
 
     /// Store a message and wait for the outcome (REST).
     pub async fn send(
         &self,
-        sender_id: i64,
-        conversation_id: i64,
+        sender_id: UserId,
+        conversation_id: ConversationId,
         client_id: ClientId,
         body: MessageBody,
     ) -> ChatResult<Sent> {
@@ -111,8 +117,8 @@ impl MessageWriter {
     pub async fn submit(
         &self,
         origin: SocketOrigin,
-        sender_id: i64,
-        conversation_id: i64,
+        sender_id: UserId,
+        conversation_id: ConversationId,
         client_id: ClientId,
         body: MessageBody,
     ) -> ChatResult<()> {
@@ -132,7 +138,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
         let mut fan_out = Vec::new();
         match outcomes {
             Ok(outcomes) => {
-                let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id).collect();
+                let sender_ids: Vec<UserId> = sends.iter().map(|s| s.sender_id).collect();
                 let names = names.lookup(&db, &sender_ids).await;
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let result = match outcome {
@@ -175,7 +181,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
         }
         metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
         for (message, version, origin) in fan_out {
-            let (conversation_id, seq) = (message.conversation_id, message.seq);
+            let (conversation_id, seq) = (ConversationId(message.conversation_id), Seq(message.seq));
             realtime.message(&ServerFrame::Message { message }, conversation_id, seq, version, origin, stored_at);
         }
     }
@@ -213,20 +219,20 @@ fn reply(job: Job, result: ChatResult<Sent>) {
     }
 }
 
-fn name_of(names: &HashMap<i64, String>, id: i64) -> String {
+fn name_of(names: &HashMap<UserId, String>, id: UserId) -> String {
     names.get(&id).cloned().unwrap_or_default()
 }
 
 /// Display names of senders, cached: they are read for every message and (today) never change.
 #[derive(Default)]
 struct SenderNames {
-    cache: HashMap<i64, String>,
+    cache: HashMap<UserId, String>,
 }
 
 impl SenderNames {
     /// The stored messages must be acknowledged whatever happens here, so a failed read leaves names empty.
-    async fn lookup(&mut self, db: &DbPool, ids: &[i64]) -> HashMap<i64, String> {
-        let missing: Vec<i64> = ids.iter().copied().filter(|id| !self.cache.contains_key(id)).collect();
+    async fn lookup(&mut self, db: &DbPool, ids: &[UserId]) -> HashMap<UserId, String> {
+        let missing: Vec<UserId> = ids.iter().copied().filter(|id| !self.cache.contains_key(id)).collect();
         if !missing.is_empty() {
             if self.cache.len() > 100_000 {
                 self.cache.clear();

@@ -6,10 +6,11 @@ use diesel_async::RunQueryDsl;
 use super::models::UserRow;
 use super::schema::{blocks, users};
 use super::{DbConn, DbResult};
+use crate::ids::UserId;
 use crate::with_conn;
 
 /// True when the block is new.
-pub async fn add(conn: &mut DbConn, blocker_id: i64, blocked_id: i64) -> DbResult<bool> {
+pub async fn add(conn: &mut DbConn, blocker_id: UserId, blocked_id: UserId) -> DbResult<bool> {
     let inserted = with_conn!(conn, |c| diesel::insert_into(blocks::table)
         .values((
             blocks::blocker_id.eq(blocker_id),
@@ -24,22 +25,22 @@ pub async fn add(conn: &mut DbConn, blocker_id: i64, blocked_id: i64) -> DbResul
 }
 
 /// True when there was a block to remove.
-pub async fn remove(conn: &mut DbConn, blocker_id: i64, blocked_id: i64) -> DbResult<bool> {
+pub async fn remove(conn: &mut DbConn, blocker_id: UserId, blocked_id: UserId) -> DbResult<bool> {
     let deleted = with_conn!(conn, |c| diesel::delete(blocks::table.find((blocker_id, blocked_id))).execute(c).await)?;
     Ok(deleted == 1)
 }
 
-pub async fn exists(conn: &mut DbConn, blocker_id: i64, blocked_id: i64) -> DbResult<bool> {
+pub async fn exists(conn: &mut DbConn, blocker_id: UserId, blocked_id: UserId) -> DbResult<bool> {
     let found: i64 = with_conn!(conn, |c| blocks::table.find((blocker_id, blocked_id)).count().get_result(c).await)?;
     Ok(found > 0)
 }
 
-pub async fn count(conn: &mut DbConn, blocker_id: i64) -> DbResult<i64> {
+pub async fn count(conn: &mut DbConn, blocker_id: UserId) -> DbResult<i64> {
     Ok(with_conn!(conn, |c| blocks::table.filter(blocks::blocker_id.eq(blocker_id)).count().get_result(c).await)?)
 }
 
 /// The users `blocker_id` has blocked, by username.
-pub async fn blocked_by(conn: &mut DbConn, blocker_id: i64) -> DbResult<Vec<UserRow>> {
+pub async fn blocked_by(conn: &mut DbConn, blocker_id: UserId) -> DbResult<Vec<UserRow>> {
     Ok(with_conn!(conn, |c| blocks::table
         .inner_join(users::table.on(users::id.eq(blocks::blocked_id)))
         .filter(blocks::blocker_id.eq(blocker_id))
@@ -50,7 +51,7 @@ pub async fn blocked_by(conn: &mut DbConn, blocker_id: i64) -> DbResult<Vec<User
 }
 
 /// Whether either of `a` and `b` has blocked the other.
-pub async fn between(conn: &mut DbConn, a: i64, b: i64) -> DbResult<bool> {
+pub async fn between(conn: &mut DbConn, a: UserId, b: UserId) -> DbResult<bool> {
     let found: i64 = with_conn!(conn, |c| blocks::table
         .filter(
             blocks::blocker_id
@@ -65,13 +66,13 @@ pub async fn between(conn: &mut DbConn, a: i64, b: i64) -> DbResult<bool> {
 }
 
 /// Everyone `user` has blocked or is blocked by (each once).
-pub async fn related_to(conn: &mut DbConn, user: i64) -> DbResult<Vec<i64>> {
-    let pairs: Vec<(i64, i64)> = with_conn!(conn, |c| blocks::table
+pub async fn related_to(conn: &mut DbConn, user: UserId) -> DbResult<Vec<UserId>> {
+    let pairs: Vec<(UserId, UserId)> = with_conn!(conn, |c| blocks::table
         .filter(blocks::blocker_id.eq(user).or(blocks::blocked_id.eq(user)))
         .select((blocks::blocker_id, blocks::blocked_id))
         .load(c)
         .await)?;
-    let mut others: Vec<i64> =
+    let mut others: Vec<UserId> =
         pairs.into_iter().map(|(blocker, blocked)| if blocker == user { blocked } else { blocker }).collect();
     others.sort_unstable();
     others.dedup();
@@ -79,8 +80,8 @@ pub async fn related_to(conn: &mut DbConn, user: i64) -> DbResult<Vec<i64>> {
 }
 
 /// Among `others`: those `me` has blocked, and those who have blocked `me`.
-pub async fn sides(conn: &mut DbConn, me: i64, others: &[i64]) -> DbResult<(Vec<i64>, Vec<i64>)> {
-    let pairs: Vec<(i64, i64)> = with_conn!(conn, |c| blocks::table
+pub async fn sides(conn: &mut DbConn, me: UserId, others: &[UserId]) -> DbResult<(Vec<UserId>, Vec<UserId>)> {
+    let pairs: Vec<(UserId, UserId)> = with_conn!(conn, |c| blocks::table
         .filter(
             blocks::blocker_id
                 .eq(me)

@@ -4,10 +4,11 @@ use diesel_async::RunQueryDsl;
 use super::models::{ConversationRow, MembershipRow, NewConversation, UserRow};
 use super::schema::{conversations, memberships, users};
 use super::{DbConn, DbError, DbResult};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::Role;
 use crate::with_conn;
 
-pub async fn by_id(conn: &mut DbConn, id: i64) -> DbResult<Option<ConversationRow>> {
+pub async fn by_id(conn: &mut DbConn, id: ConversationId) -> DbResult<Option<ConversationRow>> {
     Ok(with_conn!(conn, |c| conversations::table
         .find(id)
         .select(ConversationRow::as_select())
@@ -26,24 +27,24 @@ pub async fn by_direct_key(conn: &mut DbConn, key: &str) -> DbResult<Option<Conv
 }
 
 /// The two users of a direct conversation, from its key (`"<low id>:<high id>"`).
-pub fn direct_pair(direct_key: &str) -> Option<(i64, i64)> {
+pub fn direct_pair(direct_key: &str) -> Option<(UserId, UserId)> {
     let (a, b) = direct_key.split_once(':')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
+    Some((UserId(a.parse().ok()?), UserId(b.parse().ok()?)))
 }
 
 /// A member as live delivery needs them: who, and how far they have read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberState {
-    pub user_id: i64,
-    pub last_read_seq: i64,
+    pub user_id: UserId,
+    pub last_read_seq: Seq,
 }
 
 /// A conversation's membership at one version, read in one consistent statement.
 #[derive(Debug, Clone)]
 pub struct ConversationState {
-    pub id: i64,
+    pub id: ConversationId,
     pub version: i64,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     pub members: Vec<MemberState>,
 }
 
@@ -51,7 +52,7 @@ pub struct ConversationState {
 pub async fn create(
     conn: &mut DbConn,
     new: &NewConversation<'_>,
-    members: &[(i64, Role)],
+    members: &[(UserId, Role)],
 ) -> DbResult<(ConversationRow, Vec<MemberState>)> {
     let joined_at = new.created_at;
     crate::write_transaction!(conn, |c| {
@@ -66,14 +67,14 @@ pub async fn create(
                 conversation_id: row.id,
                 user_id,
                 role: role.to_owned(),
-                last_read_seq: 0,
+                last_read_seq: Seq(0),
                 joined_at,
             })
             .collect();
         for membership in &rows {
             diesel::insert_into(memberships::table).values(membership.clone()).execute(c).await?;
         }
-        let states = rows.iter().map(|m| MemberState { user_id: m.user_id, last_read_seq: 0 }).collect();
+        let states = rows.iter().map(|m| MemberState { user_id: m.user_id, last_read_seq: Seq(0) }).collect();
         Ok::<_, DbError>((row, states))
     })
 }
@@ -82,8 +83,8 @@ pub async fn create(
 #[derive(Debug, Clone, Copy)]
 pub enum ChangeOp<'a> {
     Rename { title: &'a str },
-    Add { user_id: i64, role: Role },
-    Remove { user_id: i64 },
+    Add { user_id: UserId, role: Role },
+    Remove { user_id: UserId },
 }
 
 /// What a change rule decides on, read under the conversation's lock (so it cannot change before the commit).
@@ -110,8 +111,8 @@ pub struct Changed {
 /// a concurrent removal; these cannot.
 pub async fn change<E>(
     conn: &mut DbConn,
-    conversation_id: i64,
-    actor_id: i64,
+    conversation_id: ConversationId,
+    actor_id: UserId,
     op: ChangeOp<'_>,
     decide: impl FnOnce(&ChangeContext) -> Result<(), E> + Send,
 ) -> Result<Changed, E>
@@ -154,7 +155,8 @@ where
                 true
             }
             ChangeOp::Add { user_id, role } => {
-                let row = MembershipRow { conversation_id, user_id, role, last_read_seq: 0, joined_at: super::now() };
+                let row =
+                    MembershipRow { conversation_id, user_id, role, last_read_seq: Seq(0), joined_at: super::now() };
                 diesel::insert_into(memberships::table)
                     .values(row)
                     .on_conflict((memberships::conversation_id, memberships::user_id))
@@ -185,7 +187,7 @@ where
         let members = memberships::table
             .filter(memberships::conversation_id.eq(conversation_id))
             .select((memberships::user_id, memberships::last_read_seq))
-            .load::<(i64, i64)>(c)
+            .load::<(UserId, Seq)>(c)
             .await?
             .into_iter()
             .map(|(user_id, last_read_seq)| MemberState { user_id, last_read_seq })
@@ -196,9 +198,9 @@ where
 
 /// Every conversation of `user_id` with its version, last seq and all its members, in one statement: what a
 /// socket's routing starts from.
-pub async fn states_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<ConversationState>> {
+pub async fn states_for_user(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<ConversationState>> {
     let others = diesel::alias!(memberships as others);
-    let rows: Vec<(i64, i64, i64, i64, i64)> = with_conn!(conn, |c| conversations::table
+    let rows: Vec<(ConversationId, i64, Seq, UserId, Seq)> = with_conn!(conn, |c| conversations::table
         .inner_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
         .inner_join(others.on(others.field(memberships::conversation_id).eq(conversations::id)))
         .filter(memberships::user_id.eq(user_id))
@@ -216,19 +218,20 @@ pub async fn states_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<Co
 }
 
 /// One conversation's state (an instance whose routing fell behind reads it).
-pub async fn state(conn: &mut DbConn, conversation_id: i64) -> DbResult<Option<ConversationState>> {
-    let rows: Vec<(i64, i64, i64, Option<i64>, Option<i64>)> = with_conn!(conn, |c| conversations::table
-        .left_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
-        .filter(conversations::id.eq(conversation_id))
-        .select((
-            conversations::id,
-            conversations::version,
-            conversations::last_seq,
-            memberships::user_id.nullable(),
-            memberships::last_read_seq.nullable(),
-        ))
-        .load(c)
-        .await)?;
+pub async fn state(conn: &mut DbConn, conversation_id: ConversationId) -> DbResult<Option<ConversationState>> {
+    let rows: Vec<(ConversationId, i64, Seq, Option<UserId>, Option<Seq>)> =
+        with_conn!(conn, |c| conversations::table
+            .left_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
+            .filter(conversations::id.eq(conversation_id))
+            .select((
+                conversations::id,
+                conversations::version,
+                conversations::last_seq,
+                memberships::user_id.nullable(),
+                memberships::last_read_seq.nullable(),
+            ))
+            .load(c)
+            .await)?;
     let Some(&(id, version, last_seq, _, _)) = rows.iter().next() else { return Ok(None) };
     let members = rows
         .into_iter()
@@ -239,7 +242,7 @@ pub async fn state(conn: &mut DbConn, conversation_id: i64) -> DbResult<Option<C
     Ok(Some(ConversationState { id, version, last_seq, members }))
 }
 
-fn group_states(rows: Vec<(i64, i64, i64, i64, i64)>) -> Vec<ConversationState> {
+fn group_states(rows: Vec<(ConversationId, i64, Seq, UserId, Seq)>) -> Vec<ConversationState> {
     let mut states: Vec<ConversationState> = Vec::new();
     for (id, version, last_seq, user_id, last_read_seq) in rows {
         let member = MemberState { user_id, last_read_seq };
@@ -251,7 +254,11 @@ fn group_states(rows: Vec<(i64, i64, i64, i64, i64)>) -> Vec<ConversationState> 
     states
 }
 
-pub async fn membership(conn: &mut DbConn, conversation_id: i64, user_id: i64) -> DbResult<Option<MembershipRow>> {
+pub async fn membership(
+    conn: &mut DbConn,
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> DbResult<Option<MembershipRow>> {
     Ok(with_conn!(conn, |c| memberships::table
         .find((conversation_id, user_id))
         .select(MembershipRow::as_select())
@@ -261,7 +268,10 @@ pub async fn membership(conn: &mut DbConn, conversation_id: i64, user_id: i64) -
 }
 
 /// Members with their accounts, owners first, then by join time.
-pub async fn members(conn: &mut DbConn, conversation_ids: &[i64]) -> DbResult<Vec<(MembershipRow, UserRow)>> {
+pub async fn members(
+    conn: &mut DbConn,
+    conversation_ids: &[ConversationId],
+) -> DbResult<Vec<(MembershipRow, UserRow)>> {
     let mut rows: Vec<(MembershipRow, UserRow)> = with_conn!(conn, |c| memberships::table
         .inner_join(users::table)
         .filter(memberships::conversation_id.eq_any(conversation_ids))
@@ -279,7 +289,7 @@ pub async fn members(conn: &mut DbConn, conversation_ids: &[i64]) -> DbResult<Ve
     Ok(rows)
 }
 
-pub async fn member_ids(conn: &mut DbConn, conversation_id: i64) -> DbResult<Vec<i64>> {
+pub async fn member_ids(conn: &mut DbConn, conversation_id: ConversationId) -> DbResult<Vec<UserId>> {
     Ok(with_conn!(conn, |c| memberships::table
         .filter(memberships::conversation_id.eq(conversation_id))
         .select(memberships::user_id)
@@ -288,7 +298,7 @@ pub async fn member_ids(conn: &mut DbConn, conversation_id: i64) -> DbResult<Vec
 }
 
 /// The caller's conversations with the caller's membership.
-pub async fn for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(ConversationRow, MembershipRow)>> {
+pub async fn for_user(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<(ConversationRow, MembershipRow)>> {
     Ok(with_conn!(conn, |c| conversations::table
         .inner_join(memberships::table)
         .filter(memberships::user_id.eq(user_id))
@@ -297,7 +307,7 @@ pub async fn for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(Conversa
         .await)?)
 }
 
-pub async fn ids_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>> {
+pub async fn ids_for_user(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<ConversationId>> {
     Ok(with_conn!(conn, |c| memberships::table
         .filter(memberships::user_id.eq(user_id))
         .select(memberships::conversation_id)
@@ -306,7 +316,7 @@ pub async fn ids_for_user(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>>
 }
 
 /// Everyone who shares at least one conversation with `user_id` (not the user).
-pub async fn co_member_ids(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>> {
+pub async fn co_member_ids(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<UserId>> {
     let mine = ids_for_user(conn, user_id).await?;
     Ok(with_conn!(conn, |c| memberships::table
         .filter(memberships::conversation_id.eq_any(&mine))
@@ -322,23 +332,23 @@ pub async fn co_member_ids(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<i64>
 pub struct ReadMove {
     /// The position moved forward (only then is it news for the other members).
     pub moved: bool,
-    pub last_read_seq: i64,
-    pub last_seq: i64,
+    pub last_read_seq: Seq,
+    pub last_seq: Seq,
     pub version: i64,
 }
 
 /// Move the read position forward (never back, never past the last message). None when the user is not a member.
 pub async fn mark_read(
     conn: &mut DbConn,
-    conversation_id: i64,
-    user_id: i64,
-    up_to_seq: i64,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    up_to_seq: Seq,
 ) -> DbResult<Option<ReadMove>> {
     crate::write_transaction!(conn, |c| {
         let Some((last_seq, version)) = conversations::table
             .find(conversation_id)
             .select((conversations::last_seq, conversations::version))
-            .first::<(i64, i64)>(c)
+            .first::<(Seq, i64)>(c)
             .await
             .optional()?
         else {
@@ -352,7 +362,7 @@ pub async fn mark_read(
         .execute(c)
         .await?
             == 1;
-        let last_read: Option<i64> = memberships::table
+        let last_read: Option<Seq> = memberships::table
             .find((conversation_id, user_id))
             .select(memberships::last_read_seq)
             .first(c)

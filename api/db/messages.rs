@@ -7,13 +7,18 @@ use super::models::{MessageRow, NewMessage};
 use super::schema::{blocks, conversations, memberships, messages, users};
 use super::{DbConn, DbError, DbResult};
 use crate::domain::{Page, PageCursor};
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::with_conn;
 
 /// A message with its sender's display name, as every reader wants it.
 pub type MessageWithSender = (MessageRow, String);
 
 /// One page of history, ascending by seq, and whether more lies beyond it in the direction asked.
-pub async fn page(conn: &mut DbConn, conversation_id: i64, page: Page) -> DbResult<(Vec<MessageWithSender>, bool)> {
+pub async fn page(
+    conn: &mut DbConn,
+    conversation_id: ConversationId,
+    page: Page,
+) -> DbResult<(Vec<MessageWithSender>, bool)> {
     let fetch = page.limit + 1;
     // The query is spelled inside `with_conn!` so that each backend gets its own typed select.
     let mut rows: Vec<MessageWithSender> = with_conn!(conn, |c| {
@@ -36,7 +41,11 @@ pub async fn page(conn: &mut DbConn, conversation_id: i64, page: Page) -> DbResu
     Ok((rows, has_more))
 }
 
-pub async fn by_seq(conn: &mut DbConn, conversation_id: i64, seq: i64) -> DbResult<Option<MessageWithSender>> {
+pub async fn by_seq(
+    conn: &mut DbConn,
+    conversation_id: ConversationId,
+    seq: Seq,
+) -> DbResult<Option<MessageWithSender>> {
     Ok(with_conn!(conn, |c| messages::table
         .inner_join(users::table)
         .filter(messages::conversation_id.eq(conversation_id))
@@ -48,7 +57,7 @@ pub async fn by_seq(conn: &mut DbConn, conversation_id: i64, seq: i64) -> DbResu
 }
 
 /// The newest message of each of the given conversations.
-pub async fn latest_of(conn: &mut DbConn, conversation_ids: &[i64]) -> DbResult<Vec<MessageWithSender>> {
+pub async fn latest_of(conn: &mut DbConn, conversation_ids: &[ConversationId]) -> DbResult<Vec<MessageWithSender>> {
     Ok(with_conn!(conn, |c| messages::table
         .inner_join(
             conversations::table
@@ -81,8 +90,8 @@ pub async fn tombstone(conn: &mut DbConn, id: i64) -> DbResult<()> {
 /// A send waiting to be stored.
 #[derive(Debug, Clone)]
 pub struct PendingSend {
-    pub conversation_id: i64,
-    pub sender_id: i64,
+    pub conversation_id: ConversationId,
+    pub sender_id: UserId,
     pub client_id: String,
     pub body: String,
 }
@@ -108,13 +117,13 @@ pub enum StoreOutcome {
 pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
     crate::write_transaction!(conn, |c| {
-        let conversation_ids: Vec<i64> =
+        let conversation_ids: Vec<ConversationId> =
             sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-        let sender_ids: HashSet<i64> = sends.iter().map(|s| s.sender_id).collect();
+        let sender_ids: HashSet<UserId> = sends.iter().map(|s| s.sender_id).collect();
 
         // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
         // database lock on SQLite, so the reads below see a state nobody can change before we commit.
-        let locked: Vec<(i64, i64, i64, Option<String>)> =
+        let locked: Vec<(ConversationId, Seq, i64, Option<String>)> =
             diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
                 .set(conversations::last_seq.eq(conversations::last_seq))
                 .returning((
@@ -125,33 +134,34 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                 ))
                 .load(c)
                 .await?;
-        let mut next_seq: BTreeMap<i64, i64> = locked.iter().map(|&(id, last, _, _)| (id, last + 1)).collect();
+        let mut next_seq: BTreeMap<ConversationId, Seq> =
+            locked.iter().map(|&(id, last, _, _)| (id, last.next())).collect();
         // The membership version each message was stored under: live delivery routes it by that membership.
-        let versions: HashMap<i64, i64> = locked.iter().map(|&(id, _, version, _)| (id, version)).collect();
+        let versions: HashMap<ConversationId, i64> = locked.iter().map(|&(id, _, version, _)| (id, version)).collect();
         // Direct chats between two people where one has blocked the other take no new messages. Only batches
         // with direct chats pay for the lookup.
-        let pairs: HashMap<i64, (i64, i64)> = locked
+        let pairs: HashMap<ConversationId, (UserId, UserId)> = locked
             .iter()
             .filter_map(|(id, _, _, key)| Some((*id, super::conversations::direct_pair(key.as_deref()?)?)))
             .collect();
-        let blocked: HashSet<(i64, i64)> = if pairs.is_empty() {
+        let blocked: HashSet<(UserId, UserId)> = if pairs.is_empty() {
             HashSet::new()
         } else {
-            let people: Vec<i64> = pairs.values().flat_map(|&(a, b)| [a, b]).collect();
+            let people: Vec<UserId> = pairs.values().flat_map(|&(a, b)| [a, b]).collect();
             blocks::table
                 .filter(blocks::blocker_id.eq_any(&people))
                 .select((blocks::blocker_id, blocks::blocked_id))
-                .load::<(i64, i64)>(c)
+                .load::<(UserId, UserId)>(c)
                 .await?
                 .into_iter()
                 .collect()
         };
         // Each query filters on one indexed column only: two IN lists on a composite key would make the
         // database seek every combination.
-        let members: HashSet<(i64, i64)> = memberships::table
+        let members: HashSet<(ConversationId, UserId)> = memberships::table
             .filter(memberships::conversation_id.eq_any(&conversation_ids))
             .select((memberships::conversation_id, memberships::user_id))
-            .load::<(i64, i64)>(c)
+            .load::<(ConversationId, UserId)>(c)
             .await?
             .into_iter()
             .filter(|(_, user_id)| sender_ids.contains(user_id))
@@ -170,7 +180,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     .and(messages::sender_id.eq(sender_id)),
             );
         }
-        let mut known: HashMap<(i64, i64, String), MessageRow> = resend_query
+        let mut known: HashMap<(ConversationId, UserId, String), MessageRow> = resend_query
             .load::<MessageRow>(c)
             .await?
             .into_iter()
@@ -180,13 +190,13 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         // Decide each send: not a member, a resend, or new (with its seq).
         enum Plan {
             NotMember,
-            Known((i64, i64, String)),
+            Known((ConversationId, UserId, String)),
             Blocked { by_sender: bool },
-            New(i64),
+            New(Seq),
         }
         let mut plans = Vec::with_capacity(sends.len());
         let mut fresh: Vec<NewMessage> = Vec::new();
-        let mut claimed: HashSet<(i64, i64, &str)> = HashSet::new();
+        let mut claimed: HashSet<(ConversationId, UserId, &str)> = HashSet::new();
         for send in sends {
             let key = (send.conversation_id, send.sender_id, send.client_id.clone());
             let Some(seq) = next_seq.get_mut(&send.conversation_id) else {
@@ -214,13 +224,13 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     created_at: now,
                 });
                 plans.push(Plan::New(*seq));
-                *seq += 1;
+                *seq = seq.next();
             }
         }
 
-        let mut stored: HashMap<(i64, i64), MessageRow> = HashMap::new();
+        let mut stored: HashMap<(ConversationId, Seq), MessageRow> = HashMap::new();
         if !fresh.is_empty() {
-            let touched: Vec<i64> =
+            let touched: Vec<ConversationId> =
                 fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
             for row in c.store_rows(fresh).await? {
                 known.insert((row.conversation_id, row.sender_id, row.client_id.clone()), row.clone());
@@ -262,8 +272,8 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
 
 /// The highest seq each sender stored in each conversation: a sender has read their own message, so their
 /// unread count stays where it was.
-fn own_read_positions(rows: &[NewMessage]) -> HashMap<(i64, i64), i64> {
-    let mut positions: HashMap<(i64, i64), i64> = HashMap::new();
+fn own_read_positions(rows: &[NewMessage]) -> HashMap<(ConversationId, UserId), Seq> {
+    let mut positions: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
     for m in rows {
         let seq = positions.entry((m.conversation_id, m.sender_id)).or_default();
         *seq = (*seq).max(m.seq);

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::ids::{ConversationId, Seq, SessionId, UserId};
 use crate::protocol::{ConversationKind, Role};
 
 // Roles and kinds are enums in code and their snake_case names in the database (a CHECK keeps them to those).
@@ -43,7 +44,7 @@ impl TryFrom<String> for ConversationKind {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
@@ -62,8 +63,8 @@ pub struct NewUser<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub device: Option<String>,
     pub created_at: NaiveDateTime,
     pub last_used_at: NaiveDateTime,
@@ -74,7 +75,7 @@ pub struct SessionRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct NewSession<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub device: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub last_used_at: NaiveDateTime,
@@ -85,8 +86,8 @@ pub struct NewSession<'a> {
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
     pub id: i64,
-    pub user_id: i64,
-    pub session_id: i64,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub token_hash: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -96,8 +97,8 @@ pub struct RefreshTokenRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken<'a> {
-    pub user_id: i64,
-    pub session_id: i64,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub token_hash: &'a str,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
@@ -106,13 +107,13 @@ pub struct NewRefreshToken<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = conversations)]
 pub struct ConversationRow {
-    pub id: i64,
+    pub id: ConversationId,
     #[diesel(deserialize_as = String)]
     pub kind: ConversationKind,
     pub title: Option<String>,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub direct_key: Option<String>,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     pub last_message_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     /// Bumped by every membership or metadata change (see the live-delivery migration).
@@ -125,9 +126,9 @@ pub struct NewConversation<'a> {
     #[diesel(serialize_as = String)]
     pub kind: ConversationKind,
     pub title: Option<&'a str>,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub direct_key: Option<&'a str>,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     pub created_at: NaiveDateTime,
     pub version: i64,
 }
@@ -135,11 +136,11 @@ pub struct NewConversation<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = memberships)]
 pub struct MembershipRow {
-    pub conversation_id: i64,
-    pub user_id: i64,
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub role: Role,
-    pub last_read_seq: i64,
+    pub last_read_seq: Seq,
     pub joined_at: NaiveDateTime,
 }
 
@@ -147,9 +148,9 @@ pub struct MembershipRow {
 #[diesel(table_name = messages)]
 pub struct MessageRow {
     pub id: i64,
-    pub conversation_id: i64,
-    pub seq: i64,
-    pub sender_id: i64,
+    pub conversation_id: ConversationId,
+    pub seq: Seq,
+    pub sender_id: UserId,
     pub body: String,
     pub client_id: String,
     pub created_at: NaiveDateTime,
@@ -161,9 +162,9 @@ pub struct MessageRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = messages)]
 pub struct NewMessage {
-    pub conversation_id: i64,
-    pub seq: i64,
-    pub sender_id: i64,
+    pub conversation_id: ConversationId,
+    pub seq: Seq,
+    pub sender_id: UserId,
     pub body: String,
     pub client_id: String,
     pub created_at: NaiveDateTime,

@@ -8,6 +8,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{NewRefreshToken, NewSession, RefreshTokenRow, SessionRow};
 use super::schema::{refresh_tokens, sessions};
 use super::{DbConn, DbError, DbResult};
+use crate::ids::{SessionId, UserId};
 use crate::{with_conn, write_transaction};
 
 /// The instant "now" and the refresh-token lifetime, which together say which sessions are live.
@@ -33,7 +34,7 @@ impl Clock {
 #[derive(Debug)]
 pub struct Started {
     pub session: SessionRow,
-    pub evicted: Vec<i64>,
+    pub evicted: Vec<SessionId>,
 }
 
 /// Insert a session and its first refresh token; end the user's least recently used live sessions beyond
@@ -61,7 +62,7 @@ pub async fn start(
             created_at: clock.now,
         };
         diesel::insert_into(refresh_tokens::table).values(&token).execute(c).await?;
-        let live: Vec<i64> = sessions::table
+        let live: Vec<SessionId> = sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(clock.now))
@@ -71,7 +72,7 @@ pub async fn start(
             .load(c)
             .await?;
         // The new session was used last, so it is never among the evicted.
-        let evicted: Vec<i64> = live.into_iter().skip(max_per_user.max(1)).collect();
+        let evicted: Vec<SessionId> = live.into_iter().skip(max_per_user.max(1)).collect();
         if !evicted.is_empty() {
             diesel::update(sessions::table.filter(sessions::id.eq_any(&evicted)))
                 .set(sessions::revoked_at.eq(clock.now))
@@ -98,7 +99,7 @@ pub enum Rotated {
     /// Spent; a new token was stored under `new_hash`. The session as it is now.
     Fresh(SessionRow),
     /// The token had been spent before: the session is revoked (`revoked` holds its id unless it already was).
-    Reused { user_id: i64, revoked: Vec<i64> },
+    Reused { user_id: UserId, revoked: Vec<SessionId> },
     /// Unknown, expired, or its session has ended.
     Invalid,
 }
@@ -121,7 +122,7 @@ pub async fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str, clock: Cl
         .set(sessions::revoked_at.eq(clock.now))
         .returning(sessions::id);
         if token.used_at.is_some() {
-            let revoked: Vec<i64> = revoke_session.get_results(c).await?;
+            let revoked: Vec<SessionId> = revoke_session.get_results(c).await?;
             return Ok(Rotated::Reused { user_id: token.user_id, revoked });
         }
         if token.expires_at <= clock.now {
@@ -140,7 +141,7 @@ pub async fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str, clock: Cl
         .await?;
         if spent != 1 {
             // Spent by a concurrent request (PostgreSQL): the same as a reuse.
-            let revoked: Vec<i64> = revoke_session.get_results(c).await?;
+            let revoked: Vec<SessionId> = revoke_session.get_results(c).await?;
             return Ok(Rotated::Reused { user_id: token.user_id, revoked });
         }
         let session: SessionRow = diesel::update(sessions::table.find(session.id))
@@ -161,7 +162,7 @@ pub async fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str, clock: Cl
 }
 
 /// The user's live sessions, most recently used first.
-pub async fn live_for_user(conn: &mut DbConn, user_id: i64, clock: Clock) -> DbResult<Vec<SessionRow>> {
+pub async fn live_for_user(conn: &mut DbConn, user_id: UserId, clock: Clock) -> DbResult<Vec<SessionRow>> {
     Ok(with_conn!(conn, |c| sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
@@ -174,7 +175,7 @@ pub async fn live_for_user(conn: &mut DbConn, user_id: i64, clock: Clock) -> DbR
 }
 
 /// The session when it is live.
-pub async fn live(conn: &mut DbConn, id: i64, clock: Clock) -> DbResult<Option<SessionRow>> {
+pub async fn live(conn: &mut DbConn, id: SessionId, clock: Clock) -> DbResult<Option<SessionRow>> {
     Ok(with_conn!(conn, |c| sessions::table
         .find(id)
         .filter(sessions::revoked_at.is_null())
@@ -190,15 +191,15 @@ pub async fn live(conn: &mut DbConn, id: i64, clock: Clock) -> DbResult<Option<S
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
     /// This one, if it is the user's and live.
-    LiveOne(i64),
+    LiveOne(SessionId),
     /// This one, if it is the user's and not revoked yet (an expired session may still have access tokens out).
-    One(i64),
+    One(SessionId),
     All,
-    AllExcept(i64),
+    AllExcept(SessionId),
 }
 
 /// Revoke sessions of `user_id`; returns the ids revoked now.
-pub async fn revoke(conn: &mut DbConn, user_id: i64, scope: Scope, clock: Clock) -> DbResult<Vec<i64>> {
+pub async fn revoke(conn: &mut DbConn, user_id: UserId, scope: Scope, clock: Clock) -> DbResult<Vec<SessionId>> {
     let mine = sessions::user_id.eq(user_id).and(sessions::revoked_at.is_null());
     Ok(with_conn!(conn, |c| match scope {
         Scope::LiveOne(id) => {
@@ -239,7 +240,7 @@ pub async fn revoke(conn: &mut DbConn, user_id: i64, scope: Scope, clock: Clock)
 }
 
 /// Sessions revoked after `since` (any user), oldest revocation first: what other instances need to refuse.
-pub async fn revoked_since(conn: &mut DbConn, since: NaiveDateTime) -> DbResult<Vec<(i64, NaiveDateTime)>> {
+pub async fn revoked_since(conn: &mut DbConn, since: NaiveDateTime) -> DbResult<Vec<(SessionId, NaiveDateTime)>> {
     Ok(with_conn!(conn, |c| sessions::table
         .filter(sessions::revoked_at.gt(since))
         .order(sessions::revoked_at.asc())

@@ -6,14 +6,15 @@ use diesel_async::RunQueryDsl;
 
 use super::schema::ws_tickets;
 use super::{DbConn, DbError, DbResult};
+use crate::ids::{SessionId, UserId};
 use crate::{with_conn, write_transaction};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = ws_tickets)]
 pub struct NewTicket {
     pub ticket_hash: String,
-    pub user_id: i64,
-    pub session_id: i64,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }
@@ -39,7 +40,7 @@ pub async fn issue(conn: &mut DbConn, new: &NewTicket, max_per_user: usize) -> D
 }
 
 /// Take the ticket out, atomically (a second redeem, anywhere, finds nothing): (user, session, expiry).
-pub async fn take(conn: &mut DbConn, ticket_hash: &str) -> DbResult<Option<(i64, i64, NaiveDateTime)>> {
+pub async fn take(conn: &mut DbConn, ticket_hash: &str) -> DbResult<Option<(UserId, SessionId, NaiveDateTime)>> {
     Ok(with_conn!(conn, |c| diesel::delete(ws_tickets::table.find(ticket_hash))
         .returning((ws_tickets::user_id, ws_tickets::session_id, ws_tickets::expires_at))
         .get_result(c)

@@ -4,6 +4,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{NewUser, UserRow};
 use super::schema::{sessions, users};
 use super::{DbConn, DbError, DbResult};
+use crate::ids::{SessionId, UserId};
 use crate::{with_conn, write_transaction};
 
 pub async fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> DbResult<UserRow> {
@@ -23,16 +24,16 @@ pub async fn by_username(conn: &mut DbConn, username: &str) -> DbResult<Option<U
         .optional())?)
 }
 
-pub async fn by_id(conn: &mut DbConn, id: i64) -> DbResult<Option<UserRow>> {
+pub async fn by_id(conn: &mut DbConn, id: UserId) -> DbResult<Option<UserRow>> {
     Ok(with_conn!(conn, |c| users::table.find(id).select(UserRow::as_select()).first(c).await.optional())?)
 }
 
-pub async fn by_ids(conn: &mut DbConn, ids: &[i64]) -> DbResult<Vec<UserRow>> {
+pub async fn by_ids(conn: &mut DbConn, ids: &[UserId]) -> DbResult<Vec<UserRow>> {
     Ok(with_conn!(conn, |c| users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(c).await)?)
 }
 
 /// Usernames that start with `prefix` (already lower-cased), alphabetically, without `exclude`.
-pub async fn search_prefix(conn: &mut DbConn, prefix: &str, exclude: i64, limit: i64) -> DbResult<Vec<UserRow>> {
+pub async fn search_prefix(conn: &mut DbConn, prefix: &str, exclude: UserId, limit: i64) -> DbResult<Vec<UserRow>> {
     // `_` is legal in usernames and a LIKE wildcard: escape it (and `%`, `\`) so the prefix is literal.
     let mut pattern = String::with_capacity(prefix.len() + 2);
     for ch in prefix.chars() {
@@ -56,14 +57,14 @@ pub async fn search_prefix(conn: &mut DbConn, prefix: &str, exclude: i64, limit:
 /// ended.
 pub async fn change_password(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     password_hash: &str,
-    keep_session: i64,
+    keep_session: SessionId,
     now: chrono::NaiveDateTime,
-) -> DbResult<Vec<i64>> {
+) -> DbResult<Vec<SessionId>> {
     write_transaction!(conn, |c| {
         diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(c).await?;
-        let ended: Vec<i64> = diesel::update(
+        let ended: Vec<SessionId> = diesel::update(
             sessions::table
                 .filter(sessions::user_id.eq(user_id))
                 .filter(sessions::revoked_at.is_null())

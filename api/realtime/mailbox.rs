@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use crate::ids::{ConversationId, UserId};
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 
@@ -50,7 +51,7 @@ struct State {
     /// Frames taken out so far: the front of the queue is frame number `popped`.
     popped: u64,
     /// Queued receipts by (conversation, reader) → their frame number.
-    receipts: HashMap<(i64, i64), u64>,
+    receipts: HashMap<(ConversationId, UserId), u64>,
     /// Last time the queue moved (a pop, or a push into an empty queue): how long the client has not drained.
     moved_at: Instant,
     closed: bool,
@@ -217,7 +218,7 @@ mod tests {
     #[test]
     fn a_newer_receipt_replaces_the_queued_one_of_the_same_reader() {
         let m = mailbox(16, 1 << 20);
-        let receipt = |c, u| Delivery::Receipt { conversation_id: c, user_id: u };
+        let receipt = |c, u| Delivery::Receipt { conversation_id: ConversationId(c), user_id: UserId(u) };
         m.push("a1".into(), None, receipt(1, 7));
         m.push("m".into(), None, Delivery::Reliable);
         m.push("a2".into(), None, receipt(1, 7));

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::broker::Broker;
 pub use crate::broker::{Delivery, Envelope, FrameEvent, MembershipEvent, Payload, Route};
 use crate::db::conversations::ConversationState;
+use crate::ids::{ConversationId, Seq, SessionId, UserId};
 use crate::protocol::ServerFrame;
 pub use hub::{Hub, KillSwitch};
 
@@ -52,8 +53,8 @@ impl Realtime {
     pub fn message(
         &self,
         frame: &ServerFrame,
-        conversation_id: i64,
-        seq: i64,
+        conversation_id: ConversationId,
+        seq: Seq,
         version: i64,
         skip_session: Option<u64>,
         stored_at: std::time::Instant,
@@ -73,12 +74,12 @@ impl Realtime {
     /// A frame for the members of a conversation, as of membership `version`.
     pub fn to_conversation(
         &self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         version: i64,
         frame: &ServerFrame,
         delivery: Delivery,
         skip_session: Option<u64>,
-        skip_users: Vec<i64>,
+        skip_users: Vec<UserId>,
     ) {
         let event = FrameEvent {
             json: to_json(frame),
@@ -93,7 +94,7 @@ impl Realtime {
     }
 
     /// A frame for named users' sockets.
-    pub fn to_users(&self, users: Vec<i64>, frame: &ServerFrame, delivery: Delivery) {
+    pub fn to_users(&self, users: Vec<UserId>, frame: &ServerFrame, delivery: Delivery) {
         let event = FrameEvent {
             json: to_json(frame),
             stored_at: None,
@@ -109,8 +110,8 @@ impl Realtime {
     /// A committed membership or metadata change. It goes to the instances that watch the conversation, and to
     /// those where someone it adds or takes out has a socket (which may not watch it yet, or still be reading
     /// their memberships); an instance that gets it twice applies it once.
-    pub fn membership(&self, event: MembershipEvent, joined: &[i64]) {
-        let mut users: Vec<i64> = joined.iter().chain(event.left.iter()).copied().collect();
+    pub fn membership(&self, event: MembershipEvent, joined: &[UserId]) {
+        let mut users: Vec<UserId> = joined.iter().chain(event.left.iter()).copied().collect();
         users.sort_unstable();
         users.dedup();
         let conversation_id = event.conversation_id;
@@ -124,18 +125,18 @@ impl Realtime {
     /// per-user cap…): their access tokens are refused from here on, and every instance closes their sockets
     /// (4001) at once. Every place that revokes calls this. Instances that miss the broadcast still learn it from
     /// the database within a second (`auth::revocations::spawn_poller`).
-    pub fn sessions_revoked(&self, user_id: i64, sessions: &[i64]) {
+    pub fn sessions_revoked(&self, user_id: UserId, sessions: &[SessionId]) {
         if sessions.is_empty() {
             return;
         }
-        tracing::debug!(user_id, sessions = sessions.len(), "sessions revoked");
+        tracing::debug!(user_id = user_id.get(), sessions = sessions.len(), "sessions revoked");
         // Dispatched here first: the hub records them with this instance's access-token check at once.
         self.publish(Route::Everyone, Payload::Revoked { user_id, sessions: sessions.to_vec() });
     }
 
     /// Which of these users have a socket open on any instance.
-    pub async fn online_among(&self, user_ids: Vec<i64>) -> std::collections::HashSet<i64> {
-        let local: std::collections::HashSet<i64> =
+    pub async fn online_among(&self, user_ids: Vec<UserId>) -> std::collections::HashSet<UserId> {
+        let local: std::collections::HashSet<UserId> =
             user_ids.iter().copied().filter(|&id| self.hub.is_online_here(id)).collect();
         match self.broker.online_among(user_ids).await {
             Some(anywhere) => anywhere.union(&local).copied().collect(),

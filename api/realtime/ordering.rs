@@ -3,6 +3,7 @@
 //! brings or storage fills in; what neither can explain is handed out rather than held without bound. Pure
 //! bookkeeping: the hub decides when to fill and whom to deliver to.
 
+use crate::ids::Seq;
 use std::collections::BTreeMap;
 
 /// Most messages held behind one gap before giving up on it (clients catch up by seq).
@@ -10,8 +11,8 @@ pub const MAX_HELD: usize = 4096;
 
 pub struct Ordering<T> {
     /// The next seq to hand out.
-    next: i64,
-    held: BTreeMap<i64, T>,
+    next: Seq,
+    held: BTreeMap<Seq, T>,
     /// A fill of the current gap is under way.
     filling: bool,
 }
@@ -28,11 +29,11 @@ pub enum Offered<T> {
 
 impl<T> Ordering<T> {
     /// Messages up to `last_seq` are history: the next one handed out is `last_seq + 1`.
-    pub fn after(last_seq: i64) -> Self {
-        Ordering { next: last_seq + 1, held: BTreeMap::new(), filling: false }
+    pub fn after(last_seq: Seq) -> Self {
+        Ordering { next: last_seq.next(), held: BTreeMap::new(), filling: false }
     }
 
-    pub fn offer(&mut self, seq: i64, item: T) -> Offered<T> {
+    pub fn offer(&mut self, seq: Seq, item: T) -> Offered<T> {
         if seq < self.next {
             return Offered::Stale;
         }
@@ -45,21 +46,21 @@ impl<T> Ordering<T> {
             self.filling = true;
             return Offered::Held { fill };
         }
-        self.next += 1;
+        self.next = self.next.next();
         let mut ready = vec![item];
         ready.extend(self.release());
         Offered::Ready(ready)
     }
 
     /// The first gap as (after, before): the seqs missing lie strictly between.
-    pub fn gap(&self) -> Option<(i64, i64)> {
+    pub fn gap(&self) -> Option<(Seq, Seq)> {
         let (&first, _) = self.held.iter().next()?;
-        (first > self.next).then_some((self.next - 1, first))
+        (first > self.next).then_some((Seq(self.next.0 - 1), first))
     }
 
     /// What storage had for the gap: what is next in line goes out, then what it unblocked; what still cannot
     /// be explained goes out as it is. The gap is closed either way.
-    pub fn fill(&mut self, filled: impl IntoIterator<Item = (i64, T)>) -> Vec<T> {
+    pub fn fill(&mut self, filled: impl IntoIterator<Item = (Seq, T)>) -> Vec<T> {
         for (seq, item) in filled {
             if seq >= self.next {
                 self.held.entry(seq).or_insert(item);
@@ -75,7 +76,7 @@ impl<T> Ordering<T> {
         self.filling = false;
         let held = std::mem::take(&mut self.held);
         if let Some((&last, _)) = held.iter().next_back() {
-            self.next = last + 1;
+            self.next = last.next();
         }
         held.into_values().collect()
     }
@@ -84,7 +85,7 @@ impl<T> Ordering<T> {
     fn release(&mut self) -> Vec<T> {
         let mut ready = Vec::new();
         while let Some(item) = self.held.remove(&self.next) {
-            self.next += 1;
+            self.next = self.next.next();
             ready.push(item);
         }
         if self.held.is_empty() {
@@ -100,52 +101,52 @@ mod tests {
 
     #[test]
     fn in_order_messages_go_out_at_once_and_repeats_never() {
-        let mut order = Ordering::after(0);
-        assert_eq!(order.offer(1, "m1"), Offered::Ready(vec!["m1"]));
-        assert_eq!(order.offer(2, "m2"), Offered::Ready(vec!["m2"]));
-        assert_eq!(order.offer(2, "m2"), Offered::Stale);
-        assert_eq!(order.offer(1, "m1"), Offered::Stale);
+        let mut order = Ordering::after(Seq(0));
+        assert_eq!(order.offer(Seq(1), "m1"), Offered::Ready(vec!["m1"]));
+        assert_eq!(order.offer(Seq(2), "m2"), Offered::Ready(vec!["m2"]));
+        assert_eq!(order.offer(Seq(2), "m2"), Offered::Stale);
+        assert_eq!(order.offer(Seq(1), "m1"), Offered::Stale);
     }
 
     #[test]
     fn a_message_ahead_of_a_gap_waits_and_asks_for_one_fill_per_gap() {
-        let mut order = Ordering::after(0);
-        assert_eq!(order.offer(3, "m3"), Offered::Held { fill: true });
-        assert_eq!(order.offer(4, "m4"), Offered::Held { fill: false });
-        assert_eq!(order.gap(), Some((0, 3)));
-        assert_eq!(order.offer(1, "m1"), Offered::Ready(vec!["m1"]));
-        assert_eq!(order.offer(2, "m2"), Offered::Ready(vec!["m2", "m3", "m4"]));
+        let mut order = Ordering::after(Seq(0));
+        assert_eq!(order.offer(Seq(3), "m3"), Offered::Held { fill: true });
+        assert_eq!(order.offer(Seq(4), "m4"), Offered::Held { fill: false });
+        assert_eq!(order.gap(), Some((Seq(0), Seq(3))));
+        assert_eq!(order.offer(Seq(1), "m1"), Offered::Ready(vec!["m1"]));
+        assert_eq!(order.offer(Seq(2), "m2"), Offered::Ready(vec!["m2", "m3", "m4"]));
         assert_eq!(order.gap(), None);
-        assert_eq!(order.offer(6, "m6"), Offered::Held { fill: true }, "a new gap asks again");
+        assert_eq!(order.offer(Seq(6), "m6"), Offered::Held { fill: true }, "a new gap asks again");
     }
 
     #[test]
     fn a_fill_hands_out_the_missing_then_the_held_and_what_it_cannot_explain() {
-        let mut order = Ordering::after(10);
-        order.offer(13, "m13");
-        order.offer(16, "m16");
-        let ready = order.fill([(11, "m11"), (12, "m12"), (14, "m14")]);
+        let mut order = Ordering::after(Seq(10));
+        order.offer(Seq(13), "m13");
+        order.offer(Seq(16), "m16");
+        let ready = order.fill([(Seq(11), "m11"), (Seq(12), "m12"), (Seq(14), "m14")]);
         assert_eq!(ready, ["m11", "m12", "m13", "m14", "m16"], "15 is gone for good; 16 is not held for it");
-        assert_eq!(order.offer(15, "m15"), Offered::Stale);
-        assert_eq!(order.offer(17, "m17"), Offered::Ready(vec!["m17"]));
+        assert_eq!(order.offer(Seq(15), "m15"), Offered::Stale);
+        assert_eq!(order.offer(Seq(17), "m17"), Offered::Ready(vec!["m17"]));
     }
 
     #[test]
     fn a_failed_fill_gives_the_held_ones_out_in_order() {
-        let mut order = Ordering::after(0);
-        order.offer(5, "m5");
-        order.offer(3, "m3");
+        let mut order = Ordering::after(Seq(0));
+        order.offer(Seq(5), "m5");
+        order.offer(Seq(3), "m3");
         assert_eq!(order.flush(), ["m3", "m5"]);
-        assert_eq!(order.offer(6, "m6"), Offered::Ready(vec!["m6"]));
+        assert_eq!(order.offer(Seq(6), "m6"), Offered::Ready(vec!["m6"]));
     }
 
     #[test]
     fn holding_is_bounded() {
-        let mut order = Ordering::after(0);
+        let mut order = Ordering::after(Seq(0));
         for seq in 2..(MAX_HELD as i64 + 2) {
-            assert!(matches!(order.offer(seq, seq), Offered::Held { .. }));
+            assert!(matches!(order.offer(Seq(seq), seq), Offered::Held { .. }));
         }
-        match order.offer(MAX_HELD as i64 + 2, 0) {
+        match order.offer(Seq(MAX_HELD as i64 + 2), 0) {
             Offered::Ready(all) => assert_eq!(all.len(), MAX_HELD + 1),
             other => panic!("{other:?}"),
         }

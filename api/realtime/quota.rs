@@ -1,17 +1,18 @@
 //! How many sockets each user holds on this instance, so one account cannot pin an unbounded number of them.
 
+use crate::ids::UserId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub struct SocketQuota {
-    open: Mutex<HashMap<i64, usize>>,
+    open: Mutex<HashMap<UserId, usize>>,
     per_user: usize,
 }
 
 /// One admitted socket; dropping it gives the place back.
 pub struct SocketPermit {
     quota: Arc<SocketQuota>,
-    user_id: i64,
+    user_id: UserId,
 }
 
 impl SocketQuota {
@@ -23,18 +24,18 @@ impl SocketQuota {
         self.per_user
     }
 
-    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, usize>> {
         self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The user holds the most sockets allowed.
-    pub fn is_full(&self, user_id: i64) -> bool {
+    pub fn is_full(&self, user_id: UserId) -> bool {
         self.open().get(&user_id).is_some_and(|&count| count >= self.per_user)
     }
 
     /// A place for one more socket of the user, or None when they hold the most already. Taken before the
     /// upgrade, so concurrent upgrades cannot all slip under the cap.
-    pub fn admit(self: &Arc<Self>, user_id: i64) -> Option<SocketPermit> {
+    pub fn admit(self: &Arc<Self>, user_id: UserId) -> Option<SocketPermit> {
         let mut open = self.open();
         let count = open.entry(user_id).or_default();
         if *count >= self.per_user {
@@ -64,11 +65,11 @@ mod tests {
     #[test]
     fn a_user_gets_at_most_the_cap_and_a_closed_socket_frees_its_place() {
         let quota = SocketQuota::new(2);
-        let a = quota.admit(1).expect("first");
-        let _b = quota.admit(1).expect("second");
-        assert!(quota.admit(1).is_none(), "third refused");
-        assert!(quota.admit(2).is_some(), "another user is not affected");
+        let a = quota.admit(UserId(1)).expect("first");
+        let _b = quota.admit(UserId(1)).expect("second");
+        assert!(quota.admit(UserId(1)).is_none(), "third refused");
+        assert!(quota.admit(UserId(2)).is_some(), "another user is not affected");
         drop(a);
-        assert!(quota.admit(1).is_some(), "a freed place can be taken again");
+        assert!(quota.admit(UserId(1)).is_some(), "a freed place can be taken again");
     }
 }

@@ -5,15 +5,16 @@
 use futures_util::future::BoxFuture;
 
 use crate::db::conversations::ConversationState;
+use crate::ids::{ConversationId, Seq};
 
 pub trait HubStore: Send + Sync + 'static {
     /// The messages of a conversation with seq in (after, before), as `message` frames; None when unreadable.
     fn messages_between(
         &self,
-        conversation_id: i64,
-        after: i64,
-        before: i64,
-    ) -> BoxFuture<'static, Option<Vec<(i64, String)>>>;
+        conversation_id: ConversationId,
+        after: Seq,
+        before: Seq,
+    ) -> BoxFuture<'static, Option<Vec<(Seq, String)>>>;
     /// The conversation's membership as it stands; None when unreadable (or gone).
-    fn conversation_state(&self, conversation_id: i64) -> BoxFuture<'static, Option<ConversationState>>;
+    fn conversation_state(&self, conversation_id: ConversationId) -> BoxFuture<'static, Option<ConversationState>>;
 }

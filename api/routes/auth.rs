@@ -8,6 +8,7 @@ use crate::auth::sessions::{self, device_label};
 use crate::auth::{AuthUser, service};
 use crate::db::sessions::Scope;
 use crate::error::ApiResult;
+use crate::ids::SessionId;
 use crate::limits::Subject;
 use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList, WsTicket};
 use crate::state::AppState;
@@ -129,7 +130,11 @@ pub async fn list_sessions(user: AuthUser, app: web::Data<AppState>) -> ApiResul
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such live session of the caller (someone else's answers the same)", body = ErrorBody),
     ))]
-pub async fn end_session(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn end_session(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    path: web::Path<SessionId>,
+) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     sessions::end(&mut conn, &app.keys, &app.realtime, user.user_id, Scope::LiveOne(path.into_inner())).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -4,6 +4,7 @@ use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::blocks;
 use crate::error::ApiResult;
+use crate::ids::UserId;
 use crate::protocol::{BlockList, ErrorBody};
 use crate::state::AppState;
 
@@ -34,7 +35,7 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 422, description = "Yourself, or already 1000 blocks", body = ErrorBody),
     ))]
-pub async fn block(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn block(user: AuthUser, app: web::Data<AppState>, path: web::Path<UserId>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     blocks::block(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -47,7 +48,7 @@ pub async fn block(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64
         (status = 204, description = "Not blocked (any more)"),
         (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
-pub async fn unblock(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn unblock(user: AuthUser, app: web::Data<AppState>, path: web::Path<UserId>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     blocks::unblock(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

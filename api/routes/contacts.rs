@@ -5,6 +5,7 @@ use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::contacts;
 use crate::error::ApiResult;
+use crate::ids::UserId;
 use crate::protocol::{AddContactRequest, ContactList, ErrorBody, User};
 use crate::state::AppState;
 
@@ -36,7 +37,7 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
     ))]
 pub async fn add(user: AuthUser, app: web::Data<AppState>, body: Json<AddContactRequest>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
-    let (contact, added) = contacts::add(&mut conn, user.user_id, body.user_id).await?;
+    let (contact, added) = contacts::add(&mut conn, user.user_id, UserId(body.user_id)).await?;
     Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(contact))
 }
 
@@ -48,7 +49,7 @@ pub async fn add(user: AuthUser, app: web::Data<AppState>, body: Json<AddContact
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "Not a contact", body = ErrorBody),
     ))]
-pub async fn remove(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn remove(user: AuthUser, app: web::Data<AppState>, path: web::Path<UserId>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     contacts::remove(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

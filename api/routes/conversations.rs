@@ -5,6 +5,7 @@ use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::conversations;
 use crate::error::ApiResult;
+use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{
     AddMemberRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody, ReadRequest, ReadState,
     RenameConversationRequest,
@@ -38,12 +39,18 @@ pub async fn create(
     match body.into_inner() {
         CreateConversationRequest::Direct { user_id } => {
             let (conversation, created) =
-                conversations::open_direct(&mut conn, &app.realtime, user.user_id, user_id).await?;
+                conversations::open_direct(&mut conn, &app.realtime, user.user_id, UserId(user_id)).await?;
             Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(conversation))
         }
         CreateConversationRequest::Group { title, member_ids } => {
-            let conversation =
-                conversations::create_group(&mut conn, &app.realtime, user.user_id, &title, &member_ids).await?;
+            let conversation = conversations::create_group(
+                &mut conn,
+                &app.realtime,
+                user.user_id,
+                &title,
+                &member_ids.iter().copied().map(UserId).collect::<Vec<_>>(),
+            )
+            .await?;
             Ok(HttpResponse::Created().json(conversation))
         }
     }
@@ -69,7 +76,7 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
         (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
     ))]
-pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<ConversationId>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     let conversation = conversations::view(&mut conn, &app.realtime, path.into_inner(), user.user_id).await?;
     Ok(HttpResponse::Ok().json(conversation))
@@ -88,7 +95,7 @@ pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<i64>)
 pub async fn rename(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: Json<RenameConversationRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -110,12 +117,13 @@ pub async fn rename(
 pub async fn add_member(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: Json<AddMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     let conversation =
-        conversations::add_member(&mut conn, &app.realtime, user.user_id, path.into_inner(), body.user_id).await?;
+        conversations::add_member(&mut conn, &app.realtime, user.user_id, path.into_inner(), UserId(body.user_id))
+            .await?;
     Ok(HttpResponse::Ok().json(conversation))
 }
 
@@ -133,7 +141,7 @@ pub async fn add_member(
 pub async fn remove_member(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(ConversationId, UserId)>,
 ) -> ApiResult<HttpResponse> {
     let (id, member) = path.into_inner();
     let mut conn = app.db.get().await?;
@@ -153,11 +161,12 @@ pub async fn remove_member(
 pub async fn mark_read(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: Json<ReadRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     let state =
-        conversations::mark_read(&mut conn, &app.realtime, user.user_id, path.into_inner(), body.up_to_seq).await?;
+        conversations::mark_read(&mut conn, &app.realtime, user.user_id, path.into_inner(), Seq(body.up_to_seq))
+            .await?;
     Ok(HttpResponse::Ok().json(state))
 }

@@ -6,6 +6,7 @@ use crate::auth::AuthUser;
 use crate::chat::messages;
 use crate::domain::Page;
 use crate::error::ApiResult;
+use crate::ids::{ConversationId, Seq};
 use crate::protocol::{EditMessageRequest, ErrorBody, HistoryQuery, Message, MessagePage, SendMessageRequest};
 use crate::state::AppState;
 
@@ -28,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn history(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::parse(query.before_seq, query.after_seq, query.limit)?;
@@ -50,7 +51,7 @@ pub async fn history(
 pub async fn send(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let sent = messages::send(&app.writer, user.user_id, path.into_inner(), &body.client_id, &body.body).await?;
@@ -71,7 +72,7 @@ pub async fn send(
 pub async fn edit(
     user: AuthUser,
     app: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(ConversationId, Seq)>,
     body: Json<EditMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
@@ -89,7 +90,11 @@ pub async fn edit(
         (status = 403, description = "Someone else's message", body = ErrorBody),
         (status = 404, description = "No such message, or not a member", body = ErrorBody),
     ))]
-pub async fn delete(user: AuthUser, app: web::Data<AppState>, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    path: web::Path<(ConversationId, Seq)>,
+) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
     let mut conn = app.db.get().await?;
     messages::delete(&mut conn, &app.realtime, user.user_id, id, seq).await?;

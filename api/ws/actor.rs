@@ -17,6 +17,7 @@ use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::chat::{self, ChatError};
 use crate::domain::Page;
 use crate::error::ApiError;
+use crate::ids::{ConversationId, Seq, SessionId, UserId};
 use crate::protocol::{ClientFrame, ServerFrame, close_code};
 use crate::realtime::mailbox::{Delivery, Mailbox, Pushed};
 use crate::realtime::{KillSwitch, Realtime, to_json};
@@ -34,14 +35,14 @@ pub(super) struct Typing {
 pub(super) struct SocketActor {
     pub(super) ctx: Arc<AppState>,
     pub(super) socket_id: u64,
-    pub(super) user_id: i64,
-    pub(super) auth_session: i64,
+    pub(super) user_id: UserId,
+    pub(super) auth_session: SessionId,
     pub(super) token_expires_at: Instant,
     pub(super) mailbox: Arc<Mailbox>,
     pub(super) kill: Arc<KillSwitch>,
-    pub(super) typing: HashMap<i64, Typing>,
+    pub(super) typing: HashMap<ConversationId, Typing>,
     /// The other side of the user's blocks (either way), who never see their typing; read now and then.
-    pub(super) blocked: Vec<i64>,
+    pub(super) blocked: Vec<UserId>,
     pub(super) blocked_read_at: Option<Instant>,
     pub(super) strikes: u32,
     /// Where the writer answers this socket's sends.
@@ -175,19 +176,23 @@ impl SocketActor {
         };
         match frame {
             ClientFrame::NewMessage { conversation_id, client_id, body } => {
-                self.on_new_message(conversation_id, client_id, body).await
+                self.on_new_message(ConversationId(conversation_id), client_id, body).await
             }
             ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, limit } => {
-                self.on_fetch(conversation_id, before_seq, after_seq, limit).await
+                self.on_fetch(ConversationId(conversation_id), before_seq, after_seq, limit).await
             }
-            ClientFrame::Typing { conversation_id, is_typing } => self.on_typing(conversation_id, is_typing).await,
-            ClientFrame::Read { conversation_id, up_to_seq } => self.on_read(conversation_id, up_to_seq).await,
+            ClientFrame::Typing { conversation_id, is_typing } => {
+                self.on_typing(ConversationId(conversation_id), is_typing).await
+            }
+            ClientFrame::Read { conversation_id, up_to_seq } => {
+                self.on_read(ConversationId(conversation_id), Seq(up_to_seq)).await
+            }
             ClientFrame::Auth { token } => self.on_auth(&token),
         }
         None
     }
 
-    async fn on_new_message(&mut self, conversation_id: i64, client_id: String, body: String) {
+    async fn on_new_message(&mut self, conversation_id: ConversationId, client_id: String, body: String) {
         let origin = SocketOrigin { socket_id: self.socket_id, replies: self.replies.clone() };
         // The same rule as a REST send; the ack (or error) arrives through the mailbox once stored.
         let submitted =
@@ -200,7 +205,13 @@ impl SocketActor {
         }
     }
 
-    async fn on_fetch(&mut self, conversation_id: i64, before: Option<i64>, after: Option<i64>, limit: Option<i64>) {
+    async fn on_fetch(
+        &mut self,
+        conversation_id: ConversationId,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) {
         let page = match Page::parse(before, after, limit) {
             Ok(page) => page,
             Err(err) => return self.send_api_error(&err.into(), None),
@@ -216,7 +227,11 @@ impl SocketActor {
         .await;
         match result {
             Ok(page) => {
-                let frame = ServerFrame::Messages { conversation_id, messages: page.messages, has_more: page.has_more };
+                let frame = ServerFrame::Messages {
+                    conversation_id: conversation_id.get(),
+                    messages: page.messages,
+                    has_more: page.has_more,
+                };
                 self.send_frame(&frame);
             }
             Err(err) => self.send_api_error(&err.into(), None),
@@ -238,7 +253,7 @@ impl SocketActor {
         }
     }
 
-    async fn on_typing(&mut self, conversation_id: i64, is_typing: bool) {
+    async fn on_typing(&mut self, conversation_id: ConversationId, is_typing: bool) {
         if !self.ctx.realtime.hub.routes_to(self.user_id, conversation_id) {
             return self.send_api_error(&ChatError::NotFound.into(), None);
         }
@@ -269,14 +284,15 @@ impl SocketActor {
     /// Typing the client forgot to stop: the server ends it.
     fn expire_typing(&mut self) {
         let now = Instant::now();
-        let expired: Vec<i64> = self.typing.iter().filter(|(_, t)| t.expires <= now).map(|(id, _)| *id).collect();
+        let expired: Vec<ConversationId> =
+            self.typing.iter().filter(|(_, t)| t.expires <= now).map(|(id, _)| *id).collect();
         for conversation_id in expired {
             self.typing.remove(&conversation_id);
             broadcast_typing(&self.ctx.realtime, self.socket_id, self.user_id, conversation_id, false, &self.blocked);
         }
     }
 
-    async fn on_read(&mut self, conversation_id: i64, up_to_seq: i64) {
+    async fn on_read(&mut self, conversation_id: ConversationId, up_to_seq: Seq) {
         let result = async {
             let mut conn = self.ctx.db.get().await?;
             chat::conversations::mark_read(&mut conn, &self.ctx.realtime, self.user_id, conversation_id, up_to_seq)
@@ -352,14 +368,14 @@ fn client_id_in(text: &str) -> Option<String> {
 pub(super) fn broadcast_typing(
     realtime: &Realtime,
     socket_id: u64,
-    user_id: i64,
-    conversation_id: i64,
+    user_id: UserId,
+    conversation_id: ConversationId,
     is_typing: bool,
-    blocked: &[i64],
+    blocked: &[UserId],
 ) {
     let mut skip = blocked.to_vec();
     skip.push(user_id);
-    let frame = ServerFrame::Typing { conversation_id, user_id, is_typing };
+    let frame = ServerFrame::Typing { conversation_id: conversation_id.get(), user_id: user_id.get(), is_typing };
     let version = realtime.hub.version_of(conversation_id);
     realtime.to_conversation(conversation_id, version, &frame, Delivery::Ephemeral, Some(socket_id), skip);
 }

@@ -13,6 +13,7 @@ use super::outlet::Outlet;
 use crate::auth::AuthUser;
 use crate::db::{DbConn, conversations};
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::protocol::ServerFrame;
 use crate::realtime::KillSwitch;
 use crate::realtime::mailbox::{Delivery, Mailbox};
@@ -141,7 +142,7 @@ pub(super) fn close_reason(code: u16, description: &str) -> Option<CloseReason> 
 /// Count the socket in or out across instances (before the socket serves, so the count is never behind), and
 /// when the user's first socket anywhere opened or their last closed, tell the people who share a
 /// conversation with them — that part off the actor's path, as it reads the database.
-async fn announce_presence(ctx: &Arc<AppState>, user_id: i64, online: bool) {
+async fn announce_presence(ctx: &Arc<AppState>, user_id: UserId, online: bool) {
     let total = ctx.realtime.broker.presence_delta(user_id, if online { 1 } else { -1 }).await;
     // Across instances, only the first socket anywhere and the last one are news.
     if matches!(total, Some(n) if (online && n != 1) || (!online && n > 0)) {
@@ -153,9 +154,13 @@ async fn announce_presence(ctx: &Arc<AppState>, user_id: i64, online: bool) {
         let Ok(co_members) = conversations::co_member_ids(&mut conn, user_id).await else { return };
         // Presence by consent: people who share a conversation, never across a block.
         let Ok(blocked) = crate::db::blocks::related_to(&mut conn, user_id).await else { return };
-        let co_members: Vec<i64> = co_members.into_iter().filter(|id| !blocked.contains(id)).collect();
+        let co_members: Vec<UserId> = co_members.into_iter().filter(|id| !blocked.contains(id)).collect();
         if !co_members.is_empty() {
-            ctx.realtime.to_users(co_members, &ServerFrame::Presence { user_id, online }, Delivery::Ephemeral);
+            ctx.realtime.to_users(
+                co_members,
+                &ServerFrame::Presence { user_id: user_id.get(), online },
+                Delivery::Ephemeral,
+            );
         }
     });
 }

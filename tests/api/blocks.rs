@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 #[allow(unused_imports)]
 use crate::helpers::*;
 use crate::on_both_backends;
+use chat_server::ids::UserId;
 
 async fn put_block(app: &TestApp, token: &str, user_id: i64) -> Reply {
     app.request(Method::PUT, &format!("/api/users/me/blocks/{user_id}"), Some(token), None).await
@@ -176,14 +177,14 @@ on_both_backends! {
         assert_eq!(over.body["error"]["field"], "user_id");
         // Repeating an existing block at the cap is still fine.
         assert_eq!(put_block(&app, &me.access_token, ids[0]).await.status, StatusCode::NO_CONTENT);
-        assert_eq!(blocks::count(&mut conn, me.user.id).await.expect("count"), 1000);
+        assert_eq!(blocks::count(&mut conn, UserId(me.user.id)).await.expect("count"), 1000);
     }
 
     async fn the_queries_for_the_live_side_see_blocks_both_ways(app) {
-        let a = app.register("kay").await.user.id;
-        let b = app.register("lou").await.user.id;
-        let c = app.register("max").await.user.id;
-        let d = app.register("ned").await.user.id;
+        let a = UserId(app.register("kay").await.user.id);
+        let b = UserId(app.register("lou").await.user.id);
+        let c = UserId(app.register("max").await.user.id);
+        let d = UserId(app.register("ned").await.user.id);
         let pool = pool(&app).await;
         let mut conn = pool.get().await.expect("conn");
         blocks::add(&mut conn, a, b).await.expect("block");

@@ -368,7 +368,7 @@ on_both_backends! {
                 password_hash: "not-a-hash",
                 created_at: chat_server::db::now(),
             };
-            extra.push(chat_server::db::users::insert(&mut conn, &new).await.expect("user").id);
+            extra.push(chat_server::db::users::insert(&mut conn, &new).await.expect("user").id.get());
         }
         let mut figures = Vec::new();
         for size in [2usize, 51, 201] {

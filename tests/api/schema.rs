@@ -134,7 +134,7 @@ async fn families_become_sessions(backend: Backend) {
         .load(c)
         .await)
     .expect("tokens");
-    assert_eq!(found.iter().map(|s| (s.id, s.user_id)).collect::<Vec<_>>(), [(1, 1), (3, 1), (5, 2)]);
+    assert_eq!(found.iter().map(|s| (s.id.get(), s.user_id.get())).collect::<Vec<_>>(), [(1, 1), (3, 1), (5, 2)]);
     assert_eq!(tokens, [(1, 1), (2, 1), (3, 3), (4, 3), (5, 5)], "each token belongs to its family's session");
     let (a, b, c) = (&found[0], &found[1], &found[2]);
     assert!(a.revoked_at.is_none() && c.revoked_at.is_none());

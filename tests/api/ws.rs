@@ -394,8 +394,8 @@ async fn a_graceful_shutdown_closes_sockets_with_1001_after_storing_what_was_ack
     let mut conn = pool.get().await.expect("conn");
     let page = chat_server::chat::messages::history(
         &mut conn,
-        bob.user.id,
-        chat.id,
+        chat_server::ids::UserId(bob.user.id),
+        chat_server::ids::ConversationId(chat.id),
         chat_server::domain::Page::parse(None, Some(0), Some(100)).expect("page"),
     )
     .await

@@ -9,6 +9,8 @@ use bytestring::ByteString;
 use super::{Hub, MEMBERSHIP_WAIT, Outgoing, Tables, Watch};
 use crate::broker::{MembershipEvent, Topic};
 use crate::db::conversations::ConversationState;
+use crate::ids::Seq;
+use crate::ids::{ConversationId, UserId};
 use crate::protocol::{ServerFrame, close_code, conversation_frame};
 use crate::realtime::Delivery;
 use crate::realtime::ordering::MAX_HELD;
@@ -16,7 +18,7 @@ use crate::realtime::ordering::MAX_HELD;
 impl Hub {
     /// The user's memberships, read after `register`: each conversation's routing is taken from the newest of
     /// what the hub knows and this list, by version.
-    pub fn sync_user(&self, user_id: i64, states: Vec<ConversationState>) {
+    pub fn sync_user(&self, user_id: UserId, states: Vec<ConversationState>) {
         let mut t = self.tables();
         let Some(user) = t.users.get(&user_id) else { return };
         let left = user.left_while_syncing.clone();
@@ -35,7 +37,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn conversation_event(&self, t: &mut Tables, conversation_id: i64, out: Outgoing) {
+    pub(super) fn conversation_event(&self, t: &mut Tables, conversation_id: ConversationId, out: Outgoing) {
         let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
         if out.version > watch.version || !watch.waiting.is_empty() {
             if watch.waiting.len() >= MAX_HELD {
@@ -53,7 +55,7 @@ impl Hub {
     }
 
     /// An event whose membership the routing has caught up with.
-    fn route_event(&self, t: &mut Tables, conversation_id: i64, out: Outgoing) {
+    fn route_event(&self, t: &mut Tables, conversation_id: ConversationId, out: Outgoing) {
         match out.seq {
             Some(seq) => self.sequence(t, conversation_id, seq, out),
             None => self.deliver_to_members(t, conversation_id, &out),
@@ -61,7 +63,7 @@ impl Hub {
     }
 
     /// Deliver waiting events now covered by the routing's version.
-    fn release_waiting(&self, t: &mut Tables, conversation_id: i64) {
+    fn release_waiting(&self, t: &mut Tables, conversation_id: ConversationId) {
         loop {
             let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
             if watch.waiting.front().is_none_or(|out| out.version > watch.version) {
@@ -76,7 +78,8 @@ impl Hub {
     /// routing; the change's `removed` frames and personal views go out once.
     pub(super) fn apply_membership(&self, t: &mut Tables, event: &MembershipEvent, from_sync: bool) {
         let conversation_id = event.conversation_id;
-        let local: HashSet<i64> = event.members.iter().map(|&(u, _)| u).filter(|u| t.users.contains_key(u)).collect();
+        let local: HashSet<UserId> =
+            event.members.iter().map(|&(u, _)| u).filter(|u| t.users.contains_key(u)).collect();
         let news = match t.watches.get(&conversation_id) {
             None => true,
             // A membership list read for a socket still describes users the watch may not have had yet.
@@ -84,11 +87,11 @@ impl Hub {
             Some(watch) => event.version > watch.version,
         };
         if news {
-            let mut dropped: Vec<i64> = Vec::new();
+            let mut dropped: Vec<UserId> = Vec::new();
             match t.watches.get_mut(&conversation_id) {
                 Some(watch) => {
                     dropped = watch.members.difference(&local).copied().collect();
-                    let added: Vec<i64> = local.difference(&watch.members).copied().collect();
+                    let added: Vec<UserId> = local.difference(&watch.members).copied().collect();
                     watch.members = local.clone();
                     watch.version = event.version;
                     for user_id in &dropped {
@@ -116,7 +119,7 @@ impl Hub {
             // `removed` to everyone here the change took out: those routed until now, and those whose sockets
             // are still reading their memberships (the list they get may predate the removal). Once each: the
             // event may arrive twice, by the conversation's channel and by the user's.
-            let mut told: HashSet<i64> = HashSet::new();
+            let mut told: HashSet<UserId> = HashSet::new();
             for &user_id in &dropped {
                 told.insert(user_id);
                 if let Some(user) = t.users.get_mut(&user_id)
@@ -137,7 +140,9 @@ impl Hub {
                 }
             }
             if !told.is_empty() {
-                let removed = ByteString::from(crate::realtime::to_json(&ServerFrame::Removed { conversation_id }));
+                let removed = ByteString::from(crate::realtime::to_json(&ServerFrame::Removed {
+                    conversation_id: conversation_id.get(),
+                }));
                 let out = Outgoing {
                     text: removed,
                     stored_at: None,
@@ -165,10 +170,10 @@ impl Hub {
             return;
         }
         watch.view_version = event.version;
-        let recipients: Vec<i64> = watch.members.iter().copied().collect();
+        let recipients: Vec<UserId> = watch.members.iter().copied().collect();
         for user_id in recipients {
-            let last_read = event.members.iter().find(|&&(u, _)| u == user_id).map_or(0, |&(_, r)| r);
-            let frame = conversation_frame(&event.view, last_read, (event.last_seq - last_read).max(0));
+            let last_read = event.members.iter().find(|&&(u, _)| u == user_id).map_or(Seq(0), |&(_, r)| r);
+            let frame = conversation_frame(&event.view, last_read.get(), (event.last_seq - last_read).max(0));
             let out = Outgoing {
                 text: ByteString::from(frame),
                 stored_at: None,
@@ -184,7 +189,7 @@ impl Hub {
 
     /// The routing of a conversation cannot be brought up to date: close its local members' sockets (they
     /// reconnect, read their memberships afresh and catch up by seq) rather than guess.
-    fn abandon(&self, t: &mut Tables, conversation_id: i64) {
+    fn abandon(&self, t: &mut Tables, conversation_id: ConversationId) {
         let Some(watch) = t.watches.get(&conversation_id) else { return };
         let members = watch.members.clone();
         self.close_where(t, |entry| members.contains(&entry.user_id), close_code::TOO_SLOW);
@@ -193,7 +198,7 @@ impl Hub {
 
     /// Read the conversation's membership after a short wait (the change is most likely on its way through the
     /// broker), unless it arrived meanwhile.
-    fn schedule_refresh(&self, conversation_id: i64) {
+    fn schedule_refresh(&self, conversation_id: ConversationId) {
         let (me, store) = (self.me.clone(), self.store.clone());
         tokio::spawn(async move {
             tokio::time::sleep(MEMBERSHIP_WAIT).await;

@@ -19,6 +19,7 @@ use super::ordering::Ordering as SeqOrdering;
 use super::store::HubStore;
 use super::{Envelope, FrameEvent, Payload, Route};
 use crate::broker::{Broker, Topic};
+use crate::ids::{ConversationId, Seq, SessionId, UserId};
 use crate::protocol::close_code;
 
 /// Closes a socket with a code, ahead of its queued frames (a full mailbox cannot carry the close).
@@ -53,9 +54,9 @@ impl KillSwitch {
 
 /// A socket's entry.
 struct SocketEntry {
-    user_id: i64,
+    user_id: UserId,
     /// The login session its token belongs to (revoking it closes the socket).
-    auth_session: i64,
+    auth_session: SessionId,
     mailbox: Arc<Mailbox>,
     kill: Arc<KillSwitch>,
 }
@@ -65,22 +66,22 @@ struct SocketEntry {
 struct UserHere {
     sockets: Vec<u64>,
     /// Conversations routed to this user.
-    conversations: HashSet<i64>,
+    conversations: HashSet<ConversationId>,
     /// Sockets still reading the user's memberships; while any is, removals that arrive are remembered so a
     /// membership list read before them cannot put the user back.
     syncing: usize,
-    left_while_syncing: HashMap<i64, i64>,
+    left_while_syncing: HashMap<ConversationId, i64>,
 }
 
 /// One event for sockets, owned by the hub.
 struct Outgoing {
     text: ByteString,
     stored_at: Option<Instant>,
-    seq: Option<i64>,
+    seq: Option<Seq>,
     version: i64,
     delivery: Delivery,
     skip_session: Option<u64>,
-    skip_users: Vec<i64>,
+    skip_users: Vec<UserId>,
 }
 
 impl From<&FrameEvent> for Outgoing {
@@ -104,7 +105,7 @@ struct Watch {
     /// The newest conversation view handed out.
     view_version: i64,
     /// Members of the conversation with a socket here.
-    members: HashSet<i64>,
+    members: HashSet<UserId>,
     /// Messages in seq order.
     order: SeqOrdering<Outgoing>,
     /// Events stamped with a newer membership than `version` (and everything after them, to keep order).
@@ -113,7 +114,7 @@ struct Watch {
 }
 
 impl Watch {
-    fn new(version: i64, last_seq: i64, members: HashSet<i64>) -> Self {
+    fn new(version: i64, last_seq: Seq, members: HashSet<UserId>) -> Self {
         Watch {
             version,
             view_version: 0,
@@ -128,8 +129,8 @@ impl Watch {
 #[derive(Default)]
 struct Tables {
     sockets: HashMap<u64, SocketEntry>,
-    users: HashMap<i64, UserHere>,
-    watches: HashMap<i64, Watch>,
+    users: HashMap<UserId, UserHere>,
+    watches: HashMap<ConversationId, Watch>,
 }
 
 #[derive(Default)]
@@ -152,7 +153,7 @@ pub struct Hub {
     pub stats: HubStats,
     me: Weak<Hub>,
     /// Told of every revocation this instance hears of (the access-token check keeps a list).
-    on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync>,
+    on_revoked: Box<dyn Fn(UserId, &[SessionId]) + Send + Sync>,
 }
 
 /// What registering a socket found.
@@ -178,7 +179,7 @@ impl Hub {
     pub fn new(
         broker: Arc<dyn Broker>,
         store: Arc<dyn HubStore>,
-        on_revoked: Box<dyn Fn(i64, &[i64]) + Send + Sync>,
+        on_revoked: Box<dyn Fn(UserId, &[SessionId]) + Send + Sync>,
     ) -> Arc<Self> {
         broker.subscribe(Topic::Everyone);
         Arc::new_cyclic(|me| Hub {
@@ -202,8 +203,8 @@ impl Hub {
     pub fn register(
         &self,
         socket_id: u64,
-        user_id: i64,
-        auth_session: i64,
+        user_id: UserId,
+        auth_session: SessionId,
         mailbox: Arc<Mailbox>,
         kill: Arc<KillSwitch>,
     ) -> Registered {
@@ -246,7 +247,7 @@ impl Hub {
         Presence { changed: true }
     }
 
-    fn unwatch(&self, t: &mut Tables, conversation_id: i64) {
+    fn unwatch(&self, t: &mut Tables, conversation_id: ConversationId) {
         if let Some(watch) = t.watches.remove(&conversation_id) {
             for user_id in watch.members {
                 if let Some(user) = t.users.get_mut(&user_id) {
@@ -258,21 +259,21 @@ impl Hub {
     }
 
     /// Users with at least one socket on this instance.
-    pub fn local_users(&self) -> Vec<i64> {
+    pub fn local_users(&self) -> Vec<UserId> {
         self.tables().users.keys().copied().collect()
     }
 
-    pub fn is_online_here(&self, user_id: i64) -> bool {
+    pub fn is_online_here(&self, user_id: UserId) -> bool {
         self.tables().users.contains_key(&user_id)
     }
 
     /// Whether the hub routes this conversation to this user.
-    pub fn routes_to(&self, user_id: i64, conversation_id: i64) -> bool {
+    pub fn routes_to(&self, user_id: UserId, conversation_id: ConversationId) -> bool {
         self.tables().users.get(&user_id).is_some_and(|u| u.conversations.contains(&conversation_id))
     }
 
     /// The membership version this instance routes the conversation by (0 when it does not watch it).
-    pub fn version_of(&self, conversation_id: i64) -> i64 {
+    pub fn version_of(&self, conversation_id: ConversationId) -> i64 {
         self.tables().watches.get(&conversation_id).map_or(0, |w| w.version)
     }
 
@@ -322,7 +323,7 @@ impl Hub {
         }
     }
 
-    fn deliver_to_members(&self, t: &Tables, conversation_id: i64, out: &Outgoing) {
+    fn deliver_to_members(&self, t: &Tables, conversation_id: ConversationId, out: &Outgoing) {
         let Some(watch) = t.watches.get(&conversation_id) else { return };
         for &user_id in &watch.members {
             if !out.skip_users.contains(&user_id) {
@@ -331,7 +332,7 @@ impl Hub {
         }
     }
 
-    fn deliver_to_user(&self, t: &Tables, user_id: i64, out: &Outgoing) {
+    fn deliver_to_user(&self, t: &Tables, user_id: UserId, out: &Outgoing) {
         let Some(user) = t.users.get(&user_id) else { return };
         for &socket_id in &user.sockets {
             if Some(socket_id) == out.skip_session {
@@ -365,7 +366,7 @@ impl Hub {
     }
 
     /// The socket now runs on a token of another login session (its `auth` frame carried one).
-    pub fn set_auth_session(&self, socket_id: u64, auth_session: i64) {
+    pub fn set_auth_session(&self, socket_id: u64, auth_session: SessionId) {
         if let Some(entry) = self.tables().sockets.get_mut(&socket_id) {
             entry.auth_session = auth_session;
         }

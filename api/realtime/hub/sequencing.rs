@@ -1,12 +1,13 @@
 //! Handing a conversation's messages out in seq order (`realtime::ordering`), and filling gaps from storage.
 
 use super::{GAP_WAIT, Hub, Outgoing, Tables};
+use crate::ids::{ConversationId, Seq};
 use crate::realtime::Delivery;
 use crate::realtime::ordering::Offered;
 
 impl Hub {
     /// A stored message whose membership the routing has caught up with: out in seq order.
-    pub(super) fn sequence(&self, t: &mut Tables, conversation_id: i64, seq: i64, out: Outgoing) {
+    pub(super) fn sequence(&self, t: &mut Tables, conversation_id: ConversationId, seq: Seq, out: Outgoing) {
         let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
         match watch.order.offer(seq, out) {
             Offered::Stale | Offered::Held { fill: false } => {}
@@ -20,7 +21,7 @@ impl Hub {
     }
 
     /// After a short wait (the broker usually brings what is missing), read the gap from storage.
-    fn schedule_fill(&self, conversation_id: i64) {
+    fn schedule_fill(&self, conversation_id: ConversationId) {
         let (me, store) = (self.me.clone(), self.store.clone());
         tokio::spawn(async move {
             tokio::time::sleep(GAP_WAIT).await;
