@@ -261,10 +261,12 @@ impl FailedSignIns {
         entries.retain(|_, f| f.blocked_until > now || now.duration_since(f.last) <= self.backoff.window);
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries().len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -1,18 +1,17 @@
 //! Accounts and tokens: argon2id passwords, HS256 access JWTs, sessions with rotating opaque refresh tokens.
 
-pub mod extractor;
-pub mod jwt;
-pub mod password;
-pub mod revocations;
-pub mod secret;
+pub(crate) mod extractor;
+pub(crate) mod jwt;
+pub(crate) mod password;
+pub(crate) mod revocations;
+pub(crate) mod secret;
 pub mod service;
-pub mod sessions;
-pub mod tickets;
+pub(crate) mod sessions;
+pub(crate) mod tickets;
 
 pub use extractor::AuthUser;
 pub use jwt::{AuthKeys, SessionLimits, TokenError};
 pub use password::Hasher;
-pub use revocations::Revocations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

@@ -55,6 +55,7 @@ impl Hasher {
         }
     }
 
+    #[cfg(test)]
     /// The most hashes that ran at once so far.
     pub fn peak(&self) -> usize {
         self.peak.load(Ordering::Relaxed)

@@ -68,10 +68,12 @@ impl Revocations {
         self.revoked.write().unwrap_or_else(|e| e.into_inner()).retain(|_, forget_at| *forget_at > now);
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.revoked.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

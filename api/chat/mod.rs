@@ -1,13 +1,13 @@
 //! The chat rules, as plain functions over a connection: who may see and do what, and which events follow.
 //! REST handlers and socket actors both call these.
 
-pub mod blocks;
-pub mod contacts;
-pub mod conversations;
-pub mod live;
+pub(crate) mod blocks;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
+pub(crate) mod live;
 pub mod messages;
-pub mod views;
-pub mod writer;
+pub(crate) mod views;
+pub(crate) mod writer;
 
 use crate::db::DbError;
 use crate::domain::ValidationError;

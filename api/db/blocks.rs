@@ -50,21 +50,6 @@ pub async fn blocked_by(conn: &mut DbConn, blocker_id: UserId) -> DbResult<Vec<U
         .await)?)
 }
 
-/// Whether either of `a` and `b` has blocked the other.
-pub async fn between(conn: &mut DbConn, a: UserId, b: UserId) -> DbResult<bool> {
-    let found: i64 = with_conn!(conn, |c| blocks::table
-        .filter(
-            blocks::blocker_id
-                .eq(a)
-                .and(blocks::blocked_id.eq(b))
-                .or(blocks::blocker_id.eq(b).and(blocks::blocked_id.eq(a))),
-        )
-        .count()
-        .get_result(c)
-        .await)?;
-    Ok(found > 0)
-}
-
 /// Everyone `user` has blocked or is blocked by (each once).
 pub async fn related_to(conn: &mut DbConn, user: UserId) -> DbResult<Vec<UserId>> {
     let pairs: Vec<(UserId, UserId)> = with_conn!(conn, |c| blocks::table

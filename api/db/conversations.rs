@@ -289,14 +289,6 @@ pub async fn members(
     Ok(rows)
 }
 
-pub async fn member_ids(conn: &mut DbConn, conversation_id: ConversationId) -> DbResult<Vec<UserId>> {
-    Ok(with_conn!(conn, |c| memberships::table
-        .filter(memberships::conversation_id.eq(conversation_id))
-        .select(memberships::user_id)
-        .load(c)
-        .await)?)
-}
-
 /// The caller's conversations with the caller's membership.
 pub async fn for_user(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<(ConversationRow, MembershipRow)>> {
     Ok(with_conn!(conn, |c| conversations::table

@@ -4,13 +4,13 @@
 //! [`with_conn!`] expands the same query body once per backend.
 
 pub mod blocks;
-pub mod contacts;
-pub mod conversations;
-pub mod messages;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
+pub(crate) mod messages;
 pub mod models;
 pub mod schema;
-pub mod sessions;
-pub mod tickets;
+pub(crate) mod sessions;
+pub(crate) mod tickets;
 pub mod users;
 
 use std::time::Duration;

@@ -195,7 +195,6 @@ pub enum Scope {
     /// This one, if it is the user's and not revoked yet (an expired session may still have access tokens out).
     One(SessionId),
     All,
-    AllExcept(SessionId),
 }
 
 /// Revoke sessions of `user_id`; returns the ids revoked now.
@@ -224,13 +223,6 @@ pub async fn revoke(conn: &mut DbConn, user_id: UserId, scope: Scope, clock: Clo
         }
         Scope::All => {
             diesel::update(sessions::table.filter(mine))
-                .set(sessions::revoked_at.eq(clock.now))
-                .returning(sessions::id)
-                .get_results(c)
-                .await
-        }
-        Scope::AllExcept(keep) => {
-            diesel::update(sessions::table.filter(mine).filter(sessions::id.ne(keep)))
                 .set(sessions::revoked_at.eq(clock.now))
                 .returning(sessions::id)
                 .get_results(c)

@@ -8,10 +8,10 @@
 //! of instances, nothing published after a removal reaches the removed member.
 
 pub mod hub;
-pub mod mailbox;
-pub mod ordering;
-pub mod quota;
-pub mod store;
+pub(crate) mod mailbox;
+pub(crate) mod ordering;
+pub(crate) mod quota;
+pub(crate) mod store;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
