@@ -1,3 +1,11 @@
+//! The chat server as a library: the binary (`main.rs`) and the integration tests start it the same way.
+//!
+//! Modules depend one way, from the bottom up (a test in `tests/api/architecture.rs` refuses cycles):
+//! values (`ids`, `domain`, `protocol`) → storage (`db`) → live delivery (`broker`, `realtime`) → accounts
+//! (`auth`) → rules (`chat`) → per-caller limits (`limits`, `origins`) → HTTP mapping (`error`, `json`,
+//! `state`) → the two front doors (`routes` for REST, `ws` for sockets) and `web`, `metrics`, `openapi` →
+//! `startup`, which wires them.
+
 pub mod auth;
 pub(crate) mod broker;
 pub mod chat;

@@ -1,3 +1,5 @@
+//! The `chat-server` binary: `serve` (the default), `openapi`, and `migrate`.
+
 use std::process::ExitCode;
 
 use chat_server::config::{Cli, Command};

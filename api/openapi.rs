@@ -1,10 +1,17 @@
 //! The OpenAPI 3.1 document, generated from the handlers and the protocol types.
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 
 use crate::protocol;
 use crate::routes;
+
+/// The route table the document is built from (method, path under `/api`, open without a token).
+pub use crate::routes::ROUTES;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,38 +22,7 @@ use crate::routes;
             Every error is {\"error\":{\"code\",\"message\"}}.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    paths(
-        routes::auth::register,
-        routes::auth::login,
-        routes::auth::refresh,
-        routes::auth::logout,
-        routes::auth::logout_all,
-        routes::auth::list_sessions,
-        routes::auth::end_session,
-        routes::auth::ws_ticket,
-        routes::users::me,
-        routes::users::change_password,
-        routes::users::search,
-        routes::blocks::list,
-        routes::blocks::block,
-        routes::blocks::unblock,
-        routes::contacts::list,
-        routes::contacts::add,
-        routes::contacts::remove,
-        routes::conversations::create,
-        routes::conversations::list,
-        routes::conversations::get,
-        routes::conversations::rename,
-        routes::conversations::add_member,
-        routes::conversations::remove_member,
-        routes::conversations::mark_read,
-        routes::messages::history,
-        routes::messages::send,
-        routes::messages::edit,
-        routes::messages::delete,
-    ),
     components(schemas(protocol::ClientFrame, protocol::ServerFrame, protocol::ErrorBody)),
-    modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "users", description = "People"),
@@ -57,21 +33,58 @@ use crate::routes;
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
+/// The whole document: the shared parts above, every route of the table (`routes::RestApi`), and what every
+/// route that needs a token has in common — the bearer requirement, 401 and 429 — added here once instead of
+/// on each handler.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(routes::RestApi::openapi());
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
+    for &(method, path, open) in routes::ROUTES {
+        if open {
+            continue;
+        }
+        let Some(operation) = doc.paths.paths.get_mut(&format!("/api{path}")).and_then(|item| operation(item, method))
+        else {
+            continue;
+        };
+        operation.security.get_or_insert_with(Vec::new).push(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        for (status, description) in [
+            (
+                "401",
+                "No valid access token: missing, expired, or of an ended session (`unauthorized`, `invalid_token`, `token_expired`, `session_revoked`)",
+            ),
+            ("429", "Too many REST calls for this user (`rate_limited`, see Retry-After)"),
+        ] {
+            operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+        }
     }
+    doc
+}
+
+fn operation<'a>(item: &'a mut PathItem, method: &str) -> Option<&'a mut Operation> {
+    match method {
+        "get" => item.get.as_mut(),
+        "post" => item.post.as_mut(),
+        "put" => item.put.as_mut(),
+        "patch" => item.patch.as_mut(),
+        "delete" => item.delete.as_mut(),
+        _ => None,
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
 }
 
 /// The spec as committed at `openapi/openapi.json` (pretty, newline-terminated).
 pub fn spec_json() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut json = document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     json.push('\n');
     json
 }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{AuthKeys, Hasher, SessionLimits, revocations};
@@ -19,7 +18,6 @@ use crate::chat::live::DbStore;
 use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{Backend, DbError, DbPool};
 use crate::limits::RateLimits;
-use crate::openapi::ApiDoc;
 pub use crate::origins::AllowedOrigins;
 use crate::realtime::mailbox::MailboxLimits;
 use crate::realtime::quota::SocketQuota;
@@ -111,7 +109,7 @@ impl Application {
         let store: Arc<dyn HubStore> = Arc::new(DbStore { db: db.clone() });
         // Revocations heard from other instances: refused here too, at once.
         let registry = revocations.clone();
-        let on_revoked: Box<dyn Fn(crate::ids::UserId, &[crate::ids::SessionId]) + Send + Sync> =
+        let on_revoked: crate::realtime::hub::OnRevoked =
             Box::new(move |_, sessions| registry.record(sessions, crate::db::now()));
         let (hub, broker) = match &settings.redis_url {
             Some(url) => {
@@ -227,7 +225,7 @@ fn random_u32() -> u32 {
 fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -> Result<Server, StartupError> {
     spawn_limit_sweeper(state.clone());
     let web_dir = settings.web_dir.clone();
-    let openapi = ApiDoc::openapi();
+    let openapi = crate::openapi::document();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(cors(&state.origins))

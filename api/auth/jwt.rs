@@ -1,3 +1,5 @@
+//! Access tokens: HS256 JWTs naming the user and the session, signed and checked with the process's keys.
+
 use std::sync::Arc;
 use std::time::Duration;
 

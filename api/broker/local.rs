@@ -1,3 +1,5 @@
+//! The in-process broker of the embedded default: with one instance there is nothing to carry.
+
 use std::collections::HashSet;
 
 use futures_util::future::{BoxFuture, FutureExt, ready};

@@ -1,3 +1,5 @@
+//! Rules of the caller's address book.
+
 use std::collections::HashSet;
 
 use super::{ChatError, ChatResult};

@@ -1,3 +1,5 @@
+//! Rules of conversations: who sees one, who may rename it or change its members, and the events that follow.
+
 use std::collections::BTreeSet;
 
 use super::blocks::{Approach, ensure_unblocked};

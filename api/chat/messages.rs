@@ -1,3 +1,5 @@
+//! Rules of messages: history for members, sends through the writer, edits and deletes by their sender.
+
 use super::conversations::require_member;
 use super::writer::{MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};

@@ -1,3 +1,5 @@
+//! Queries on contacts.
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

@@ -1,3 +1,6 @@
+//! Queries on conversations and memberships; every membership change bumps the conversation's version in its
+//! transaction.
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -217,22 +220,24 @@ pub async fn states_for_user(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec
     Ok(group_states(rows))
 }
 
+/// A conversation joined with one of its members (none for a conversation without members).
+type StateRow = (ConversationId, i64, Seq, Option<UserId>, Option<Seq>);
+
 /// One conversation's state (an instance whose routing fell behind reads it).
 pub async fn state(conn: &mut DbConn, conversation_id: ConversationId) -> DbResult<Option<ConversationState>> {
-    let rows: Vec<(ConversationId, i64, Seq, Option<UserId>, Option<Seq>)> =
-        with_conn!(conn, |c| conversations::table
-            .left_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
-            .filter(conversations::id.eq(conversation_id))
-            .select((
-                conversations::id,
-                conversations::version,
-                conversations::last_seq,
-                memberships::user_id.nullable(),
-                memberships::last_read_seq.nullable(),
-            ))
-            .load(c)
-            .await)?;
-    let Some(&(id, version, last_seq, _, _)) = rows.iter().next() else { return Ok(None) };
+    let rows: Vec<StateRow> = with_conn!(conn, |c| conversations::table
+        .left_join(memberships::table.on(memberships::conversation_id.eq(conversations::id)))
+        .filter(conversations::id.eq(conversation_id))
+        .select((
+            conversations::id,
+            conversations::version,
+            conversations::last_seq,
+            memberships::user_id.nullable(),
+            memberships::last_read_seq.nullable(),
+        ))
+        .load(c)
+        .await)?;
+    let Some(&(id, version, last_seq, _, _)) = <[_]>::first(&rows) else { return Ok(None) };
     let members = rows
         .into_iter()
         .filter_map(|(_, _, _, user_id, last_read_seq)| {

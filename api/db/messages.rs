@@ -1,3 +1,6 @@
+//! Queries on messages: history pages, edits, tombstones, and the batched insert that numbers each
+//! conversation's messages without gaps.
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use diesel::prelude::*;

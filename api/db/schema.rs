@@ -1,4 +1,4 @@
-// One schema for both backends: only portable SQL types (BigInt, Text, Timestamp, Nullable).
+//! One schema for both backends: only portable SQL types (BigInt, Text, Timestamp, Nullable).
 
 diesel::table! {
     users (id) {

@@ -1,3 +1,5 @@
+//! Queries on users.
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

@@ -85,14 +85,14 @@ impl Mailbox {
         let len = text.len();
         if let Delivery::Receipt { conversation_id, user_id } = delivery {
             let key = (conversation_id, user_id);
-            if let Some(&number) = s.receipts.get(&key) {
-                if let Some(index) = number.checked_sub(s.popped) {
-                    let index = index as usize;
-                    let old = s.queue[index].text.len();
-                    s.bytes = s.bytes - old + len;
-                    s.queue[index].text = text;
-                    return Pushed::Queued;
-                }
+            if let Some(&number) = s.receipts.get(&key)
+                && let Some(index) = number.checked_sub(s.popped)
+            {
+                let index = index as usize;
+                let old = s.queue[index].text.len();
+                s.bytes = s.bytes - old + len;
+                s.queue[index].text = text;
+                return Pushed::Queued;
             }
         }
         let (frames, bytes) = (s.queue.len(), s.bytes);

@@ -1,5 +1,5 @@
-//! Live delivery: who is connected here (the hub), how events travel between instances (the broker), and
-//! the socket actors themselves (session).
+//! Live delivery: who is connected here (the hub), the bounded mailboxes that feed the socket actors (`ws`
+//! owns the actors), and the events that come in from other instances through the broker.
 //!
 //! Membership is the single truth for routing. Every change of a conversation's membership (or metadata) bumps
 //! its version in the same transaction, and every conversation event is stamped with the version its publisher

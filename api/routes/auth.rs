@@ -1,8 +1,9 @@
+//! `/api/auth/*` and `/api/ws-ticket`: accounts, sessions, socket tickets.
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
-use super::resource;
 use crate::auth::AuthError;
 use crate::auth::sessions::{self, device_label};
 use crate::auth::{AuthUser, service};
@@ -12,17 +13,6 @@ use crate::ids::SessionId;
 use crate::limits::Subject;
 use crate::protocol::{ErrorBody, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionList, WsTicket};
 use crate::state::AppState;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/auth/register").route(web::post().to(register)))
-        .service(resource("/auth/login").route(web::post().to(login)))
-        .service(resource("/auth/refresh").route(web::post().to(refresh)))
-        .service(resource("/auth/logout").route(web::post().to(logout)))
-        .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
-        .service(resource("/auth/sessions").route(web::get().to(list_sessions)))
-        .service(resource("/auth/sessions/{id}").route(web::delete().to(end_session)))
-        .service(resource("/ws-ticket").route(web::post().to(ws_ticket)));
-}
 
 /// The session's device label, from the User-Agent (kept for its owner, never logged).
 fn device(req: &HttpRequest) -> Option<String> {
@@ -87,10 +77,8 @@ pub async fn refresh(app: web::Data<AppState>, body: Json<RefreshRequest>) -> Ap
 /// End the caller's session (the access token's): its refresh token and access tokens stop working at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "Optional and ignored (older clients send their refresh token)"),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn logout(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -99,10 +87,9 @@ pub async fn logout(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpR
 }
 
 /// End every session of the caller, this one included.
-#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth",
     responses(
         (status = 204, description = "Every session ended"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn logout_all(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -111,10 +98,9 @@ pub async fn logout_all(user: AuthUser, app: web::Data<AppState>) -> ApiResult<H
 }
 
 /// The caller's live sessions, most recently used first.
-#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth",
     responses(
         (status = 200, description = "Live sessions", body = SessionList),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn list_sessions(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -123,11 +109,10 @@ pub async fn list_sessions(user: AuthUser, app: web::Data<AppState>) -> ApiResul
 }
 
 /// End one of the caller's sessions (the caller's own included).
-#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth",
     params(("id" = i64, Path, description = "Session id")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such live session of the caller (someone else's answers the same)", body = ErrorBody),
     ))]
 pub async fn end_session(
@@ -145,10 +130,9 @@ pub async fn end_session(
 /// another drops the oldest). Issuing counts as the socket upgrade for the upgrade rate limits, and is refused
 /// while the caller holds the most sockets allowed here: a browser cannot read why an upgrade was refused, but
 /// it can read this answer.
-#[utoipa::path(post, path = "/api/ws-ticket", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/ws-ticket", tag = "auth",
     responses(
         (status = 201, description = "A fresh ticket", body = WsTicket),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 429, description = "Too many socket upgrades (`rate_limited`, see Retry-After), or the caller holds the most sockets allowed (`too_many_sockets`)", body = ErrorBody),
     ))]
 pub async fn ws_ticket(req: HttpRequest, user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {

@@ -1,6 +1,7 @@
+//! `/api/users/me/blocks`: whom the caller has blocked.
+
 use actix_web::{HttpResponse, web};
 
-use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::blocks;
 use crate::error::ApiResult;
@@ -8,16 +9,10 @@ use crate::ids::UserId;
 use crate::protocol::{BlockList, ErrorBody};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/users/me/blocks").route(web::get().to(list)))
-        .service(resource("/users/me/blocks/{user_id}").route(web::put().to(block)).route(web::delete().to(unblock)));
-}
-
 /// The users the caller has blocked, by username.
-#[utoipa::path(operation_id = "list_blocks", get, path = "/api/users/me/blocks", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_blocks", get, path = "/api/users/me/blocks", tag = "users",
     responses(
         (status = 200, description = "Blocked users", body = BlockList),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -27,11 +22,10 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
 
 /// Block a user (idempotent): while either of two users has blocked the other, neither can open a direct
 /// conversation with, add to a group, or add as a contact the other. Groups already shared stay.
-#[utoipa::path(operation_id = "block_user", put, path = "/api/users/me/blocks/{user_id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "block_user", put, path = "/api/users/me/blocks/{user_id}", tag = "users",
     params(("user_id" = i64, Path, description = "The user to block")),
     responses(
         (status = 204, description = "Blocked (or already was)"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 422, description = "Yourself, or already 1000 blocks", body = ErrorBody),
     ))]
@@ -42,11 +36,10 @@ pub async fn block(user: AuthUser, app: web::Data<AppState>, path: web::Path<Use
 }
 
 /// Unblock a user (idempotent).
-#[utoipa::path(operation_id = "unblock_user", delete, path = "/api/users/me/blocks/{user_id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "unblock_user", delete, path = "/api/users/me/blocks/{user_id}", tag = "users",
     params(("user_id" = i64, Path, description = "The user to unblock")),
     responses(
         (status = 204, description = "Not blocked (any more)"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn unblock(user: AuthUser, app: web::Data<AppState>, path: web::Path<UserId>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;

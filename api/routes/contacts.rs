@@ -1,7 +1,8 @@
+//! `/api/contacts`: the caller's address book.
+
 use actix_web::{HttpResponse, web};
 
 use super::json::Json;
-use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::contacts;
 use crate::error::ApiResult;
@@ -9,16 +10,10 @@ use crate::ids::UserId;
 use crate::protocol::{AddContactRequest, ContactList, ErrorBody, User};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/contacts").route(web::get().to(list)).route(web::post().to(add)))
-        .service(resource("/contacts/{user_id}").route(web::delete().to(remove)));
-}
-
 /// The caller's contacts, by username.
-#[utoipa::path(operation_id = "list_contacts", get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_contacts", get, path = "/api/contacts", tag = "contacts",
     responses(
         (status = 200, description = "Contacts", body = ContactList),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -27,11 +22,10 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
 }
 
 /// Add a contact (201 when new, 200 when it already was one).
-#[utoipa::path(operation_id = "add_contact", post, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), request_body = AddContactRequest,
+#[utoipa::path(operation_id = "add_contact", post, path = "/api/contacts", tag = "contacts", request_body = AddContactRequest,
     responses(
         (status = 201, description = "Added", body = User),
         (status = 200, description = "Already a contact", body = User),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "A block between you and the user (`forbidden`, or `blocked_by_you` when it is yours)", body = ErrorBody),
         (status = 422, description = "Yourself, or no such user", body = ErrorBody),
     ))]
@@ -42,11 +36,10 @@ pub async fn add(user: AuthUser, app: web::Data<AppState>, body: Json<AddContact
 }
 
 /// Remove a contact.
-#[utoipa::path(operation_id = "remove_contact", delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(operation_id = "remove_contact", delete, path = "/api/contacts/{user_id}", tag = "contacts",
     params(("user_id" = i64, Path, description = "The contact's user id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "Not a contact", body = ErrorBody),
     ))]
 pub async fn remove(user: AuthUser, app: web::Data<AppState>, path: web::Path<UserId>) -> ApiResult<HttpResponse> {

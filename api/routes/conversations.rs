@@ -1,7 +1,8 @@
+//! `/api/conversations`: conversations, members, read positions.
+
 use actix_web::{HttpResponse, web};
 
 use super::json::Json;
-use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::conversations;
 use crate::error::ApiResult;
@@ -12,21 +13,12 @@ use crate::protocol::{
 };
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/conversations").route(web::get().to(list)).route(web::post().to(create)))
-        .service(resource("/conversations/{id}").route(web::get().to(get)).route(web::patch().to(rename)))
-        .service(resource("/conversations/{id}/members").route(web::post().to(add_member)))
-        .service(resource("/conversations/{id}/members/{user_id}").route(web::delete().to(remove_member)))
-        .service(resource("/conversations/{id}/read").route(web::post().to(mark_read)));
-}
-
 /// Open the direct conversation with a user (200 with the existing one), or create a group (201).
-#[utoipa::path(operation_id = "create_conversation", post, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_conversation", post, path = "/api/conversations", tag = "conversations",
     request_body = CreateConversationRequest,
     responses(
         (status = 201, description = "Created", body = Conversation),
         (status = 200, description = "The existing direct conversation with that user", body = Conversation),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "A block between you and the user, or one of the members (`forbidden`, or `blocked_by_you` when it is yours; groups name the field `member_ids`)", body = ErrorBody),
         (status = 422, description = "Bad title, yourself, or unknown users", body = ErrorBody),
     ))]
@@ -57,10 +49,9 @@ pub async fn create(
 }
 
 /// The caller's conversations, most recent activity first.
-#[utoipa::path(operation_id = "list_conversations", get, path = "/api/conversations", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_conversations", get, path = "/api/conversations", tag = "conversations",
     responses(
         (status = 200, description = "Conversations", body = ConversationList),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -69,11 +60,10 @@ pub async fn list(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRes
 }
 
 /// One conversation (404 for non-members, as for one that does not exist).
-#[utoipa::path(operation_id = "get_conversation", get, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_conversation", get, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = i64, Path, description = "Conversation id")),
     responses(
         (status = 200, description = "The conversation", body = Conversation),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
     ))]
 pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<ConversationId>) -> ApiResult<HttpResponse> {
@@ -83,11 +73,10 @@ pub async fn get(user: AuthUser, app: web::Data<AppState>, path: web::Path<Conve
 }
 
 /// Rename a group (owner or admin).
-#[utoipa::path(operation_id = "rename_conversation", patch, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "rename_conversation", patch, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = i64, Path, description = "Conversation id")), request_body = RenameConversationRequest,
     responses(
         (status = 200, description = "Renamed", body = Conversation),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "Not owner or admin", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Bad title, or a direct conversation", body = ErrorBody),
@@ -105,11 +94,10 @@ pub async fn rename(
 }
 
 /// Add a member to a group (owner or admin).
-#[utoipa::path(operation_id = "add_member", post, path = "/api/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "add_member", post, path = "/api/conversations/{id}/members", tag = "conversations",
     params(("id" = i64, Path, description = "Conversation id")), request_body = AddMemberRequest,
     responses(
         (status = 200, description = "The conversation with its members", body = Conversation),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "Not owner or admin; or a block between you and the user (`blocked_by_you` when it is yours)", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Unknown user, or a direct conversation", body = ErrorBody),
@@ -129,11 +117,9 @@ pub async fn add_member(
 
 /// Leave a group (your own id), or remove a member (owner or admin; only the owner removes admins).
 #[utoipa::path(operation_id = "remove_member", delete, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "Member to remove")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "Not allowed to remove that member", body = ErrorBody),
         (status = 404, description = "No such conversation or member", body = ErrorBody),
         (status = 422, description = "A direct conversation", body = ErrorBody),
@@ -150,11 +136,10 @@ pub async fn remove_member(
 }
 
 /// Mark messages up to a seq as read (the position never moves back).
-#[utoipa::path(operation_id = "mark_read", post, path = "/api/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mark_read", post, path = "/api/conversations/{id}/read", tag = "conversations",
     params(("id" = i64, Path, description = "Conversation id")), request_body = ReadRequest,
     responses(
         (status = 200, description = "The read position", body = ReadState),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Negative seq", body = ErrorBody),
     ))]

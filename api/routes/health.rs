@@ -1,3 +1,5 @@
+//! Liveness and readiness probes.
+
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 

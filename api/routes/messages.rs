@@ -1,7 +1,8 @@
+//! `/api/conversations/{id}/messages`: history, sending, edits and deletes.
+
 use actix_web::{HttpResponse, web};
 
 use super::json::Json;
-use super::resource;
 use crate::auth::AuthUser;
 use crate::chat::messages;
 use crate::domain::Page;
@@ -10,19 +11,11 @@ use crate::ids::{ConversationId, Seq};
 use crate::protocol::{EditMessageRequest, ErrorBody, HistoryQuery, Message, MessagePage, SendMessageRequest};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/conversations/{id}/messages").route(web::get().to(history)).route(web::post().to(send)))
-        .service(
-            resource("/conversations/{id}/messages/{seq}").route(web::patch().to(edit)).route(web::delete().to(delete)),
-        );
-}
-
 /// History, by seq: the newest page, `before_seq` to page back, `after_seq` to catch up.
-#[utoipa::path(operation_id = "list_messages", get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_messages", get, path = "/api/conversations/{id}/messages", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id"), HistoryQuery),
     responses(
         (status = 200, description = "Messages ascending by seq", body = MessagePage),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Both cursors, or limit out of 1..100", body = ErrorBody),
     ))]
@@ -39,12 +32,11 @@ pub async fn history(
 }
 
 /// Send a message: 201 when stored now, 200 with the original when the caller already sent this `client_id` here.
-#[utoipa::path(operation_id = "send_message", post, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "send_message", post, path = "/api/conversations/{id}/messages", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id")), request_body = SendMessageRequest,
     responses(
         (status = 201, description = "Stored", body = Message),
         (status = 200, description = "The caller already sent this client_id here: the original", body = Message),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
         (status = 422, description = "Empty or overlong body, bad client_id", body = ErrorBody),
     ))]
@@ -59,12 +51,11 @@ pub async fn send(
 }
 
 /// Edit your own message.
-#[utoipa::path(operation_id = "edit_message", patch, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "edit_message", patch, path = "/api/conversations/{id}/messages/{seq}", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "Edited", body = Message),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "Someone else's message", body = ErrorBody),
         (status = 404, description = "No such message, or not a member", body = ErrorBody),
         (status = 422, description = "Bad body, or a deleted message", body = ErrorBody),
@@ -82,11 +73,10 @@ pub async fn edit(
 }
 
 /// Delete your own message: a tombstone keeps its seq.
-#[utoipa::path(operation_id = "delete_message", delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(operation_id = "delete_message", delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "Someone else's message", body = ErrorBody),
         (status = 404, description = "No such message, or not a member", body = ErrorBody),
     ))]

@@ -19,17 +19,59 @@ use crate::error::ApiError;
 /// Largest accepted JSON body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The REST API, in one table: each line registers a route under `/api` and puts its handler's
+/// `#[utoipa::path]` documentation into the spec (`RestApi`), so a route cannot be served undocumented or
+/// documented unserved. `open` marks the routes callable without a token. Unknown methods on a known path get the JSON 405.
+macro_rules! rest_api {
+    (@open open) => { true };
+    (@open token) => { false };
+    ($( $path:literal => $access:ident [ $( $method:ident $handler:path ),+ $(,)? ] ),* $(,)?) => {
+        fn register(cfg: &mut web::ServiceConfig) {
+            $( cfg.service(resource($path) $( .route(web::$method().to($handler)) )+ ); )*
+        }
+
+        /// The documentation of every route in the table (`openapi` adds the shared parts).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths( $( $( $handler ),+ ),* ))]
+        pub struct RestApi;
+
+        /// Every route as (method, path under `/api`, open to callers without a token). The spec takes the
+        /// bearer requirement and the shared error answers from it; a test holds the spec to it.
+        pub const ROUTES: &[(&str, &str, bool)] = &[ $( $( (stringify!($method), $path, rest_api!(@open $access)) ),+ ),* ];
+    };
+}
+
+rest_api! {
+    "/auth/register" => open [post auth::register],
+    "/auth/login" => open [post auth::login],
+    "/auth/refresh" => open [post auth::refresh],
+    "/auth/logout" => token [post auth::logout],
+    "/auth/logout-all" => token [post auth::logout_all],
+    "/auth/sessions" => token [get auth::list_sessions],
+    "/auth/sessions/{id}" => token [delete auth::end_session],
+    "/ws-ticket" => token [post auth::ws_ticket],
+    "/users/me" => token [get users::me],
+    "/users/me/password" => token [post users::change_password],
+    "/users" => token [get users::search],
+    "/users/me/blocks" => token [get blocks::list],
+    "/users/me/blocks/{user_id}" => token [put blocks::block, delete blocks::unblock],
+    "/contacts" => token [get contacts::list, post contacts::add],
+    "/contacts/{user_id}" => token [delete contacts::remove],
+    "/conversations" => token [get conversations::list, post conversations::create],
+    "/conversations/{id}" => token [get conversations::get, patch conversations::rename],
+    "/conversations/{id}/members" => token [post conversations::add_member],
+    "/conversations/{id}/members/{user_id}" => token [delete conversations::remove_member],
+    "/conversations/{id}/read" => token [post conversations::mark_read],
+    "/conversations/{id}/messages" => token [get messages::history, post messages::send],
+    "/conversations/{id}/messages/{seq}" => token [patch messages::edit, delete messages::delete],
+}
+
 /// The `/api` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .configure(auth::configure)
-        .configure(users::configure)
-        .configure(blocks::configure)
-        .configure(contacts::configure)
-        .configure(conversations::configure)
-        .configure(messages::configure);
+        .configure(register);
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -1,7 +1,8 @@
+//! `/api/users`: the caller's account and finding people.
+
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::json::Json;
-use super::resource;
 use crate::auth::AuthError;
 use crate::auth::{AuthUser, service, service::public_user};
 use crate::db::users;
@@ -11,19 +12,12 @@ use crate::limits::Subject;
 use crate::protocol::{ChangePasswordRequest, ErrorBody, User, UserList, UserSearchQuery};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/users/me").route(web::get().to(me)))
-        .service(resource("/users/me/password").route(web::post().to(change_password)))
-        .service(resource("/users").route(web::get().to(search)));
-}
-
 /// Change the caller's password. Every other session of the caller ends; this one goes on. Wrong current
 /// passwords are slowed down like failed logins (per account and address).
 #[utoipa::path(operation_id = "change_password", post, path = "/api/users/me/password", tag = "users",
-    security(("bearer" = [])), request_body = ChangePasswordRequest,
+    request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed; the caller's other sessions are ended"),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 403, description = "The current password is wrong (`wrong_password`)", body = ErrorBody),
         (status = 422, description = "The new password is too short or too long (field `new_password`)", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords from this address (see Retry-After)", body = ErrorBody),
@@ -44,10 +38,9 @@ pub async fn change_password(
 }
 
 /// The caller's own account.
-#[utoipa::path(operation_id = "get_me", get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_me", get, path = "/api/users/me", tag = "users",
     responses(
         (status = 200, description = "The caller", body = User),
-        (status = 401, description = "No valid access token", body = ErrorBody),
     ))]
 pub async fn me(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
@@ -57,10 +50,9 @@ pub async fn me(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRespo
 }
 
 /// Users whose username starts with `query` (at most 20, the caller excluded), for adding contacts.
-#[utoipa::path(operation_id = "search_users", get, path = "/api/users", tag = "users", security(("bearer" = [])), params(UserSearchQuery),
+#[utoipa::path(operation_id = "search_users", get, path = "/api/users", tag = "users", params(UserSearchQuery),
     responses(
         (status = 200, description = "Matching users", body = UserList),
-        (status = 401, description = "No valid access token", body = ErrorBody),
         (status = 422, description = "Empty or overlong query", body = ErrorBody),
     ))]
 pub async fn search(

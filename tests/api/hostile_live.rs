@@ -301,13 +301,13 @@ on_both_backends! {
         let (app, messages, read) = (&app, &messages, &read);
         let senders = others[..3].iter().map(|s| async move {
             for i in 0..30 {
-                let reply = app.post(&messages, Some(&s.access_token), &json!({"body": format!("m{i}"), "client_id": random_hex(8)})).await;
+                let reply = app.post(messages, Some(&s.access_token), &json!({"body": format!("m{i}"), "client_id": random_hex(8)})).await;
                 record(reply.status);
             }
         });
         let readers = others[..3].iter().map(|s| async move {
             for seq in 0..30 {
-                record(app.post(&read, Some(&s.access_token), &json!({"up_to_seq": seq})).await.status);
+                record(app.post(read, Some(&s.access_token), &json!({"up_to_seq": seq})).await.status);
                 record(app.get(&format!("{messages}?limit=20"), &s.access_token).await.status);
             }
         });

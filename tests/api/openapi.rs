@@ -181,3 +181,47 @@ async fn real_responses_match_the_documented_schemas() {
     assert!(out.status.success(), "responses do not match the spec:\n{stdout}");
     assert!(stdout.contains(&format!("responses checked: {} ok, 0 mismatched", samples.len())));
 }
+
+/// The route table is the one source: every route it registers is documented with its method, nothing else is,
+/// and every route that needs a token says so with the shared 401.
+#[test]
+fn the_spec_documents_exactly_the_route_table() {
+    let spec: serde_json::Value = serde_json::from_str(&chat_server::openapi::spec_json()).expect("json");
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("item").keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let served: std::collections::BTreeSet<_> = chat_server::openapi::ROUTES
+        .iter()
+        .map(|(method, path, _)| (method.to_string(), format!("/api{path}")))
+        .collect();
+    assert_eq!(documented, served);
+
+    for &(method, path, open) in chat_server::openapi::ROUTES {
+        let operation = &spec["paths"][format!("/api{path}")][method];
+        let bearer = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        assert_eq!(bearer, !open, "{method} {path}: bearer requirement");
+        if !open {
+            assert!(operation["responses"]["401"].is_object(), "{method} {path}: documents 401");
+        }
+    }
+}
+
+/// Hostile: every route in the table that needs a token refuses a caller without one, with the JSON error —
+/// none was registered outside the authentication, and none is missing from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_every_token_route_refuses_a_caller_without_a_token() {
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    for &(method, path, open) in chat_server::openapi::ROUTES {
+        let concrete = path.replace("{id}", "1").replace("{user_id}", "1").replace("{seq}", "1");
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let reply = app.request(method.clone(), &format!("/api{concrete}"), None, Some(&serde_json::json!({}))).await;
+        if open {
+            assert!(![401, 404, 405].contains(&reply.status.as_u16()), "{method} {path} is served without a token");
+        } else {
+            assert_eq!(reply.error_code(401), "unauthorized", "{method} {path}");
+        }
+    }
+}

@@ -122,11 +122,10 @@ on_both_backends! {
         assert!(started);
         // Alice never says she stopped: the server does, after its time-to-live.
         let began = std::time::Instant::now();
-        let stopped = b.expect("typing expiry", |f| match f {
+        b.expect("typing expiry", |f| match f {
             ServerFrame::Typing { user_id, is_typing: false, .. } if *user_id == alice.user.id => Some(()),
             _ => None,
         }).await;
-        let _ = stopped;
         assert!(began.elapsed() >= Duration::from_secs(3), "expired after the time-to-live, not at once");
         a.expect_none(Duration::from_millis(200), "own typing echoed", |f| matches!(f, ServerFrame::Typing { .. })).await;
     }
@@ -198,11 +197,10 @@ on_both_backends! {
         }).await;
         assert_eq!(seen.members.len(), 2);
         app.patch(&format!("/api/conversations/{}", group.id), &owner.access_token, &json!({"title": "new plans"})).await;
-        let title = m.expect("renamed", |f| match f {
+        m.expect("renamed", |f| match f {
             ServerFrame::Conversation { conversation } if conversation.title.as_deref() == Some("new plans") => Some(()),
             _ => None,
         }).await;
-        let _ = title;
         let first = app.send(&owner.access_token, group.id, "for both").await;
         assert_eq!(m.expect("message", message_seq).await, first.seq);
         app.patch(&format!("/api/conversations/{}/messages/{}", group.id, first.seq), &owner.access_token, &json!({"body": "edited"})).await;

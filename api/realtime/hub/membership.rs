@@ -12,7 +12,6 @@ use crate::db::conversations::ConversationState;
 use crate::ids::Seq;
 use crate::ids::{ConversationId, UserId};
 use crate::protocol::{ServerFrame, close_code, conversation_frame};
-use crate::realtime::Delivery;
 use crate::realtime::ordering::MAX_HELD;
 
 impl Hub {
@@ -143,15 +142,7 @@ impl Hub {
                 let removed = ByteString::from(crate::realtime::to_json(&ServerFrame::Removed {
                     conversation_id: conversation_id.get(),
                 }));
-                let out = Outgoing {
-                    text: removed,
-                    stored_at: None,
-                    seq: None,
-                    version: 0,
-                    delivery: Delivery::Reliable,
-                    skip_session: None,
-                    skip_users: Vec::new(),
-                };
+                let out = Outgoing::reliable(removed);
                 for user_id in told {
                     self.deliver_to_user(t, user_id, &out);
                 }
@@ -174,16 +165,7 @@ impl Hub {
         for user_id in recipients {
             let last_read = event.members.iter().find(|&&(u, _)| u == user_id).map_or(Seq(0), |&(_, r)| r);
             let frame = conversation_frame(&event.view, last_read.get(), (event.last_seq - last_read).max(0));
-            let out = Outgoing {
-                text: ByteString::from(frame),
-                stored_at: None,
-                seq: None,
-                version: 0,
-                delivery: Delivery::Reliable,
-                skip_session: None,
-                skip_users: Vec::new(),
-            };
-            self.deliver_to_user(t, user_id, &out);
+            self.deliver_to_user(t, user_id, &Outgoing::reliable(ByteString::from(frame)));
         }
     }
 

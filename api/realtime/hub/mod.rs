@@ -84,6 +84,21 @@ struct Outgoing {
     skip_users: Vec<UserId>,
 }
 
+impl Outgoing {
+    /// A frame the hub makes itself (a view, a removal, a message read back), for everyone it is given to.
+    fn reliable(text: ByteString) -> Self {
+        Outgoing {
+            text,
+            stored_at: None,
+            seq: None,
+            version: 0,
+            delivery: Delivery::Reliable,
+            skip_session: None,
+            skip_users: Vec::new(),
+        }
+    }
+}
+
 impl From<&FrameEvent> for Outgoing {
     fn from(event: &FrameEvent) -> Self {
         Outgoing {
@@ -153,8 +168,11 @@ pub struct Hub {
     pub stats: HubStats,
     me: Weak<Hub>,
     /// Told of every revocation this instance hears of (the access-token check keeps a list).
-    on_revoked: Box<dyn Fn(UserId, &[SessionId]) + Send + Sync>,
+    on_revoked: OnRevoked,
 }
+
+/// What the hub tells of a revocation it hears of: the user and the sessions ended.
+pub type OnRevoked = Box<dyn Fn(UserId, &[SessionId]) + Send + Sync>;
 
 /// What registering a socket found.
 pub struct Registered {
@@ -176,11 +194,7 @@ mod sequencing;
 mod tests;
 
 impl Hub {
-    pub fn new(
-        broker: Arc<dyn Broker>,
-        store: Arc<dyn HubStore>,
-        on_revoked: Box<dyn Fn(UserId, &[SessionId]) + Send + Sync>,
-    ) -> Arc<Self> {
+    pub fn new(broker: Arc<dyn Broker>, store: Arc<dyn HubStore>, on_revoked: OnRevoked) -> Arc<Self> {
         broker.subscribe(Topic::Everyone);
         Arc::new_cyclic(|me| Hub {
             tables: Mutex::default(),

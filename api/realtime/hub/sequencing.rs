@@ -2,7 +2,6 @@
 
 use super::{GAP_WAIT, Hub, Outgoing, Tables};
 use crate::ids::{ConversationId, Seq};
-use crate::realtime::Delivery;
 use crate::realtime::ordering::Offered;
 
 impl Hub {
@@ -36,18 +35,11 @@ impl Hub {
             // Earlier than a held message that passed the membership check, so stored under a membership no
             // newer than the routing's.
             let ready = match filled {
-                Some(messages) => watch.order.fill(messages.into_iter().map(|(seq, json)| {
-                    let out = Outgoing {
-                        text: json.into(),
-                        stored_at: None,
-                        seq: Some(seq),
-                        version: 0,
-                        delivery: Delivery::Reliable,
-                        skip_session: None,
-                        skip_users: Vec::new(),
-                    };
-                    (seq, out)
-                })),
+                Some(messages) => watch.order.fill(
+                    messages
+                        .into_iter()
+                        .map(|(seq, json)| (seq, Outgoing { seq: Some(seq), ..Outgoing::reliable(json.into()) })),
+                ),
                 None => watch.order.flush(),
             };
             for out in &ready {
