@@ -35,7 +35,7 @@ on_both_backends! {
     async fn hostile_an_ended_sessions_sockets_close_at_once_on_every_instance(app) {
         let other = far(&app).await;
         let far = other.as_ref().unwrap_or(&app);
-        let phone = app.register("alice").await;
+        let phone = app.user("alice").await;
         let laptop = app.login("alice").await;
         let mut laptop_near = app.ws(&laptop.access_token).await;
         let mut laptop_far = far.ws(&laptop.access_token).await;
@@ -65,10 +65,10 @@ on_both_backends! {
     async fn hostile_logout_and_a_password_change_close_the_sockets_they_end(app) {
         let other = far(&app).await;
         let far = other.as_ref().unwrap_or(&app);
-        let first = app.register("bob").await;
+        let first = app.user("bob").await;
         let second = app.login("bob").await;
         let third = app.login("bob").await;
-        let mut first_socket = far.ws(&first.access_token).await;
+        let mut first_socket = first.socket_on(&far).await;
         let mut second_socket = far.ws(&second.access_token).await;
         let mut third_socket = app.ws(&third.access_token).await;
         for socket in [&mut first_socket, &mut second_socket, &mut third_socket] {
@@ -91,9 +91,9 @@ on_both_backends! {
     }
 
     async fn hostile_a_revoked_token_cannot_keep_a_socket_alive(app) {
-        let kept = app.register("carol").await;
+        let kept = app.user("carol").await;
         let ended = app.login("carol").await;
-        let mut socket = app.ws(&kept.access_token).await;
+        let mut socket = kept.socket().await;
         ready_for_events(&mut socket).await;
         let reply = app.request(Method::POST, "/api/auth/logout", Some(&ended.access_token), None).await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT);
@@ -112,18 +112,18 @@ on_both_backends! {
     }
 
     async fn hostile_a_blocked_user_sees_no_typing_or_presence_of_the_blocker_and_is_not_seen(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let carol = app.register("carol").await;
-        let group = app.group(&alice.access_token, "three", &[bob.user.id, carol.user.id]).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let group = alice.group("three", &[&bob, &carol]).await;
         let reply = app.request(Method::PUT, &format!("/api/users/me/blocks/{}", bob.user.id), Some(&alice.access_token), None).await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT);
-        let mut a = app.ws(&alice.access_token).await;
-        let mut c = app.ws(&carol.access_token).await;
+        let mut a = alice.socket().await;
+        let mut c = carol.socket().await;
         ready_for_events(&mut a).await;
         ready_for_events(&mut c).await;
         // Bob comes online and types in the group they all share.
-        let mut b = app.ws(&bob.access_token).await;
+        let mut b = bob.socket().await;
         ready_for_events(&mut b).await;
         b.send_json(json!({"type": "typing", "conversation_id": group.id, "is_typing": true})).await;
         c.expect("bob online", |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == bob.user.id).then_some(())).await;
@@ -135,17 +135,17 @@ on_both_backends! {
         // The other way round too: alice's typing does not reach bob; messages of the shared group still do.
         a.send_json(json!({"type": "typing", "conversation_id": group.id, "is_typing": true})).await;
         c.expect("alice typing", |f| matches!(f, ServerFrame::Typing { user_id, .. } if *user_id == alice.user.id).then_some(())).await;
-        app.send(&alice.access_token, group.id, "the group goes on").await;
+        alice.send(group.id, "the group goes on").await;
         let frames = b.drain_for(Duration::from_millis(400)).await;
         assert!(!frames.iter().any(|f| matches!(f, ServerFrame::Typing { user_id, .. } if *user_id == alice.user.id)), "{frames:?}");
         assert!(frames.iter().any(|f| matches!(f, ServerFrame::Message { .. })), "groups they share stay: {frames:?}");
     }
 
     async fn hostile_a_direct_chat_takes_no_new_message_across_a_block(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let chat = app.direct(&alice.access_token, bob.user.id).await;
-        app.send(&bob.access_token, chat.id, "before the block").await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let chat = alice.direct_with(&bob).await;
+        bob.send(chat.id, "before the block").await;
         let block = format!("/api/users/me/blocks/{}", bob.user.id);
         assert_eq!(app.request(Method::PUT, &block, Some(&alice.access_token), None).await.status, StatusCode::NO_CONTENT);
         let path = format!("/api/conversations/{}/messages", chat.id);
@@ -157,14 +157,14 @@ on_both_backends! {
         let reply = app.post(&path, Some(&alice.access_token), &json!({"body": "hi", "client_id": "a-1"})).await;
         assert_eq!(reply.error_code(403), "blocked_by_you");
         // Over the socket: an error frame carrying the client_id, nothing stored.
-        let mut b = app.ws(&bob.access_token).await;
+        let mut b = bob.socket().await;
         b.send_json(new_message(chat.id, "b-2", "still there?")).await;
         let (code, client_id) = b.expect("an error", |f| match f {
             ServerFrame::Error { code, client_id, .. } => Some((code.clone(), client_id.clone())),
             _ => None,
         }).await;
         assert_eq!((code.as_str(), client_id.as_deref()), ("forbidden", Some("b-2")));
-        assert_eq!(app.history(&alice.access_token, chat.id, "").await.messages.len(), 1, "nothing new stored");
+        assert_eq!(alice.history(chat.id, "").await.messages.len(), 1, "nothing new stored");
         // Unblocked, they talk again; the old resend of an already stored message still answers.
         assert_eq!(app.request(Method::DELETE, &block, Some(&alice.access_token), None).await.status, StatusCode::NO_CONTENT);
         let reply = app.post(&path, Some(&bob.access_token), &json!({"body": "hello?", "client_id": "b-1"})).await;

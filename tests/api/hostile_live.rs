@@ -46,18 +46,18 @@ on_both_backends! {
             Backend::Sqlite => None,
         };
         let far = other.as_ref().unwrap_or(&app);
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let carol = app.register("carol").await;
-        let mut carol_socket = far.ws(&carol.access_token).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let mut carol_socket = carol.socket_on(&far).await;
         ready_for_events(&mut carol_socket).await;
         // A socket of bob's open all along: it must be told `removed` every time, and see nothing after.
-        let mut bob_steady = far.ws(&bob.access_token).await;
+        let mut bob_steady = bob.socket_on(&far).await;
         ready_for_events(&mut bob_steady).await;
         const ROUNDS: u64 = 150;
         let (mut leaks, mut told_racing, mut told_steady) = (Vec::new(), 0, 0);
         for round in 0..ROUNDS {
-            let group = app.group(&alice.access_token, &format!("race {round}"), &[bob.user.id, carol.user.id]).await;
+            let group = alice.group(&format!("race {round}"), &[&bob, &carol]).await;
             // Bob reconnects while alice removes him; the offsets walk the removal across the whole upgrade, from
             // well before it starts to after it is done.
             let offset = Duration::from_micros(round * 97 % 4000);
@@ -66,7 +66,7 @@ on_both_backends! {
             let (racing, status) = tokio::join!(
                 async {
                     tokio::time::sleep(socket_delay).await;
-                    far.ws(&bob.access_token).await
+                    bob.socket_on(&far).await
                 },
                 async {
                     tokio::time::sleep(removal_delay).await;
@@ -76,7 +76,7 @@ on_both_backends! {
             assert_eq!(status, StatusCode::NO_CONTENT);
             let mut racing = racing;
             // Everything from here on happens after the removal.
-            let after = app.send(&alice.access_token, group.id, "not for bob").await;
+            let after = alice.send(group.id, "not for bob").await;
             carol_socket
                 .expect("alice's message at carol", |f| match f {
                     ServerFrame::Message { message } if message.id == after.id => Some(()),
@@ -117,18 +117,18 @@ on_both_backends! {
             Backend::Sqlite => None,
         };
         let far = other.as_ref().unwrap_or(&app);
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let group = app.group(&alice.access_token, "team", &[bob.user.id]).await;
-        let mut near_socket = app.ws(&bob.access_token).await;
-        let mut far_socket = far.ws(&bob.access_token).await;
-        let mut alice_socket = app.ws(&alice.access_token).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let group = alice.group("team", &[&bob]).await;
+        let mut near_socket = bob.socket().await;
+        let mut far_socket = bob.socket_on(&far).await;
+        let mut alice_socket = alice.socket().await;
         for socket in [&mut near_socket, &mut far_socket, &mut alice_socket] {
             ready_for_events(socket).await;
         }
         assert_eq!(remove(&app, &alice.access_token, group.id, bob.user.id).await, StatusCode::NO_CONTENT);
         alice_socket.send_json(json!({"type": "typing", "conversation_id": group.id, "is_typing": true})).await;
-        app.send(&alice.access_token, group.id, "after").await;
+        alice.send(group.id, "after").await;
         // Bob tries to keep listening: a fresh token on the socket changes nothing.
         near_socket.send_json(json!({"type": "auth", "token": bob.access_token})).await;
         for socket in [&mut near_socket, &mut far_socket] {
@@ -149,9 +149,9 @@ on_both_backends! {
     }
 
     async fn hostile_another_senders_client_id_is_a_new_message_not_a_resend(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let chat = app.direct(&alice.access_token, bob.user.id).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let chat = alice.direct_with(&bob).await;
         let path = format!("/api/conversations/{}/messages", chat.id);
         let send = |token: String, body: &'static str| {
             let path = path.clone();
@@ -169,7 +169,7 @@ on_both_backends! {
         let again = send(bob.access_token.clone(), "from bob").await;
         assert_eq!((again.status, again.body["seq"].as_i64()), (StatusCode::OK, Some(2)));
         // Over the socket too.
-        let mut socket = app.ws(&bob.access_token).await;
+        let mut socket = bob.socket().await;
         ready_for_events(&mut socket).await;
         socket.send_json(new_message(chat.id, "alice-only", "socket from bob")).await;
         app.post(&path, Some(&alice.access_token), &json!({"body": "x", "client_id": "alice-only"})).await;
@@ -178,19 +178,19 @@ on_both_backends! {
             _ => None,
         }).await;
         assert_eq!((acked.sender_id, acked.body.as_str()), (bob.user.id, "socket from bob"));
-        let history = app.history(&alice.access_token, chat.id, "?limit=100").await;
+        let history = alice.history(chat.id, "?limit=100").await;
         assert_eq!(history.messages.len(), 4, "nobody's text was dropped");
     }
 
     async fn hostile_the_same_read_a_thousand_times_reaches_the_others_once(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let chat = app.direct(&alice.access_token, bob.user.id).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let chat = alice.direct_with(&bob).await;
         for i in 0..3 {
-            app.send(&alice.access_token, chat.id, &format!("m{i}")).await;
+            alice.send(chat.id, &format!("m{i}")).await;
         }
-        let mut alice_socket = app.ws(&alice.access_token).await;
-        let mut bob_socket = app.ws(&bob.access_token).await;
+        let mut alice_socket = alice.socket().await;
+        let mut bob_socket = bob.socket().await;
         ready_for_events(&mut alice_socket).await;
         ready_for_events(&mut bob_socket).await;
         for _ in 0..25 {
@@ -217,11 +217,11 @@ on_both_backends! {
     }
 
     async fn hostile_sockets_beyond_the_cap_are_refused_before_the_upgrade(app) {
-        let alice = app.register("alice").await;
+        let alice = app.user("alice").await;
         let cap = app.settings.max_sockets_per_user;
         let mut open = Vec::new();
         for _ in 0..cap {
-            open.push(app.ws(&alice.access_token).await);
+            open.push(alice.socket().await);
         }
         let refused = app.try_ws(&alice.access_token).await.err().expect("one more is refused");
         assert_eq!((refused.status, refused.code()), (429, "too_many_sockets"), "{:?}", refused.body);
@@ -230,8 +230,8 @@ on_both_backends! {
         let ticket = app.post("/api/ws-ticket", Some(&alice.access_token), &json!({})).await;
         assert_eq!(ticket.error_code(429), "too_many_sockets");
         // Others are not affected, and a closed socket frees its place.
-        let bob = app.register("bob").await;
-        app.ws(&bob.access_token).await;
+        let bob = app.user("bob").await;
+        bob.socket().await;
         drop(open.pop());
         let began = Instant::now();
         loop {
@@ -245,7 +245,7 @@ on_both_backends! {
     }
 
     async fn hostile_300_sockets_at_once_for_one_user_get_exactly_the_cap(app) {
-        let alice = app.register("alice").await;
+        let alice = app.user("alice").await;
         let attempts = join_all((0..300).map(|_| app.try_ws(&alice.access_token))).await;
         let opened = attempts.iter().filter(|a| a.is_ok()).count();
         let refusals: Vec<&Refused> = attempts.iter().filter_map(|a| a.as_ref().err()).collect();
@@ -255,12 +255,12 @@ on_both_backends! {
     }
 
     async fn hostile_frames_spread_over_many_sockets_share_one_allowance(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let chat = app.direct(&alice.access_token, bob.user.id).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let chat = alice.direct_with(&bob).await;
         let mut sockets = Vec::new();
         for _ in 0..10 {
-            sockets.push(app.ws(&alice.access_token).await);
+            sockets.push(alice.socket().await);
         }
         let began = Instant::now();
         for socket in &mut sockets {
@@ -287,7 +287,7 @@ on_both_backends! {
     }
 
     async fn hostile_reads_sends_receipts_and_membership_changes_at_once_never_get_a_5xx(app) {
-        let alice = app.register("alice").await;
+        let alice = app.user("alice").await;
         let mut others = Vec::new();
         for name in ["bob", "carol", "dan", "erin", "finn"] {
             others.push(app.register(name).await);
@@ -323,20 +323,20 @@ on_both_backends! {
         let statuses = statuses.lock().unwrap().clone();
         let failures: Vec<&u16> = statuses.iter().filter(|s| **s >= 500).collect();
         assert!(failures.is_empty(), "{} of {} calls failed with 5xx: {failures:?}", failures.len(), statuses.len());
-        let history = app.history(&alice.access_token, group.id, "?after_seq=0&limit=100").await;
+        let history = alice.history(group.id, "?after_seq=0&limit=100").await;
         let seqs: Vec<i64> = history.messages.iter().map(|m| m.seq).collect();
         assert_eq!(seqs, (1..=90).collect::<Vec<_>>(), "every send stored once, gapless");
     }
 
     async fn ordering_state_lives_only_while_someone_here_watches_the_conversation(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
-        let chat = app.direct(&alice.access_token, bob.user.id).await;
-        let mut a = app.ws(&alice.access_token).await;
-        let mut b = app.ws(&bob.access_token).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let chat = alice.direct_with(&bob).await;
+        let mut a = alice.socket().await;
+        let mut b = bob.socket().await;
         ready_for_events(&mut a).await;
         ready_for_events(&mut b).await;
-        app.send(&alice.access_token, chat.id, "one").await;
+        alice.send(chat.id, "one").await;
         b.expect("message", message_seq).await;
         assert_eq!(app.hub.watched_count(), 1);
         drop(a);
@@ -347,17 +347,17 @@ on_both_backends! {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Messages sent while nobody watched are not replayed to the next socket: it catches up by seq instead.
-        app.send(&alice.access_token, chat.id, "two").await;
-        let mut again = app.ws(&bob.access_token).await;
+        alice.send(chat.id, "two").await;
+        let mut again = bob.socket().await;
         ready_for_events(&mut again).await;
         again.expect_none(Duration::from_millis(300), "an old message replayed", |f| matches!(f, ServerFrame::Message { .. })).await;
-        app.send(&alice.access_token, chat.id, "three").await;
+        alice.send(chat.id, "three").await;
         assert_eq!(again.expect("message", message_seq).await, 3);
     }
 
     async fn a_change_in_a_large_group_sends_each_member_one_view_with_their_own_read_position(app) {
-        let alice = app.register("alice").await;
-        let bob = app.register("bob").await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
         let pool = chat_server::db::DbPool::connect(&app.settings.database_url, 1).await.expect("db");
         let mut conn = pool.get().await.expect("conn");
         let mut extra = Vec::new();
@@ -375,8 +375,8 @@ on_both_backends! {
             let mut members = vec![bob.user.id];
             members.extend(extra.iter().take(size - 2));
             let group = app.group(&alice.access_token, "big", &members).await;
-            app.send(&alice.access_token, group.id, "hello").await;
-            let mut b = app.ws(&bob.access_token).await;
+            alice.send(group.id, "hello").await;
+            let mut b = bob.socket().await;
             ready_for_events(&mut b).await;
             let began = Instant::now();
             let reply = app.patch(&format!("/api/conversations/{}", group.id), &alice.access_token, &json!({"title": "renamed"})).await;
@@ -408,13 +408,13 @@ async fn hostile_upgrade_floods_are_rate_limited_per_user() {
     let mut settings = settings_for(&store);
     settings.ws_upgrades_per_minute_per_user = 5;
     let app = spawn_with(store, settings).await;
-    let alice = app.register("alice").await;
+    let alice = app.user("alice").await;
     for _ in 0..5 {
-        drop(app.ws(&alice.access_token).await);
+        drop(alice.socket().await);
     }
     let refused = app.try_ws(&alice.access_token).await.err().expect("the sixth upgrade in a minute is refused");
     assert_eq!((refused.status, refused.code()), (429, "rate_limited"));
     assert!(refused.retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s >= 1));
-    let bob = app.register("bob").await;
-    app.ws(&bob.access_token).await;
+    let bob = app.user("bob").await;
+    bob.socket().await;
 }

@@ -23,6 +23,7 @@ mod presence;
 mod schema;
 mod sessions;
 mod surface;
+mod test_user;
 mod tickets;
 mod tokens;
 mod ws;

@@ -125,13 +125,13 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
     settings.redis_url = None;
     let app = spawn_with(store, settings).await;
 
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let chat = app.direct(&alice.access_token, bob.user.id).await;
-    let first = app.send(&alice.access_token, chat.id, "before the outage").await;
-    let mut alice_ws = app.ws(&alice.access_token).await;
-    let mut alice_phone = app.ws(&alice.access_token).await;
-    let mut bob_ws = app.ws(&bob.access_token).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let chat = alice.direct_with(&bob).await;
+    let first = alice.send(chat.id, "before the outage").await;
+    let mut alice_ws = alice.socket().await;
+    let mut alice_phone = alice.socket().await;
+    let mut bob_ws = bob.socket().await;
     ready_for_events(&mut alice_ws).await;
     ready_for_events(&mut alice_phone).await;
     ready_for_events(&mut bob_ws).await;
@@ -151,8 +151,8 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
     let mut rest_503 = 0;
     let messages_path = format!("/api/conversations/{}/messages", chat.id);
     for round in 0..3 {
-        assert_unavailable(&app.get("/api/conversations", &alice.access_token).await, "GET /api/conversations");
-        assert_unavailable(&app.get(&messages_path, &alice.access_token).await, "GET messages");
+        assert_unavailable(&alice.get("/api/conversations").await, "GET /api/conversations");
+        assert_unavailable(&alice.get(&messages_path).await, "GET messages");
         let post = app
             .post(
                 &messages_path,
@@ -161,7 +161,7 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
             )
             .await;
         assert_unavailable(&post, "POST messages");
-        assert_unavailable(&app.get("/api/users/me", &alice.access_token).await, "GET /api/users/me");
+        assert_unavailable(&alice.get("/api/users/me").await, "GET /api/users/me");
         rest_503 += 4;
     }
     // A new socket is refused before the upgrade, cleanly.
@@ -207,7 +207,7 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let reply = app.get("/api/conversations", &alice.access_token).await;
+        let reply = alice.get("/api/conversations").await;
         if reply.status == StatusCode::OK {
             break;
         }
@@ -257,7 +257,7 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
             other => panic!("resend of {client_id} after recovery: {other} {}", reply.body),
         }
     }
-    let last = app.send(&bob.access_token, chat.id, "after the outage").await;
+    let last = bob.send(chat.id, "after the outage").await;
 
     // History: seqs 1..N without gap, every client_id once; acked ones where acked, REST 503s absent.
     let history = all_messages(&app, &alice.access_token, chat.id).await;
@@ -279,7 +279,7 @@ async fn postgres_stopped_under_a_running_server_answers_503_then_recovers_by_it
     assert_eq!(last.seq, n, "the last send is the last message");
     assert_eq!(n as usize, 3 + phone.acked.len() + phone.refused.len(), "exactly what was sent, once each");
     // And a new socket is accepted again.
-    let mut late = app.ws(&bob.access_token).await;
+    let mut late = bob.socket().await;
     ready_for_events(&mut late).await;
 
     println!(
