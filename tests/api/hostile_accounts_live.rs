@@ -68,7 +68,7 @@ on_both_backends! {
         let first = app.user("bob").await;
         let second = app.login("bob").await;
         let third = app.login("bob").await;
-        let mut first_socket = first.socket_on(&far).await;
+        let mut first_socket = first.socket_on(far).await;
         let mut second_socket = far.ws(&second.access_token).await;
         let mut third_socket = app.ws(&third.access_token).await;
         for socket in [&mut first_socket, &mut second_socket, &mut third_socket] {

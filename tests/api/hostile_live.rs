@@ -49,10 +49,10 @@ on_both_backends! {
         let alice = app.user("alice").await;
         let bob = app.user("bob").await;
         let carol = app.user("carol").await;
-        let mut carol_socket = carol.socket_on(&far).await;
+        let mut carol_socket = carol.socket_on(far).await;
         ready_for_events(&mut carol_socket).await;
         // A socket of bob's open all along: it must be told `removed` every time, and see nothing after.
-        let mut bob_steady = bob.socket_on(&far).await;
+        let mut bob_steady = bob.socket_on(far).await;
         ready_for_events(&mut bob_steady).await;
         const ROUNDS: u64 = 150;
         let (mut leaks, mut told_racing, mut told_steady) = (Vec::new(), 0, 0);
@@ -66,7 +66,7 @@ on_both_backends! {
             let (racing, status) = tokio::join!(
                 async {
                     tokio::time::sleep(socket_delay).await;
-                    bob.socket_on(&far).await
+                    bob.socket_on(far).await
                 },
                 async {
                     tokio::time::sleep(removal_delay).await;
@@ -121,7 +121,7 @@ on_both_backends! {
         let bob = app.user("bob").await;
         let group = alice.group("team", &[&bob]).await;
         let mut near_socket = bob.socket().await;
-        let mut far_socket = bob.socket_on(&far).await;
+        let mut far_socket = bob.socket_on(far).await;
         let mut alice_socket = alice.socket().await;
         for socket in [&mut near_socket, &mut far_socket, &mut alice_socket] {
             ready_for_events(socket).await;
