@@ -5,6 +5,8 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(chat_pg_tests)");
     println!("cargo::rerun-if-env-changed=TEST_DATABASE_URL");
     println!("cargo::rerun-if-changed=api/build.rs");
+    // Migrations are embedded at compile time: a new one must rebuild the crate.
+    println!("cargo::rerun-if-changed=migrations");
     if std::env::var_os("TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
         println!("cargo::rustc-cfg=chat_pg_tests");
     }

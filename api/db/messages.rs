@@ -1,14 +1,12 @@
 //! Queries on messages: history pages, edits, tombstones, and the batched insert that numbers each
 //! conversation's messages without gaps.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{MessageRow, NewMessage};
-use super::schema::{blocks, conversations, memberships, messages, users};
-use super::{DbConn, DbError, DbResult};
+use super::schema::{conversations, messages, users};
+use super::{DbConn, DbResult};
 use crate::domain::{Page, PageCursor};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::with_conn;
@@ -111,32 +109,140 @@ pub enum StoreOutcome {
     Blocked { by_sender: bool },
 }
 
-/// Store a batch of sends in one transaction: per conversation, one row lock that hands out the next seqs,
-/// then one multi-row insert. Seqs stay gapless because they are taken under the lock and committed with the
-/// rows. A resend (the sender's known client_id) returns the original instead of a new row.
+/// Store a batch of sends, one outcome per send in order. Per conversation, the seqs are handed out under one
+/// row lock (PostgreSQL) or the database write lock (SQLite) and committed with the rows, so they stay gapless.
+/// A resend (the sender's known client_id) returns the original instead of a new row.
+///
+/// One database round trip or thread hand-off per batch, whatever its size: PostgreSQL runs the stored function
+/// `chat_store_batch` (migrations/postgres/…_store_batch), SQLite runs [`sqlite_sync::store_batch`] in one
+/// blocking task. The two spell the same rules; the integration tests hold both backends to them.
 ///
 /// Should a concurrent transaction store one of the same client_ids between our check and our insert, the
 /// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
 pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
-    crate::write_transaction!(conn, |c| {
+    match conn {
+        DbConn::Postgres(c) => Ok(postgres::store_batch(c, sends, now).await?),
+        DbConn::Sqlite(c) => {
+            let sends = sends.to_vec();
+            Ok(c.spawn_blocking(move |c| c.immediate_transaction(|c| sqlite_sync::store_batch(c, &sends, now))).await?)
+        }
+    }
+}
+
+mod postgres {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+    use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+    use super::{MessageRow, PendingSend, StoreOutcome};
+    use crate::ids::{ConversationId, Seq, UserId};
+
+    /// One row of `chat_store_batch`: the outcome of one send, with the stored (or original) row if any.
+    #[derive(diesel::QueryableByName)]
+    struct StoredSend {
+        #[diesel(sql_type = Text)]
+        outcome: String,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        version: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        id: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        conversation_id: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        seq: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        sender_id: Option<i64>,
+        #[diesel(sql_type = Nullable<Text>)]
+        body: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        client_id: Option<String>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        created_at: Option<chrono::NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        edited_at: Option<chrono::NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        deleted_at: Option<chrono::NaiveDateTime>,
+    }
+
+    impl StoredSend {
+        fn row(self) -> Option<MessageRow> {
+            Some(MessageRow {
+                id: self.id?,
+                conversation_id: ConversationId(self.conversation_id?),
+                seq: Seq(self.seq?),
+                sender_id: UserId(self.sender_id?),
+                body: self.body?,
+                client_id: self.client_id?,
+                created_at: self.created_at?,
+                edited_at: self.edited_at,
+                deleted_at: self.deleted_at,
+            })
+        }
+
+        fn outcome(self) -> StoreOutcome {
+            match self.outcome.as_str() {
+                "blocked_by_sender" => StoreOutcome::Blocked { by_sender: true },
+                "blocked" => StoreOutcome::Blocked { by_sender: false },
+                "new" => {
+                    let version = self.version.unwrap_or_default();
+                    self.row().map_or(StoreOutcome::NotMember, |row| StoreOutcome::Created { row, version })
+                }
+                "duplicate" => self.row().map_or(StoreOutcome::NotMember, StoreOutcome::Duplicate),
+                _ => StoreOutcome::NotMember,
+            }
+        }
+    }
+
+    /// One statement in autocommit: the function's own transaction is the batch's.
+    pub async fn store_batch(
+        conn: &mut AsyncPgConnection,
+        sends: &[PendingSend],
+        now: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<Vec<StoreOutcome>> {
+        let conversation_ids: Vec<i64> = sends.iter().map(|s| s.conversation_id.get()).collect();
+        let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id.get()).collect();
+        let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
+        let bodies: Vec<&str> = sends.iter().map(|s| s.body.as_str()).collect();
+        let rows: Vec<StoredSend> = diesel::sql_query(
+            "SELECT outcome, version, id, conversation_id, seq, sender_id, body, client_id, created_at, edited_at, \
+             deleted_at FROM chat_store_batch($1, $2, $3, $4, $5)",
+        )
+        .bind::<Array<BigInt>, _>(conversation_ids)
+        .bind::<Array<BigInt>, _>(sender_ids)
+        .bind::<Array<Text>, _>(client_ids)
+        .bind::<Array<Text>, _>(bodies)
+        .bind::<Timestamp, _>(now)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().map(StoredSend::outcome).collect())
+    }
+}
+
+/// Synchronous diesel for SQLite's blocking task (a module of its own: the async `RunQueryDsl` is not in scope).
+mod sqlite_sync {
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    use diesel::prelude::*;
+
+    use super::{MessageRow, NewMessage, PendingSend, StoreOutcome};
+    use crate::db::schema::{blocks, conversations, memberships, messages};
+    use crate::ids::{ConversationId, Seq, UserId};
+
+    /// The rules of `chat_store_batch`, inside the caller's `BEGIN IMMEDIATE` transaction: it holds the database
+    /// write lock, so the reads below see a state nobody can change before it commits.
+    pub fn store_batch(
+        c: &mut SqliteConnection,
+        sends: &[PendingSend],
+        now: chrono::NaiveDateTime,
+    ) -> QueryResult<Vec<StoreOutcome>> {
         let conversation_ids: Vec<ConversationId> =
             sends.iter().map(|s| s.conversation_id).collect::<HashSet<_>>().into_iter().collect();
         let sender_ids: HashSet<UserId> = sends.iter().map(|s| s.sender_id).collect();
 
-        // A write first, in one statement: it locks the conversations' rows on PostgreSQL and takes the
-        // database lock on SQLite, so the reads below see a state nobody can change before we commit.
-        let locked: Vec<(ConversationId, Seq, i64, Option<String>)> =
-            diesel::update(conversations::table.filter(conversations::id.eq_any(&conversation_ids)))
-                .set(conversations::last_seq.eq(conversations::last_seq))
-                .returning((
-                    conversations::id,
-                    conversations::last_seq,
-                    conversations::version,
-                    conversations::direct_key,
-                ))
-                .load(c)
-                .await?;
+        let locked: Vec<(ConversationId, Seq, i64, Option<String>)> = conversations::table
+            .filter(conversations::id.eq_any(&conversation_ids))
+            .select((conversations::id, conversations::last_seq, conversations::version, conversations::direct_key))
+            .load(c)?;
         let mut next_seq: BTreeMap<ConversationId, Seq> =
             locked.iter().map(|&(id, last, _, _)| (id, last.next())).collect();
         // The membership version each message was stored under: live delivery routes it by that membership.
@@ -145,7 +251,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         // with direct chats pay for the lookup.
         let pairs: HashMap<ConversationId, (UserId, UserId)> = locked
             .iter()
-            .filter_map(|(id, _, _, key)| Some((*id, super::conversations::direct_pair(key.as_deref()?)?)))
+            .filter_map(|(id, _, _, key)| Some((*id, crate::db::conversations::direct_pair(key.as_deref()?)?)))
             .collect();
         let blocked: HashSet<(UserId, UserId)> = if pairs.is_empty() {
             HashSet::new()
@@ -154,8 +260,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
             blocks::table
                 .filter(blocks::blocker_id.eq_any(&people))
                 .select((blocks::blocker_id, blocks::blocked_id))
-                .load::<(UserId, UserId)>(c)
-                .await?
+                .load::<(UserId, UserId)>(c)?
                 .into_iter()
                 .collect()
         };
@@ -164,8 +269,7 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         let members: HashSet<(ConversationId, UserId)> = memberships::table
             .filter(memberships::conversation_id.eq_any(&conversation_ids))
             .select((memberships::conversation_id, memberships::user_id))
-            .load::<(ConversationId, UserId)>(c)
-            .await?
+            .load::<(ConversationId, UserId)>(c)?
             .into_iter()
             .filter(|(_, user_id)| sender_ids.contains(user_id))
             .collect();
@@ -184,13 +288,12 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
             );
         }
         let mut known: HashMap<(ConversationId, UserId, String), MessageRow> = resend_query
-            .load::<MessageRow>(c)
-            .await?
+            .load::<MessageRow>(c)?
             .into_iter()
             .map(|m| ((m.conversation_id, m.sender_id, m.client_id.clone()), m))
             .collect();
 
-        // Decide each send: not a member, a resend, or new (with its seq).
+        // Decide each send: not a member, a resend, blocked, or new (with its seq).
         enum Plan {
             NotMember,
             Known((ConversationId, UserId, String)),
@@ -232,28 +335,35 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
         }
 
         let mut stored: HashMap<(ConversationId, Seq), MessageRow> = HashMap::new();
-        if !fresh.is_empty() {
-            let touched: Vec<ConversationId> =
-                fresh.iter().map(|m| m.conversation_id).collect::<HashSet<_>>().into_iter().collect();
-            for row in c.store_rows(fresh).await? {
-                known.insert((row.conversation_id, row.sender_id, row.client_id.clone()), row.clone());
-                stored.insert((row.conversation_id, row.seq), row);
-            }
-            // One statement whatever the batch: each conversation's last seq is its newest message's.
-            let newest = messages::table
-                .filter(messages::conversation_id.eq(conversations::id))
-                .select(messages::seq)
-                .order(messages::seq.desc())
-                .limit(1)
-                .single_value()
-                .assume_not_null();
-            diesel::update(conversations::table.filter(conversations::id.eq_any(&touched)))
-                .set((conversations::last_seq.eq(newest), conversations::last_message_at.eq(now)))
-                .execute(c)
-                .await?;
+        for row in &fresh {
+            let row: MessageRow =
+                diesel::insert_into(messages::table).values(row).returning(MessageRow::as_returning()).get_result(c)?;
+            known.insert((row.conversation_id, row.sender_id, row.client_id.clone()), row.clone());
+            stored.insert((row.conversation_id, row.seq), row);
+        }
+        // Each conversation's last seq is its newest message's; a sender has read their own message, so their
+        // unread count stays where it was.
+        let mut last_seq: HashMap<ConversationId, Seq> = HashMap::new();
+        let mut read_to: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
+        for m in &fresh {
+            let last = last_seq.entry(m.conversation_id).or_default();
+            *last = (*last).max(m.seq);
+            let read = read_to.entry((m.conversation_id, m.sender_id)).or_default();
+            *read = (*read).max(m.seq);
+        }
+        for (conversation_id, seq) in last_seq {
+            diesel::update(conversations::table.find(conversation_id))
+                .set((conversations::last_seq.eq(seq), conversations::last_message_at.eq(now)))
+                .execute(c)?;
+        }
+        for ((conversation_id, user_id), seq) in read_to {
+            diesel::update(memberships::table.find((conversation_id, user_id)))
+                .filter(memberships::last_read_seq.lt(seq))
+                .set(memberships::last_read_seq.eq(seq))
+                .execute(c)?;
         }
 
-        let outcomes = sends
+        Ok(sends
             .iter()
             .zip(plans)
             .map(|(send, plan)| match plan {
@@ -268,93 +378,6 @@ pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<V
                     None => StoreOutcome::NotMember,
                 },
             })
-            .collect();
-        Ok::<_, DbError>(outcomes)
-    })
-}
-
-/// The highest seq each sender stored in each conversation: a sender has read their own message, so their
-/// unread count stays where it was.
-fn own_read_positions(rows: &[NewMessage]) -> HashMap<(ConversationId, UserId), Seq> {
-    let mut positions: HashMap<(ConversationId, UserId), Seq> = HashMap::new();
-    for m in rows {
-        let seq = positions.entry((m.conversation_id, m.sender_id)).or_default();
-        *seq = (*seq).max(m.seq);
-    }
-    positions
-}
-
-/// Insert a batch's new rows and move their senders' read positions, inside the caller's transaction. The one
-/// place the backends differ in kind: PostgreSQL takes a multi-row insert and an array-driven update over
-/// its async connection; SQLite runs the same work in one blocking task, where every statement would
-/// otherwise be a thread hand-off of its own.
-trait StoreRows {
-    fn store_rows(
-        &mut self,
-        rows: Vec<NewMessage>,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<MessageRow>>> + Send;
-}
-
-impl StoreRows for diesel_async::AsyncPgConnection {
-    async fn store_rows(&mut self, rows: Vec<NewMessage>) -> QueryResult<Vec<MessageRow>> {
-        use diesel::sql_types::{Array, BigInt};
-        let stored = diesel::insert_into(messages::table)
-            .values(&rows)
-            .returning(MessageRow::as_returning())
-            .get_results(self)
-            .await?;
-        let positions = own_read_positions(&rows);
-        let (mut conversation_ids, mut user_ids, mut seqs) = (Vec::new(), Vec::new(), Vec::new());
-        for ((conversation_id, user_id), seq) in positions {
-            conversation_ids.push(conversation_id);
-            user_ids.push(user_id);
-            seqs.push(seq);
-        }
-        diesel::sql_query(
-            "UPDATE memberships m SET last_read_seq = v.seq \
-             FROM (SELECT unnest($1) AS conversation_id, unnest($2) AS user_id, unnest($3) AS seq) v \
-             WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id AND m.last_read_seq < v.seq",
-        )
-        .bind::<Array<BigInt>, _>(conversation_ids)
-        .bind::<Array<BigInt>, _>(user_ids)
-        .bind::<Array<BigInt>, _>(seqs)
-        .execute(self)
-        .await?;
-        Ok(stored)
-    }
-}
-
-impl StoreRows for super::SqliteConn {
-    fn store_rows(
-        &mut self,
-        rows: Vec<NewMessage>,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<MessageRow>>> + Send {
-        self.spawn_blocking(move |conn| sqlite_sync::store_rows(conn, &rows))
-    }
-}
-
-/// Synchronous diesel for SQLite's blocking task (a module of its own: the async `RunQueryDsl` is not in scope).
-mod sqlite_sync {
-    use diesel::prelude::*;
-
-    use super::{MessageRow, NewMessage, memberships, messages, own_read_positions};
-
-    pub fn store_rows(conn: &mut SqliteConnection, rows: &[NewMessage]) -> QueryResult<Vec<MessageRow>> {
-        let mut stored = Vec::with_capacity(rows.len());
-        for row in rows {
-            stored.push(
-                diesel::insert_into(messages::table)
-                    .values(row)
-                    .returning(MessageRow::as_returning())
-                    .get_result(conn)?,
-            );
-        }
-        for ((conversation_id, user_id), seq) in own_read_positions(rows) {
-            diesel::update(memberships::table.find((conversation_id, user_id)))
-                .filter(memberships::last_read_seq.lt(seq))
-                .set(memberships::last_read_seq.eq(seq))
-                .execute(conn)?;
-        }
-        Ok(stored)
+            .collect())
     }
 }

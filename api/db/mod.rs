@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -167,6 +167,10 @@ impl DbPool {
                 // message writer would wait for that busy worker thread to poll the socket.
                 let runtime = tokio::runtime::Handle::current();
                 let mut config = ManagerConfig::default();
+                // No test query per checkout: it was a second round trip for every batch the writer stores. A
+                // connection whose socket closed reports itself broken and is replaced; one that dies between
+                // checkouts fails its first query, which the caller reports like any unreachable database.
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |url| {
                     let url = url.to_owned();
                     let opened = runtime.spawn(async move { AsyncPgConnection::establish(&url).await });
@@ -186,6 +190,8 @@ impl DbPool {
             DatabaseUrl::Sqlite(path) => {
                 prepare_sqlite_file(path)?;
                 let mut config = ManagerConfig::default();
+                // A test query per checkout would be one more blocking-pool hop per batch; a file does not hang up.
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_owned();
                     async move {

@@ -1,12 +1,13 @@
 use std::collections::BTreeSet;
 
-use chat_server::protocol::{Message, MessagePage};
-use reqwest::StatusCode;
+use chat_server::protocol::{Message, MessagePage, ServerFrame};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[allow(unused_imports)]
 use crate::helpers::*;
 use crate::on_both_backends;
+use crate::ws_client::new_message;
 
 on_both_backends! {
     async fn messages_are_numbered_one_two_three_per_conversation(app) {
@@ -174,5 +175,62 @@ on_both_backends! {
         }
         assert_eq!(stored, (1..=total as i64).collect::<Vec<_>>());
         println!("{:?}: {total} concurrent REST sends from {SENDERS} senders stored gapless in {elapsed:?}", app.backend);
+    }
+
+    // The writer stores whatever queued in one batch (one database call): every send in it must still get its
+    // own answer. A burst over one socket mixes new sends, resends of sends earlier in the same burst, resends
+    // of stored ones, sends to a conversation the sender is not in and sends across a block.
+    async fn hostile_a_burst_mixing_new_sends_resends_strangers_and_blocks_gets_one_right_answer_each(app) {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let group = alice.group("burst", &[&bob]).await;
+        let strangers = bob.group("not alice's", &[&carol]).await;
+        let blocked = alice.direct_with(&carol).await;
+        let stored_before = alice.send(group.id, "already stored").await;
+        let path = format!("/api/users/me/blocks/{}", alice.id());
+        let reply = app.request(Method::PUT, &path, Some(carol.token()), None).await;
+        assert!(reply.status.is_success(), "carol blocks alice: {}", reply.status);
+        let mut socket = alice.socket().await;
+        for round in 0..8 {
+            for (conversation, client_id) in [
+                (strangers.id, format!("stranger-{round}")),
+                (blocked.id, format!("blocked-{round}")),
+                (group.id, format!("new-{round}")),
+                (group.id, format!("new-{round}")),
+                (group.id, stored_before.client_id.clone()),
+            ] {
+                socket.send_json(new_message(conversation, &client_id, &format!("burst {round}"))).await;
+            }
+        }
+        let mut acks: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+        let mut errors: Vec<(String, String)> = Vec::new();
+        while acks.values().map(Vec::len).sum::<usize>() + errors.len() < 40 {
+            let frame = socket.expect("an answer", |f| match f {
+                ServerFrame::Ack { client_id, message } => Some((client_id.clone(), Ok(message.seq))),
+                ServerFrame::Error { client_id: Some(client_id), code, .. } => Some((client_id.clone(), Err(code.clone()))),
+                _ => None,
+            }).await;
+            match frame {
+                (client_id, Ok(seq)) => acks.entry(client_id).or_default().push(seq),
+                (client_id, Err(code)) => errors.push((client_id, code)),
+            }
+        }
+        assert_eq!(errors.len(), 16, "each send to a stranger's chat or across the block is refused: {errors:?}");
+        assert!(errors.iter().all(|(id, code)| (id.starts_with("stranger-") && code == "not_found")
+            || (id.starts_with("blocked-") && code == "forbidden")), "{errors:?}");
+        assert_eq!(acks[&stored_before.client_id], vec![stored_before.seq; 8], "resends of a stored send get the original");
+        let history = alice.history(group.id, "?limit=100").await;
+        let seqs: Vec<i64> = history.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=9).collect::<Vec<_>>(), "the stored one and eight new ones, once each, gapless");
+        let mut new_seqs = BTreeSet::new();
+        for round in 0..8 {
+            let seqs = &acks[&format!("new-{round}")];
+            assert_eq!(seqs.len(), 2, "a send and its resend in the same burst are both answered");
+            assert_eq!(seqs[0], seqs[1], "the resend is answered with the original");
+            new_seqs.insert(seqs[0]);
+        }
+        assert_eq!(new_seqs, (2..=9).collect(), "each new send has a seq of its own");
+        assert!(bob.history(strangers.id, "").await.messages.is_empty(), "nothing reached the strangers' chat");
     }
 }

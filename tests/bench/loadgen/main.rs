@@ -6,10 +6,12 @@
 //!   cargo run --release --example loadgen -- fixed --rate 5000 --duration 10
 //!   cargo run --release --example loadgen -- ramp --start 2000 --step 2000 --max 20000
 //!   cargo run --release --example loadgen -- idle --sockets 50000 --server-pid "$(pgrep -n chat-server)"
+//!   cargo run --release --example loadgen -- history --sizes 10000,1000000
 //!
 //! The server must allow the per-socket frame rate used (CHAT_WS_FRAMES_PER_SEC) and enough open files.
 
 mod client;
+mod history;
 mod run;
 
 use std::time::{Duration, Instant};
@@ -68,6 +70,14 @@ enum Mode {
         /// Users the sockets are spread over (each user may have many sessions).
         #[arg(long, default_value_t = 50)]
         users: usize,
+    },
+    /// Grow one conversation and time a 50-message page at each size.
+    History {
+        #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+        sizes: Vec<u64>,
+        /// Pages fetched per kind and size.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
     },
 }
 
@@ -161,5 +171,6 @@ async fn main() {
             }
         }
         Mode::Idle { sockets, server_pid, users } => idle(&client, sockets, server_pid, users).await,
+        Mode::History { sizes, samples } => history::history(&client, &sizes, samples, &tag).await,
     }
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION chat_store_batch(BIGINT[], BIGINT[], TEXT[], TEXT[], TIMESTAMP);
