@@ -55,17 +55,17 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 store_ticks() {
   local sum=0
-  for p in $(pgrep -d' ' -x postgres) $(pgrep -d' ' -x redis-server); do sum=$((sum + $(ticks "$p"))); done
+  for p in $(pgrep -d' ' -x "$1"); do sum=$((sum + $(ticks "$p"))); done
   echo "$sum"
 }
 sample() {
-  local s0 d0 s1 d1 hz
+  local s0 d0 r0 s1 d1 r1 hz
   hz=$(getconf CLK_TCK)
-  s0=$(ticks "$pid"); d0=$(store_ticks)
+  s0=$(ticks "$pid"); d0=$(store_ticks postgres); r0=$(store_ticks redis-server)
   if [ -n "${PERF_OUT:-}" ]; then perf record -F 499 -g -o "$PERF_OUT" -p "$pid" -- sleep 5 >/dev/null 2>&1
   else sleep 5; fi
-  s1=$(ticks "$pid"); d1=$(store_ticks)
-  echo "cpu: server $(( (s1 - s0) * 100 / hz / 5 ))% of a core; postgres+redis $(( (d1 - d0) * 100 / hz / 5 ))% of a core"
+  s1=$(ticks "$pid"); d1=$(store_ticks postgres); r1=$(store_ticks redis-server)
+  echo "cpu: server $(( (s1 - s0) * 100 / hz / 5 ))% of a core; postgres $(( (d1 - d0) * 100 / hz / 5 ))%; redis $(( (r1 - r0) * 100 / hz / 5 ))%"
 }
 args=("${@//SERVER_PID/$pid}")
 "$loadgen" --url "http://127.0.0.1:$port" "${args[@]}" 2>&1 | while IFS= read -r line; do
