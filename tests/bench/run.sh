@@ -28,7 +28,7 @@ case $backend in
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db REDIS_URL=redis://127.0.0.1:6379 CHAT_REDIS_PREFIX=$db ;;
   *) echo "backend must be sqlite or pg" >&2; exit 2 ;;
 esac
-"$server" >"$work/server.log" 2>&1 &
+"$server" >"${SERVER_LOG:-$work/server.log}" 2>&1 &
 pid=$!
 # With PGSS=1 (PostgreSQL, pg_stat_statements preloaded): statements and time per stored message over the
 # sending phase, counted from when the generator's sockets are connected.
