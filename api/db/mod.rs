@@ -190,8 +190,6 @@ impl DbPool {
             DatabaseUrl::Sqlite(path) => {
                 prepare_sqlite_file(path)?;
                 let mut config = ManagerConfig::default();
-                // A test query per checkout would be one more blocking-pool hop per batch; a file does not hang up.
-                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_owned();
                     async move {
