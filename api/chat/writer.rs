@@ -132,7 +132,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
     let mut names = SenderNames::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let sends: Vec<PendingSend> = batch.iter().map(|job| job.send.clone()).collect();
+        let sends: Arc<[PendingSend]> = batch.iter().map(|job| job.send.clone()).collect();
         let outcomes = store(&db, &sends).await;
         let stored_at = std::time::Instant::now();
         let mut fan_out = Vec::new();
@@ -190,14 +190,14 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
 /// One transaction for the batch. If it fails for a reason other than an unreachable database (a concurrent
 /// writer took one of its client_ids first, or two instances' batches deadlocked), the sends are stored one
 /// by one: each then touches one conversation and sees the other writer's result.
-async fn store(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
+async fn store(db: &DbPool, sends: &Arc<[PendingSend]>) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
     match store_batch(&mut conn, sends).await {
         Err(DbError::Query(e)) if sends.len() > 1 && !is_connection_error(&e) => {
             tracing::debug!(error = %e, "batch failed; storing one by one");
             let mut outcomes = Vec::with_capacity(sends.len());
-            for send in sends {
-                outcomes.extend(store_batch(&mut conn, std::slice::from_ref(send)).await?);
+            for send in sends.iter() {
+                outcomes.extend(store_batch(&mut conn, &Arc::from([send.clone()])).await?);
             }
             Ok(outcomes)
         }

@@ -1,6 +1,8 @@
 //! Queries on messages: history pages, edits, tombstones, and the batched insert that numbers each
 //! conversation's messages without gaps.
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -119,12 +121,14 @@ pub enum StoreOutcome {
 ///
 /// Should a concurrent transaction store one of the same client_ids between our check and our insert, the
 /// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
-pub async fn store_batch(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
+///
+/// Shared, not borrowed: SQLite's blocking task takes the batch along without copying every body again.
+pub async fn store_batch(conn: &mut DbConn, sends: &Arc<[PendingSend]>) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
     match conn {
         DbConn::Postgres(c) => Ok(postgres::store_batch(c, sends, now).await?),
         DbConn::Sqlite(c) => {
-            let sends = sends.to_vec();
+            let sends = Arc::clone(sends);
             Ok(c.spawn_blocking(move |c| c.immediate_transaction(|c| sqlite_sync::store_batch(c, &sends, now))).await?)
         }
     }

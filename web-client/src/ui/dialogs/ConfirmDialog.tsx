@@ -1,7 +1,7 @@
 // The question before an action that is hard to take back (block, unblock, sign out everywhere).
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { describeError } from '../../state/errors';
-import { Modal } from './Modal';
+import { DialogFoot, Modal } from './Modal';
 
 /**
  * A question before an action that is hard to take back: a modal <dialog> with Cancel and the action. The
@@ -42,19 +42,11 @@ export function ConfirmDialog({
   return (
     <Modal title={title} onClose={onClose}>
       <div className="confirm-text">{children}</div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="modal-foot">
-        <button type="button" className="ghost" onClick={onClose}>
-          Cancel
-        </button>
+      <DialogFoot error={error} onCancel={onClose}>
         <button type="button" ref={confirmRef} className={danger ? 'danger-fill' : 'primary'} disabled={busy} onClick={() => void confirm()}>
           {confirmLabel}
         </button>
-      </div>
+      </DialogFoot>
     </Modal>
   );
 }

@@ -1,5 +1,5 @@
 // The frame every dialog shares: a native modal <dialog> (focus trapped, Escape and a click outside close it)
-// with a titled header, and the row that shows one person in a dialog's lists.
+// with a titled header, the footer with its error and buttons, and the row that shows one person in a dialog's lists.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { User } from '../../api/types';
 import { Avatar } from '../Avatar';
@@ -36,6 +36,25 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
         {children}
       </div>
     </dialog>
+  );
+}
+
+/** A dialog's last lines: its error if any, then Cancel and the dialog's action (passed as children). */
+export function DialogFoot({ error, onCancel, children }: { error: string | null; onCancel: () => void; children: ReactNode }) {
+  return (
+    <>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="modal-foot">
+        <button type="button" className="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        {children}
+      </div>
+    </>
   );
 }
 

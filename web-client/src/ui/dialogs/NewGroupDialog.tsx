@@ -5,7 +5,7 @@ import type { ChatController } from '../../state/controller';
 import { describeActionError } from '../../state/errors';
 import type { ChatState } from '../../state/store';
 import { Avatar } from '../Avatar';
-import { Modal } from './Modal';
+import { DialogFoot, Modal } from './Modal';
 import { useUserSearch } from './useUserSearch';
 
 export function NewGroupDialog({ controller, state, onClose, onOpen }: { controller: ChatController; state: ChatState; onClose: () => void; onOpen: (id: number) => void }) {
@@ -78,19 +78,11 @@ export function NewGroupDialog({ controller, state, onClose, onOpen }: { control
             ))}
           </ul>
         </fieldset>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="modal-foot">
-          <button type="button" className="ghost" onClick={onClose}>
-            Cancel
-          </button>
+        <DialogFoot error={error} onCancel={onClose}>
           <button type="submit" className="primary" disabled={busy}>
             Create group
           </button>
-        </div>
+        </DialogFoot>
       </form>
     </Modal>
   );
