@@ -133,7 +133,7 @@ impl Application {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
         };
-        let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards);
+        let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards)?;
         let hub = realtime.hub.clone();
         let hasher = Hasher::new(
             settings.password_hashes.unwrap_or_else(Hasher::default_permits),

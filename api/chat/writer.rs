@@ -1,6 +1,11 @@
-//! The message writer: sends are queued to a few writer tasks (sharded by conversation, so one conversation's
-//! messages are stored and fanned out in seq order), and each task stores whatever has queued up in one
-//! transaction. Under load that turns many commits into one without delaying a lone message at all.
+//! The message writer: sends are queued to writers (sharded by conversation, so one conversation's messages are
+//! stored and fanned out in seq order), and each stores whatever has queued up in one transaction. Under load
+//! that turns many commits into one without delaying a lone message at all.
+//!
+//! On PostgreSQL a few writer tasks commit in parallel, each batch one call of a stored function. SQLite has
+//! one writer anyway, so it gets one thread that owns its connection: a message goes from the socket's worker
+//! to that thread and from there straight into the mailboxes, with no runtime or blocking-pool hop between
+//! (those hand-offs cost more CPU than the insert at light load).
 //!
 //! Order of effects per batch: commit → every ack (or REST reply) → fan-out. So a message is stored before it
 //! is acknowledged, and acknowledged before any other socket sees it.
@@ -8,10 +13,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use diesel::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ChatError, ChatResult, views};
-use crate::db::messages::{PendingSend, StoreOutcome, store_batch};
+use crate::db::messages::{self, PendingSend, StoreOutcome};
 use crate::db::{DbError, DbPool, users};
 use crate::domain::{ClientId, MessageBody};
 use crate::ids::{ConversationId, Seq, UserId};
@@ -60,7 +66,7 @@ pub struct MessageWriter {
     shards: Arc<Vec<mpsc::Sender<Job>>>,
 }
 
-/// Resolves once every writer task has stored what was queued and ended (after the last handle is dropped).
+/// Resolves once every writer has stored what was queued and ended (after the last handle is dropped).
 pub struct WriterDrained(mpsc::Receiver<()>);
 
 impl WriterDrained {
@@ -70,20 +76,39 @@ impl WriterDrained {
 }
 
 impl MessageWriter {
-    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> (Self, WriterDrained) {
+    /// `shards` writer tasks on PostgreSQL; SQLite's one writer thread (and its checkpointer) otherwise.
+    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> Result<(Self, WriterDrained), DbError> {
         let (alive, drained) = mpsc::channel(1);
-        let shards = (0..shards.max(1))
-            .map(|_| {
+        let shards = match db.open_sqlite_writer()? {
+            Some(conn) => {
                 let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
-                let (db, realtime, alive) = (db.clone(), realtime.clone(), alive.clone());
-                tokio::spawn(async move {
-                    run_shard(rx, db, realtime).await;
-                    drop(alive);
-                });
-                tx
-            })
-            .collect();
-        (MessageWriter { shards: Arc::new(shards) }, WriterDrained(drained))
+                let checkpointer = db.start_sqlite_checkpointer()?;
+                // The hub may spawn tasks (a late subscription's catch-up): they go to this runtime.
+                let runtime = tokio::runtime::Handle::current();
+                let alive = alive.clone();
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || {
+                        let _runtime = runtime.enter();
+                        run_sqlite_writer(rx, conn, realtime);
+                        drop((checkpointer, alive));
+                    })
+                    .map_err(|e| DbError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
+                vec![tx]
+            }
+            None => (0..shards.max(1))
+                .map(|_| {
+                    let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
+                    let (db, realtime, alive) = (db.clone(), realtime.clone(), alive.clone());
+                    tokio::spawn(async move {
+                        run_shard(rx, db, realtime).await;
+                        drop(alive);
+                    });
+                    tx
+                })
+                .collect(),
+        };
+        Ok((MessageWriter { shards: Arc::new(shards) }, WriterDrained(drained)))
     }
 
     fn shard(&self, conversation_id: ConversationId) -> &mpsc::Sender<Job> {
@@ -128,76 +153,133 @@ impl MessageWriter {
     }
 }
 
+/// A PostgreSQL writer task: whatever has queued up, in one call.
 async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) {
     let mut names = SenderNames::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let sends: Arc<[PendingSend]> = batch.iter().map(|job| job.send.clone()).collect();
-        let outcomes = store(&db, &sends).await;
+        let (sends, replies) = split(&mut batch);
+        let outcomes = store_postgres(&db, &sends).await;
         let stored_at = std::time::Instant::now();
-        let mut fan_out = Vec::new();
-        match outcomes {
-            Ok(outcomes) => {
-                let sender_ids: Vec<UserId> = sends.iter().map(|s| s.sender_id).collect();
-                let names = names.lookup(&db, &sender_ids).await;
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let result = match outcome {
-                        StoreOutcome::Created { row, version } => {
-                            let name = name_of(&names, row.sender_id);
-                            let message = views::message(row, name);
-                            let origin = match &job.reply {
-                                ReplyTo::Socket(origin) => Some(origin.socket_id),
-                                ReplyTo::Caller(_) => None,
-                            };
-                            fan_out.push((message.clone(), version, origin));
-                            Ok(Sent { message, created: true })
-                        }
-                        StoreOutcome::Duplicate(row) => {
-                            let name = name_of(&names, row.sender_id);
-                            Ok(Sent { message: views::message(row, name), created: false })
-                        }
-                        StoreOutcome::NotMember => Err(ChatError::NotFound),
-                        StoreOutcome::Blocked { by_sender: true } => Err(ChatError::Refused {
-                            code: "blocked_by_you",
-                            message: "You have blocked this user; unblock them first.",
-                            field: None,
-                        }),
-                        StoreOutcome::Blocked { by_sender: false } => Err(ChatError::Refused {
-                            code: "forbidden",
-                            message: "You can't message this user.",
-                            field: None,
-                        }),
-                    };
-                    reply(job, result);
-                }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, sends = batch.len(), "storing messages failed");
-                let detail = err.to_string();
-                for job in batch.drain(..) {
-                    reply(job, Err(ChatError::Db(DbError::Unavailable(detail.clone()))));
-                }
+        if outcomes.is_ok() {
+            let missing = names.missing(&sends);
+            if !missing.is_empty()
+                && let Ok(mut conn) = db.get().await
+            {
+                // The stored messages must be acknowledged whatever happens here: a failed read leaves names empty.
+                let found = users::by_ids(&mut conn, &missing).await.unwrap_or_default();
+                names.learn(found.into_iter().map(|user| (user.id, user.display_name)));
             }
         }
-        metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
-        for (message, version, origin) in fan_out {
-            let (conversation_id, seq) = (ConversationId(message.conversation_id), Seq(message.seq));
-            realtime.message(&ServerFrame::Message { message }, conversation_id, seq, version, origin, stored_at);
+        settle(sends, replies, outcomes, &names, &realtime, stored_at);
+    }
+}
+
+/// SQLite's writer thread: blocks for sends, stores each batch on its own connection, answers and fans out.
+fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, realtime: Realtime) {
+    let mut names = SenderNames::default();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+        let (sends, replies) = split(&mut batch);
+        let outcomes = store_sqlite(&mut conn, &sends);
+        let stored_at = std::time::Instant::now();
+        if outcomes.is_ok() {
+            let missing = names.missing(&sends);
+            if !missing.is_empty() {
+                let found = messages::display_names_sqlite(&mut conn, &missing).unwrap_or_default();
+                names.learn(found);
+            }
         }
+        settle(sends, replies, outcomes, &names, &realtime, stored_at);
+    }
+}
+
+fn split(batch: &mut Vec<Job>) -> (Vec<PendingSend>, Vec<ReplyTo>) {
+    batch.drain(..).map(|job| (job.send, job.reply)).unzip()
+}
+
+/// After the commit: every ack (or REST reply) first, then the fan-out.
+fn settle(
+    sends: Vec<PendingSend>,
+    replies: Vec<ReplyTo>,
+    outcomes: Result<Vec<StoreOutcome>, DbError>,
+    names: &SenderNames,
+    realtime: &Realtime,
+    stored_at: std::time::Instant,
+) {
+    let outcomes = match outcomes {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            tracing::warn!(error = %err, sends = sends.len(), "storing messages failed");
+            let detail = err.to_string();
+            for (send, reply_to) in sends.into_iter().zip(replies) {
+                reply(reply_to, send.client_id, Err(ChatError::Db(DbError::Unavailable(detail.clone()))));
+            }
+            return;
+        }
+    };
+    let mut fan_out = Vec::new();
+    for ((send, reply_to), outcome) in sends.into_iter().zip(replies).zip(outcomes) {
+        let result = match outcome {
+            StoreOutcome::Created { row, version } => {
+                let message = views::message(row, names.of(send.sender_id));
+                let origin = match &reply_to {
+                    ReplyTo::Socket(origin) => Some(origin.socket_id),
+                    ReplyTo::Caller(_) => None,
+                };
+                fan_out.push((message.clone(), version, origin));
+                Ok(Sent { message, created: true })
+            }
+            StoreOutcome::Duplicate(row) => {
+                let name = names.of(row.sender_id);
+                Ok(Sent { message: views::message(row, name), created: false })
+            }
+            StoreOutcome::NotMember => Err(ChatError::NotFound),
+            StoreOutcome::Blocked { by_sender: true } => Err(ChatError::Refused {
+                code: "blocked_by_you",
+                message: "You have blocked this user; unblock them first.",
+                field: None,
+            }),
+            StoreOutcome::Blocked { by_sender: false } => {
+                Err(ChatError::Refused { code: "forbidden", message: "You can't message this user.", field: None })
+            }
+        };
+        reply(reply_to, send.client_id, result);
+    }
+    metrics::counter!("chat_messages_stored_total").increment(fan_out.len() as u64);
+    for (message, version, origin) in fan_out {
+        let (conversation_id, seq) = (ConversationId(message.conversation_id), Seq(message.seq));
+        realtime.message(&ServerFrame::Message { message }, conversation_id, seq, version, origin, stored_at);
     }
 }
 
 /// One transaction for the batch. If it fails for a reason other than an unreachable database (a concurrent
 /// writer took one of its client_ids first, or two instances' batches deadlocked), the sends are stored one
 /// by one: each then touches one conversation and sees the other writer's result.
-async fn store(db: &DbPool, sends: &Arc<[PendingSend]>) -> Result<Vec<StoreOutcome>, DbError> {
+async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
-    match store_batch(&mut conn, sends).await {
+    match messages::store_batch_postgres(&mut conn, sends).await {
         Err(DbError::Query(e)) if sends.len() > 1 && !is_connection_error(&e) => {
             tracing::debug!(error = %e, "batch failed; storing one by one");
             let mut outcomes = Vec::with_capacity(sends.len());
-            for send in sends.iter() {
-                outcomes.extend(store_batch(&mut conn, &Arc::from([send.clone()])).await?);
+            for send in sends.chunks(1) {
+                outcomes.extend(messages::store_batch_postgres(&mut conn, send).await?);
+            }
+            Ok(outcomes)
+        }
+        other => other,
+    }
+}
+
+/// The same fallback on SQLite: there the writer thread is the only one storing messages, but another
+/// connection's write may outlast the busy timeout.
+fn store_sqlite(conn: &mut SqliteConnection, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
+    match messages::store_batch_sqlite(conn, sends) {
+        Err(DbError::Query(e)) if sends.len() > 1 => {
+            tracing::debug!(error = %e, "batch failed; storing one by one");
+            let mut outcomes = Vec::with_capacity(sends.len());
+            for send in sends.chunks(1) {
+                outcomes.extend(messages::store_batch_sqlite(conn, send)?);
             }
             Ok(outcomes)
         }
@@ -210,17 +292,13 @@ fn is_connection_error(err: &diesel::result::Error) -> bool {
         || matches!(err, diesel::result::Error::BrokenTransactionManager)
 }
 
-fn reply(job: Job, result: ChatResult<Sent>) {
-    match job.reply {
+fn reply(reply_to: ReplyTo, client_id: String, result: ChatResult<Sent>) {
+    match reply_to {
         ReplyTo::Caller(tx) => {
             let _ = tx.send(result);
         }
-        ReplyTo::Socket(origin) => origin.replies.reply(job.send.client_id, result),
+        ReplyTo::Socket(origin) => origin.replies.reply(client_id, result),
     }
-}
-
-fn name_of(names: &HashMap<UserId, String>, id: UserId) -> String {
-    names.get(&id).cloned().unwrap_or_default()
 }
 
 /// Display names of senders, cached: they are read for every message and (today) never change.
@@ -230,19 +308,52 @@ struct SenderNames {
 }
 
 impl SenderNames {
-    /// The stored messages must be acknowledged whatever happens here, so a failed read leaves names empty.
-    async fn lookup(&mut self, db: &DbPool, ids: &[UserId]) -> HashMap<UserId, String> {
-        let missing: Vec<UserId> = ids.iter().copied().filter(|id| !self.cache.contains_key(id)).collect();
-        if !missing.is_empty() {
-            if self.cache.len() > 100_000 {
-                self.cache.clear();
-            }
-            if let Ok(mut conn) = db.get().await {
-                for user in users::by_ids(&mut conn, &missing).await.unwrap_or_default() {
-                    self.cache.insert(user.id, user.display_name);
-                }
-            }
+    /// Senders of the batch whose names are not known yet.
+    fn missing(&mut self, sends: &[PendingSend]) -> Vec<UserId> {
+        if self.cache.len() > 100_000 {
+            self.cache.clear();
         }
-        ids.iter().filter_map(|id| self.cache.get(id).map(|n| (*id, n.clone()))).collect()
+        let mut missing: Vec<UserId> =
+            sends.iter().map(|s| s.sender_id).filter(|id| !self.cache.contains_key(id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    fn learn(&mut self, found: impl IntoIterator<Item = (UserId, String)>) {
+        self.cache.extend(found);
+    }
+
+    fn of(&self, id: UserId) -> String {
+        self.cache.get(&id).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_from(sender: i64) -> PendingSend {
+        PendingSend {
+            conversation_id: ConversationId(1),
+            sender_id: UserId(sender),
+            client_id: format!("c{sender}"),
+            body: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn a_sender_whose_name_is_cached_is_not_looked_up_again() {
+        let mut names = SenderNames::default();
+        names.learn([(UserId(1), "Ann".to_owned())]);
+        assert_eq!(names.missing(&[send_from(1), send_from(2), send_from(2)]), [UserId(2)]);
+        assert_eq!(names.of(UserId(1)), "Ann");
+    }
+
+    #[test]
+    fn a_full_cache_is_emptied_before_the_lookup_so_no_sender_of_the_batch_is_left_without_a_name() {
+        let mut names = SenderNames::default();
+        names.learn((0..=100_000).map(|id| (UserId(id), format!("user {id}"))));
+        assert_eq!(names.missing(&[send_from(5), send_from(7)]), [UserId(5), UserId(7)]);
     }
 }

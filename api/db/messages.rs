@@ -1,8 +1,6 @@
 //! Queries on messages: history pages, edits, tombstones, and the batched insert that numbers each
 //! conversation's messages without gaps.
 
-use std::sync::Arc;
-
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -115,23 +113,32 @@ pub enum StoreOutcome {
 /// row lock (PostgreSQL) or the database write lock (SQLite) and committed with the rows, so they stay gapless.
 /// A resend (the sender's known client_id) returns the original instead of a new row.
 ///
-/// One database round trip or thread hand-off per batch, whatever its size: PostgreSQL runs the stored function
-/// `chat_store_batch` (migrations/postgres/…_store_batch), SQLite runs [`sqlite_sync::store_batch`] in one
-/// blocking task. The two spell the same rules; the integration tests hold both backends to them.
+/// One database round trip or call per batch, whatever its size: PostgreSQL runs the stored function
+/// `chat_store_batch` (migrations/postgres/…_store_batch) in [`store_batch_postgres`]; SQLite runs
+/// [`store_batch_sqlite`] on the message writer's own thread and connection. The two spell the same rules; the
+/// integration tests hold both backends to them.
 ///
 /// Should a concurrent transaction store one of the same client_ids between our check and our insert, the
 /// UNIQUE constraint fails the whole batch; the caller then stores the sends one by one.
-///
-/// Shared, not borrowed: SQLite's blocking task takes the batch along without copying every body again.
-pub async fn store_batch(conn: &mut DbConn, sends: &Arc<[PendingSend]>) -> DbResult<Vec<StoreOutcome>> {
-    let now = super::now();
+pub async fn store_batch_postgres(conn: &mut DbConn, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     match conn {
-        DbConn::Postgres(c) => Ok(postgres::store_batch(c, sends, now).await?),
-        DbConn::Sqlite(c) => {
-            let sends = Arc::clone(sends);
-            Ok(c.spawn_blocking(move |c| c.immediate_transaction(|c| sqlite_sync::store_batch(c, &sends, now))).await?)
-        }
+        DbConn::Postgres(c) => Ok(postgres::store_batch(c, sends, super::now()).await?),
+        DbConn::Sqlite(_) => Err(super::DbError::Unavailable("SQLite batches are stored by the writer thread".into())),
     }
+}
+
+/// SQLite's side of [`store_batch_postgres`], synchronous, in one `BEGIN IMMEDIATE` transaction.
+pub fn store_batch_sqlite(c: &mut diesel::SqliteConnection, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
+    let now = super::now();
+    Ok(c.immediate_transaction(|c| sqlite_sync::store_batch(c, sends, now))?)
+}
+
+/// Display names by id, on the SQLite writer's connection.
+pub fn display_names_sqlite(c: &mut diesel::SqliteConnection, ids: &[UserId]) -> DbResult<Vec<(UserId, String)>> {
+    Ok(diesel::RunQueryDsl::load(
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::display_name)),
+        c,
+    )?)
 }
 
 mod postgres {
@@ -222,7 +229,7 @@ mod postgres {
     }
 }
 
-/// Synchronous diesel for SQLite's blocking task (a module of its own: the async `RunQueryDsl` is not in scope).
+/// Synchronous diesel for SQLite's writer thread (a module of its own: the async `RunQueryDsl` is not in scope).
 mod sqlite_sync {
     use std::collections::{BTreeMap, HashMap, HashSet};
 

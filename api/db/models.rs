@@ -158,7 +158,7 @@ pub struct MessageRow {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-/// Owned, so a batch can move into SQLite's blocking task.
+/// A message to insert, its seq handed out under the write lock.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = messages)]
 pub struct NewMessage {
