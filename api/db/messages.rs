@@ -142,6 +142,8 @@ pub fn display_names_sqlite(c: &mut diesel::SqliteConnection, ids: &[UserId]) ->
 }
 
 mod postgres {
+    use diesel::pg::Pg;
+    use diesel::query_builder::AstPass;
     use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
     use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -204,27 +206,60 @@ mod postgres {
         }
     }
 
+    /// The call of `chat_store_batch`, spelled as a query fragment of fixed text so that the connection prepares
+    /// it once and reuses it: a `sql_query` is never cached, so each call was parsed, planned and prepared anew,
+    /// which cost a second round trip per batch (prepare, then execute).
+    struct StoreBatchCall<'a> {
+        conversation_ids: Vec<i64>,
+        sender_ids: Vec<i64>,
+        client_ids: Vec<&'a str>,
+        bodies: Vec<&'a str>,
+        now: chrono::NaiveDateTime,
+    }
+
+    impl diesel::query_builder::QueryId for StoreBatchCall<'_> {
+        type QueryId = StoreBatchCall<'static>;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl diesel::query_builder::Query for StoreBatchCall<'_> {
+        type SqlType = diesel::sql_types::Untyped;
+    }
+
+    impl diesel::query_builder::QueryFragment<Pg> for StoreBatchCall<'_> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+            out.push_sql(
+                "SELECT outcome, version, id, conversation_id, seq, sender_id, body, client_id, created_at, \
+                 edited_at, deleted_at FROM chat_store_batch(",
+            );
+            out.push_bind_param::<Array<BigInt>, _>(&self.conversation_ids)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<BigInt>, _>(&self.sender_ids)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(&self.client_ids)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(&self.bodies)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, _>(&self.now)?;
+            out.push_sql(")");
+            Ok(())
+        }
+    }
+
     /// One statement in autocommit: the function's own transaction is the batch's.
     pub async fn store_batch(
         conn: &mut AsyncPgConnection,
         sends: &[PendingSend],
         now: chrono::NaiveDateTime,
     ) -> diesel::QueryResult<Vec<StoreOutcome>> {
-        let conversation_ids: Vec<i64> = sends.iter().map(|s| s.conversation_id.get()).collect();
-        let sender_ids: Vec<i64> = sends.iter().map(|s| s.sender_id.get()).collect();
-        let client_ids: Vec<&str> = sends.iter().map(|s| s.client_id.as_str()).collect();
-        let bodies: Vec<&str> = sends.iter().map(|s| s.body.as_str()).collect();
-        let rows: Vec<StoredSend> = diesel::sql_query(
-            "SELECT outcome, version, id, conversation_id, seq, sender_id, body, client_id, created_at, edited_at, \
-             deleted_at FROM chat_store_batch($1, $2, $3, $4, $5)",
-        )
-        .bind::<Array<BigInt>, _>(conversation_ids)
-        .bind::<Array<BigInt>, _>(sender_ids)
-        .bind::<Array<Text>, _>(client_ids)
-        .bind::<Array<Text>, _>(bodies)
-        .bind::<Timestamp, _>(now)
-        .load(conn)
-        .await?;
+        let call = StoreBatchCall {
+            conversation_ids: sends.iter().map(|s| s.conversation_id.get()).collect(),
+            sender_ids: sends.iter().map(|s| s.sender_id.get()).collect(),
+            client_ids: sends.iter().map(|s| s.client_id.as_str()).collect(),
+            bodies: sends.iter().map(|s| s.body.as_str()).collect(),
+            now,
+        };
+        let rows: Vec<StoredSend> = call.load(conn).await?;
         Ok(rows.into_iter().map(StoredSend::outcome).collect())
     }
 }
