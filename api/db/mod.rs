@@ -282,24 +282,26 @@ impl DbPool {
 
     /// SQLite's message writer: a connection of its own, outside the pool, for the one thread that stores every
     /// batch (None on PostgreSQL, where writers take pooled connections). Its checkpoints are left to
-    /// [`spawn_sqlite_checkpointer`], off the path of a commit.
+    /// [`DbPool::start_sqlite_checkpointer`], off the path of a commit.
     pub fn open_sqlite_writer(&self) -> DbResult<Option<SqliteConnection>> {
+        let Some(mut conn) = self.open_sqlite_outside_pool("the message writer")? else { return Ok(None) };
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, WRITER_AUTOCHECKPOINT)?;
+        Ok(Some(conn))
+    }
+
+    /// A synchronous connection to the SQLite file, set up like the pool's (None on PostgreSQL).
+    fn open_sqlite_outside_pool(&self, purpose: &str) -> DbResult<Option<SqliteConnection>> {
         let DbPool::Sqlite(_, path) = self else { return Ok(None) };
         let path = path.to_string_lossy();
         let mut conn = <SqliteConnection as diesel::Connection>::establish(&path)
-            .map_err(|e| DbError::Unavailable(format!("cannot open {path} for the message writer: {e}")))?;
+            .map_err(|e| DbError::Unavailable(format!("cannot open {path} for {purpose}: {e}")))?;
         diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS)?;
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, WRITER_AUTOCHECKPOINT)?;
         Ok(Some(conn))
     }
 
     /// Start the checkpointer thread that goes with [`DbPool::open_sqlite_writer`].
     pub fn start_sqlite_checkpointer(&self) -> DbResult<Option<SqliteCheckpointer>> {
-        let DbPool::Sqlite(_, path) = self else { return Ok(None) };
-        let path = path.to_string_lossy();
-        let mut conn = <SqliteConnection as diesel::Connection>::establish(&path)
-            .map_err(|e| DbError::Unavailable(format!("cannot open {path} for checkpoints: {e}")))?;
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS)?;
+        let Some(mut conn) = self.open_sqlite_outside_pool("checkpoints")? else { return Ok(None) };
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())

@@ -234,3 +234,46 @@ on_both_backends! {
         assert!(bob.history(strangers.id, "").await.messages.is_empty(), "nothing reached the strangers' chat");
     }
 }
+
+/// SQLite's message writer has a connection of its own (not the pool's): it must wait out another connection's
+/// write lock (a backup, a long write) like the pool does, instead of failing the sends queued behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_queued_behind_another_connections_sqlite_write_lock_are_stored_in_order_once_it_is_released() {
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let group = alice.group("locked", &[&bob]).await;
+    let mut socket = alice.socket().await;
+    let Some(Store::Sqlite(dir)) = &app.store else { panic!("a SQLite store") };
+    let path = dir.join("chat.db").to_string_lossy().into_owned();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path).expect("open the file");
+        other.batch_execute("BEGIN IMMEDIATE").expect("take the write lock");
+        locked.send(()).expect("tell the test");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        other.batch_execute("COMMIT").expect("release the write lock");
+    });
+    is_locked.recv().expect("the lock is held");
+    for i in 1..=5 {
+        socket.send_json(new_message(group.id, &format!("held-{i}"), &format!("sent while locked {i}"))).await;
+    }
+    let mut acked = Vec::new();
+    while acked.len() < 5 {
+        let (client_id, seq) = socket
+            .expect("an ack", |f| match f {
+                ServerFrame::Ack { client_id, message } => Some((client_id.clone(), message.seq)),
+                ServerFrame::Error { code, message, .. } => panic!("a send failed behind the lock: {code} {message}"),
+                _ => None,
+            })
+            .await;
+        acked.push((client_id, seq));
+    }
+    holder.join().expect("the lock holder ends");
+    let expected: Vec<(String, i64)> = (1..=5).map(|i| (format!("held-{i}"), i)).collect();
+    assert_eq!(acked, expected, "every send acked, in order, numbered 1..5");
+    let history = alice.history(group.id, "?limit=10").await;
+    let bodies: Vec<&str> = history.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, (1..=5).map(|i| format!("sent while locked {i}")).collect::<Vec<_>>());
+}
