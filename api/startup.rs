@@ -16,7 +16,7 @@ use crate::broker::local::LocalBroker;
 use crate::broker::redis::RedisBroker;
 use crate::chat::live::DbStore;
 use crate::chat::writer::{MessageWriter, WriterDrained};
-use crate::db::{Backend, DbError, DbPool};
+use crate::db::{DbError, DbPool};
 use crate::limits::RateLimits;
 pub use crate::origins::AllowedOrigins;
 use crate::realtime::mailbox::MailboxLimits;
@@ -128,12 +128,7 @@ impl Application {
         };
         crate::realtime::spawn_presence_renewal(&hub, broker.clone());
         let realtime = Realtime::new(hub, broker, instance_id);
-        // One writer per conversation shard: SQLite has one writer anyway; PostgreSQL commits in parallel.
-        let shards = match db.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        };
-        let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone(), shards)?;
+        let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone())?;
         let hub = realtime.hub.clone();
         let hasher = Hasher::new(
             settings.password_hashes.unwrap_or_else(Hasher::default_permits),

@@ -27,6 +27,9 @@ use crate::realtime::Realtime;
 /// Most sends stored in one transaction.
 const MAX_BATCH: usize = 256;
 const QUEUE_PER_SHARD: usize = 8192;
+/// PostgreSQL commits batches of different conversations in parallel. (Two shards lowered PostgreSQL's CPU at
+/// light load but did worse at 6,000 msg/s, eight did worse at light load: README, Benchmarks.)
+const POSTGRES_SHARDS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -76,8 +79,8 @@ impl WriterDrained {
 }
 
 impl MessageWriter {
-    /// `shards` writer tasks on PostgreSQL; SQLite's one writer thread (and its checkpointer) otherwise.
-    pub fn start(db: DbPool, realtime: Realtime, shards: usize) -> Result<(Self, WriterDrained), DbError> {
+    /// SQLite's one writer thread (and its checkpointer), or PostgreSQL's writer tasks.
+    pub fn start(db: DbPool, realtime: Realtime) -> Result<(Self, WriterDrained), DbError> {
         let (alive, drained) = mpsc::channel(1);
         let shards = match db.open_sqlite_writer()? {
             Some(conn) => {
@@ -96,7 +99,7 @@ impl MessageWriter {
                     .map_err(|e| DbError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
                 vec![tx]
             }
-            None => (0..shards.max(1))
+            None => (0..POSTGRES_SHARDS)
                 .map(|_| {
                     let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
                     let (db, realtime, alive) = (db.clone(), realtime.clone(), alive.clone());
@@ -181,7 +184,11 @@ fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, re
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         let (sends, replies) = split(&mut batch);
-        let outcomes = store_sqlite(&mut conn, &sends);
+        // No one-by-one retry here, unlike PostgreSQL: this thread is the only writer of messages, so no other
+        // writer can take a client_id first, and retrying a batch that timed out on another connection's lock
+        // would only wait that long again for every send. The sends are answered as unavailable; resends are
+        // harmless.
+        let outcomes = messages::store_batch_sqlite(&mut conn, &sends);
         let stored_at = std::time::Instant::now();
         if outcomes.is_ok() {
             let missing = names.missing(&sends);
@@ -264,22 +271,6 @@ async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreO
             let mut outcomes = Vec::with_capacity(sends.len());
             for send in sends.chunks(1) {
                 outcomes.extend(messages::store_batch_postgres(&mut conn, send).await?);
-            }
-            Ok(outcomes)
-        }
-        other => other,
-    }
-}
-
-/// The same fallback on SQLite: there the writer thread is the only one storing messages, but another
-/// connection's write may outlast the busy timeout.
-fn store_sqlite(conn: &mut SqliteConnection, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
-    match messages::store_batch_sqlite(conn, sends) {
-        Err(DbError::Query(e)) if sends.len() > 1 => {
-            tracing::debug!(error = %e, "batch failed; storing one by one");
-            let mut outcomes = Vec::with_capacity(sends.len());
-            for send in sends.chunks(1) {
-                outcomes.extend(messages::store_batch_sqlite(conn, send)?);
             }
             Ok(outcomes)
         }
