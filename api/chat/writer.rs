@@ -158,12 +158,15 @@ impl MessageWriter {
 
 /// A PostgreSQL writer task: whatever has queued up, in one call.
 async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) {
+    let store_time = metrics::histogram!("chat_message_batch_store_seconds");
     let mut names = SenderNames::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (sends, replies) = split(&mut batch);
+        let started = std::time::Instant::now();
         let outcomes = store_postgres(&db, &sends).await;
         let stored_at = std::time::Instant::now();
+        store_time.record(stored_at.duration_since(started).as_secs_f64());
         if outcomes.is_ok() {
             let missing = names.missing(&sends);
             if !missing.is_empty()
@@ -180,6 +183,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
 
 /// SQLite's writer thread: blocks for sends, stores each batch on its own connection, answers and fans out.
 fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, realtime: Realtime) {
+    let store_time = metrics::histogram!("chat_message_batch_store_seconds");
     let mut names = SenderNames::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
@@ -188,8 +192,10 @@ fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, re
         // writer can take a client_id first, and retrying a batch that timed out on another connection's lock
         // would only wait that long again for every send. The sends are answered as unavailable; resends are
         // harmless.
+        let started = std::time::Instant::now();
         let outcomes = messages::store_batch_sqlite(&mut conn, &sends);
         let stored_at = std::time::Instant::now();
+        store_time.record(stored_at.duration_since(started).as_secs_f64());
         if outcomes.is_ok() {
             let missing = names.missing(&sends);
             if !missing.is_empty() {

@@ -15,7 +15,7 @@ async fn app_with(change: impl FnOnce(&mut chat_server::config::Settings)) -> Te
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_report_sockets_messages_fan_out_requests_broker_and_pool() {
+async fn metrics_report_sockets_messages_store_time_fan_out_requests_broker_and_pool() {
     let app = app_with(|s| s.admin_bind = Some("127.0.0.1:0".into())).await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
@@ -28,6 +28,7 @@ async fn metrics_report_sockets_messages_fan_out_requests_broker_and_pool() {
     for name in [
         "chat_open_sockets",
         "chat_messages_stored_total",
+        "chat_message_batch_store_seconds_bucket",
         "chat_fanout_seconds_bucket",
         "chat_http_requests_total",
         "chat_http_request_duration_seconds_bucket",
