@@ -165,8 +165,7 @@ async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) 
         let (sends, replies) = split(&mut batch);
         let started = std::time::Instant::now();
         let outcomes = store_postgres(&db, &sends).await;
-        let stored_at = std::time::Instant::now();
-        store_time.record(stored_at.duration_since(started).as_secs_f64());
+        let stored_at = stored_since(&store_time, started);
         if outcomes.is_ok() {
             let missing = names.missing(&sends);
             if !missing.is_empty()
@@ -194,8 +193,7 @@ fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, re
         // harmless.
         let started = std::time::Instant::now();
         let outcomes = messages::store_batch_sqlite(&mut conn, &sends);
-        let stored_at = std::time::Instant::now();
-        store_time.record(stored_at.duration_since(started).as_secs_f64());
+        let stored_at = stored_since(&store_time, started);
         if outcomes.is_ok() {
             let missing = names.missing(&sends);
             if !missing.is_empty() {
@@ -205,6 +203,13 @@ fn run_sqlite_writer(mut rx: mpsc::Receiver<Job>, mut conn: SqliteConnection, re
         }
         settle(sends, replies, outcomes, &names, &realtime, stored_at);
     }
+}
+
+/// The moment a batch's database call returned, its duration recorded.
+fn stored_since(store_time: &metrics::Histogram, started: std::time::Instant) -> std::time::Instant {
+    let stored_at = std::time::Instant::now();
+    store_time.record(stored_at.duration_since(started).as_secs_f64());
+    stored_at
 }
 
 fn split(batch: &mut Vec<Job>) -> (Vec<PendingSend>, Vec<ReplyTo>) {

@@ -264,5 +264,4 @@ mod postgres {
     }
 }
 
-/// Synchronous diesel for SQLite's writer thread (a module of its own: the async `RunQueryDsl` is not in scope).
 mod sqlite_sync;

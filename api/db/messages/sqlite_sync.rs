@@ -1,4 +1,5 @@
-//! SQLite's side of storing a batch of sends: the rules of PostgreSQL's `chat_store_batch`, in Rust.
+//! SQLite's side of storing a batch of sends: the rules of PostgreSQL's `chat_store_batch`, in Rust, in
+//! synchronous diesel for the writer thread (a module of its own: the async `RunQueryDsl` is not in scope).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
