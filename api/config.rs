@@ -156,6 +156,25 @@ pub struct Settings {
     #[arg(long = "allowed-origins", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
     pub allowed_origins: Vec<String>,
 
+    /// Where attachments are stored: s3://bucket[/prefix] for an S3-compatible bucket (credentials, region and
+    /// endpoint from the usual AWS_* variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ENDPOINT, AWS_ALLOW_HTTP), or file:///absolute/dir. Unset: <data dir>/attachments on this machine.
+    /// Instances that share a database must share this.
+    #[arg(long = "storage-url", env = "CHAT_STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Largest attachment, in MiB: a bigger upload is refused (413) before its body is read.
+    #[arg(long = "max-upload-mb", env = "CHAT_MAX_UPLOAD_MB", default_value_t = 25)]
+    pub max_upload_mb: u64,
+
+    /// MiB one user may upload per 24 hours (deleting files does not give it back before then).
+    #[arg(long = "upload-quota-mb", env = "CHAT_UPLOAD_QUOTA_MB", default_value_t = 1024)]
+    pub upload_quota_mb: u64,
+
+    /// Hours an upload no message carries is kept before it is removed.
+    #[arg(long = "upload-grace-hours", env = "CHAT_UPLOAD_GRACE_HOURS", default_value_t = 24.0)]
+    pub upload_grace_hours: f64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long = "workers", env = "CHAT_WORKERS")]
     pub workers: Option<usize>,
@@ -192,6 +211,10 @@ impl Settings {
             max_sessions_per_user: 100,
             password_hashes: None,
             workers: None,
+            storage_url: None,
+            max_upload_mb: 25,
+            upload_quota_mb: 1024,
+            upload_grace_hours: 24.0,
         }
     }
 }

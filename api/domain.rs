@@ -104,6 +104,15 @@ impl MessageBody {
         trimmed_text("body", "Message body", raw, Self::MAX_CHARS).map(MessageBody)
     }
 
+    /// A send's body: it may be empty when the message carries attachments.
+    pub fn parse_for_send(raw: &str, attachments: &AttachmentIds) -> Parsed<Self> {
+        if attachments.0.is_empty() || !raw.trim().is_empty() {
+            Self::parse(raw)
+        } else {
+            Ok(MessageBody(String::new()))
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -140,6 +149,52 @@ impl ClientId {
             return Err(ValidationError::new("client_id", "client_id must be printable ASCII without spaces."));
         }
         Ok(ClientId(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The uploads a send attaches: at most [`AttachmentIds::MAX`], each named once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttachmentIds(Vec<String>);
+
+impl AttachmentIds {
+    pub const MAX: usize = 10;
+
+    pub fn parse(raw: &[String]) -> Parsed<Self> {
+        let invalid = |message: &str| Err(ValidationError::new("attachment_ids", message));
+        if raw.len() > Self::MAX {
+            return invalid("A message carries at most 10 attachments.");
+        }
+        if raw.iter().any(|id| {
+            id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }) {
+            return invalid("An attachment id is 1 to 64 letters, digits, '-' or '_'.");
+        }
+        if raw.iter().enumerate().any(|(i, id)| raw[..i].contains(id)) {
+            return invalid("An attachment is named twice.");
+        }
+        Ok(AttachmentIds(raw.to_vec()))
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        self.0
+    }
+}
+
+/// A file name as uploaded: its last path segment, 1–255 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(raw: &str) -> Parsed<Self> {
+        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+        if last.chars().any(char::is_control) {
+            return Err(ValidationError::new("name", "A file name must not contain control characters."));
+        }
+        trimmed_text("name", "File name", last, 255).map(FileName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -37,6 +37,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("Send the body as application/json.")]
     UnsupportedMediaType,
+    /// 415 for an upload whose bytes are of a refused type.
+    #[error("{0}")]
+    UnsupportedType(&'static str),
     #[error("Too many requests; retry in {0} s.")]
     RateLimited(u64),
     /// A per-user cap (not a rate): waiting does not help, releasing something does.
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedType(_) => "unsupported_attachment_type",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Busy(_) => "busy",
@@ -112,7 +116,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) | ApiError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -178,6 +182,13 @@ impl From<ChatError> for ApiError {
             ChatError::Validation(v) => v.into(),
             ChatError::Db(db) => db.into(),
             ChatError::ShuttingDown => ApiError::Unavailable("the server is shutting down"),
+            ChatError::TooLarge(bytes) => ApiError::PayloadTooLarge(bytes as usize),
+            ChatError::UnsupportedType(message) => ApiError::UnsupportedType(message),
+            ChatError::TooMany { code, message } => ApiError::TooMany(code, message.to_owned()),
+            ChatError::Storage(detail) => {
+                tracing::warn!(error = %detail, "file storage failed");
+                ApiError::Unavailable("file storage cannot be reached; try again shortly")
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 
 use crate::protocol;
@@ -29,6 +29,7 @@ pub use crate::routes::ROUTES;
         (name = "contacts", description = "The caller's address book"),
         (name = "conversations", description = "Direct chats and groups, members, read positions"),
         (name = "messages", description = "History and sending (the socket sends too)"),
+        (name = "attachments", description = "Files: upload into a conversation, attach to a message, download"),
     )
 )]
 pub struct ApiDoc;
@@ -44,6 +45,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         "bearer",
         SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
     );
+    // Attachment downloads also take a media token in the query, for `<img src>` (POST /api/media-token).
+    components
+        .add_security_scheme("media_token", SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("media_token"))));
     for &(method, path, open) in routes::ROUTES {
         if open {
             continue;

@@ -70,7 +70,7 @@ impl AllowedOrigins {
             }
         }
         let policy = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
              connect-src {}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             connect.join(" ")
         );

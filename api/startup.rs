@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::broker::redis::RedisBroker;
+use crate::chat::attachments::{Attachments, UploadLimits};
 use crate::chat::live::DbStore;
 use crate::chat::writer::{MessageWriter, WriterDrained};
 use crate::db::{DbError, DbPool};
@@ -144,12 +145,24 @@ impl Application {
                  (http://127.0.0.1:{port}, http://localhost:{port}); set it to the address users open"
             );
         }
+        let storage = crate::storage::Storage::open(settings.storage_url.as_deref(), &settings.data_dir)
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        tracing::info!(location = %storage.location, "attachments storage");
+        let upload_limits = UploadLimits {
+            max_file_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
+            quota_bytes: settings.upload_quota_mb.saturating_mul(1024 * 1024),
+            grace: Duration::from_secs_f64(settings.upload_grace_hours.max(0.0) * 3600.0),
+        };
+        let attachments = Attachments::new(storage, upload_limits, &settings.data_dir)
+            .map_err(|e| StartupError::Config(format!("cannot prepare the upload spool under CHAT_DATA_DIR: {e}")))?;
+        spawn_attachment_collector(db.clone(), attachments.clone());
         let state = web::Data::new(AppState {
             db,
             keys,
             hasher,
             realtime,
             writer,
+            attachments,
             limits: RateLimits::new(&settings),
             sockets: SocketLimits {
                 mailbox: MailboxLimits { frames: settings.ws_mailbox.max(8), bytes: settings.ws_queue_bytes.max(4096) },
@@ -205,6 +218,23 @@ impl Application {
         }
         served
     }
+}
+
+/// Removes unsent uploads past their grace period, now and then (every instance runs it; each upload is
+/// removed by one of them).
+fn spawn_attachment_collector(db: crate::db::DbPool, attachments: Attachments) {
+    let every = (attachments.limits.grace / 4).clamp(Duration::from_secs(60), Duration::from_secs(600));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match crate::chat::attachments::collect_garbage(&db, &attachments).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "unsent uploads removed"),
+                Err(error) => tracing::warn!(%error, "collecting unsent uploads failed; tried again later"),
+            }
+        }
+    });
 }
 
 fn random_u32() -> u32 {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::http::header::HeaderValue;
 
 use crate::auth::{AuthKeys, Hasher};
+use crate::chat::attachments::Attachments;
 use crate::chat::writer::MessageWriter;
 use crate::db::DbPool;
 use crate::limits::RateLimits;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub realtime: Realtime,
     pub writer: MessageWriter,
+    /// File storage and upload limits.
+    pub attachments: Attachments,
     pub limits: RateLimits,
     /// What one socket may hold.
     pub sockets: SocketLimits,

@@ -42,6 +42,9 @@ pub struct AuthKeys(Arc<KeysInner>);
 struct KeysInner {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Media tokens are signed with a key of their own, so that one is never taken for an access token.
+    media_encoding: EncodingKey,
+    media_decoding: DecodingKey,
     validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
@@ -68,9 +71,15 @@ impl AuthKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        let media_key: Vec<u8> = {
+            use sha2::Digest;
+            sha2::Sha256::new().chain_update(b"chat media token\0").chain_update(secret).finalize().to_vec()
+        };
         AuthKeys(Arc::new(KeysInner {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            media_encoding: EncodingKey::from_secret(&media_key),
+            media_decoding: DecodingKey::from_secret(&media_key),
             validation,
             access_ttl,
             refresh_ttl,
@@ -119,6 +128,29 @@ impl AuthKeys {
         issued_at: i64,
         not_after: i64,
     ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        self.sign(&self.0.encoding, user_id, session_id, issued_at, not_after)
+    }
+
+    /// A media token (`POST /api/media-token`): reads attachments as the session's user, and nothing else.
+    /// It lives as long as an access token issued at the same time.
+    pub fn issue_media(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+        issued_at: i64,
+        not_after: i64,
+    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        self.sign(&self.0.media_encoding, user_id, session_id, issued_at, not_after)
+    }
+
+    fn sign(
+        &self,
+        key: &EncodingKey,
+        user_id: UserId,
+        session_id: SessionId,
+        issued_at: i64,
+        not_after: i64,
+    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
         let exp = (issued_at + self.0.access_ttl.as_secs() as i64).min(not_after);
         let claims = Claims {
             sub: user_id.to_string(),
@@ -127,13 +159,19 @@ impl AuthKeys {
             exp,
             jti: super::service::random_token(16),
         };
-        Ok((jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)?, exp))
+        Ok((jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)?, exp))
     }
 
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation).map_err(|e| match e
-            .kind()
-        {
+        self.check(&self.0.decoding, token)
+    }
+
+    pub fn verify_media(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        self.check(&self.0.media_decoding, token)
+    }
+
+    fn check(&self, key: &DecodingKey, token: &str) -> Result<VerifiedToken, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.0.validation).map_err(|e| match e.kind() {
             ErrorKind::ExpiredSignature => TokenError::Expired,
             _ => TokenError::Invalid,
         })?;
@@ -183,6 +221,16 @@ mod tests {
         let (token, exp) = keys.issue(UserId(42), SessionId(7), issued, issued + 60).unwrap();
         assert_eq!(exp, issued + 60);
         assert_eq!(keys.verify(&token).unwrap().expires_at, issued + 60);
+    }
+
+    #[test]
+    fn a_media_token_is_not_an_access_token_and_the_other_way_round() {
+        let keys = keys(60);
+        let (media, _) = keys.issue_media(UserId(42), SessionId(7), now(), i64::MAX).unwrap();
+        let (access, _) = keys.issue(UserId(42), SessionId(7), now(), i64::MAX).unwrap();
+        assert_eq!(keys.verify(&media).unwrap_err(), TokenError::Invalid);
+        assert_eq!(keys.verify_media(&access).unwrap_err(), TokenError::Invalid);
+        assert_eq!(keys.verify_media(&media).unwrap().user_id, UserId(42));
     }
 
     #[test]

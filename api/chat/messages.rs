@@ -1,13 +1,15 @@
 //! Rules of messages: history for members, sends through the writer, edits and deletes by their sender.
 
 use super::conversations::require_member;
-use super::writer::{MessageWriter, Sent, SocketOrigin};
+use super::writer::{self, MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};
+use crate::db::messages::PendingSend;
 use crate::db::{DbConn, messages};
-use crate::domain::{ClientId, MessageBody, Page};
+use crate::domain::{AttachmentIds, ClientId, MessageBody, Page};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, MessagePage, ServerFrame};
 use crate::realtime::{Delivery, Realtime};
+use crate::storage::Storage;
 
 pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Page) -> ChatResult<MessagePage> {
     require_member(conn, id, me).await?;
@@ -15,35 +17,36 @@ pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Pa
     Ok(MessagePage { messages: rows.into_iter().map(|(row, name)| views::message(row, name)).collect(), has_more })
 }
 
-/// What a send carries, checked the same way whichever way it came (REST or socket).
-fn parse_send(client_id: &str, body: &str) -> ChatResult<(ClientId, MessageBody)> {
-    Ok((ClientId::parse(client_id)?, MessageBody::parse(body)?))
+/// What a send carries, as it came (REST or socket).
+pub struct Draft<'a> {
+    pub client_id: &'a str,
+    pub body: &'a str,
+    pub attachment_ids: &'a [String],
+}
+
+/// A send checked the same way whichever way it came. Membership, and that the attachments are the sender's own
+/// unsent uploads here, are checked in the storing transaction.
+fn parse_send(me: UserId, id: ConversationId, draft: &Draft<'_>) -> ChatResult<PendingSend> {
+    let client_id = ClientId::parse(draft.client_id)?;
+    let attachment_ids = AttachmentIds::parse(draft.attachment_ids)?;
+    let body = MessageBody::parse_for_send(draft.body, &attachment_ids)?;
+    Ok(writer::pending(me, id, client_id, body, attachment_ids))
 }
 
 /// Validate and hand to the writer, which stores, acknowledges and fans out; the outcome is awaited (REST).
-pub async fn send(
-    writer: &MessageWriter,
-    me: UserId,
-    id: ConversationId,
-    client_id: &str,
-    body: &str,
-) -> ChatResult<Sent> {
-    let (client_id, body) = parse_send(client_id, body)?;
-    writer.send(me, id, client_id, body).await
+pub async fn send(writer: &MessageWriter, me: UserId, id: ConversationId, draft: &Draft<'_>) -> ChatResult<Sent> {
+    writer.send(parse_send(me, id, draft)?).await
 }
 
-/// The same from a socket: the outcome is answered through the socket's replies once stored. Membership is
-/// checked in the storing transaction, as for REST.
+/// The same from a socket: the outcome is answered through the socket's replies once stored.
 pub async fn submit(
     writer: &MessageWriter,
     origin: SocketOrigin,
     me: UserId,
     id: ConversationId,
-    client_id: &str,
-    body: &str,
+    draft: &Draft<'_>,
 ) -> ChatResult<()> {
-    let (client_id, body) = parse_send(client_id, body)?;
-    writer.submit(origin, me, id, client_id, body).await
+    writer.submit(origin, parse_send(me, id, draft)?).await
 }
 
 /// The caller's own message, and the conversation's membership version its change is announced under.
@@ -78,18 +81,20 @@ pub async fn edit(
     announce_updated(conn, realtime, id, seq, version).await
 }
 
-/// Deleting leaves a tombstone (the seq stays); deleting twice is harmless.
+/// Deleting leaves a tombstone (the seq stays) and removes its attachments; deleting twice is harmless.
 pub async fn delete(
     conn: &mut DbConn,
     realtime: &Realtime,
+    storage: &Storage,
     me: UserId,
     id: ConversationId,
     seq: Seq,
 ) -> ChatResult<()> {
     let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_none() {
-        messages::tombstone(conn, row.id).await?;
+        let removed = messages::tombstone(conn, row.id).await?;
         announce_updated(conn, realtime, id, seq, version).await?;
+        super::attachments::delete_objects(storage, removed).await;
     }
     Ok(())
 }

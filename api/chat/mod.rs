@@ -1,6 +1,7 @@
 //! The chat rules, as plain functions over a connection: who may see and do what, and which events follow.
 //! REST handlers and socket actors both call these.
 
+pub mod attachments;
 pub(crate) mod blocks;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
@@ -28,6 +29,18 @@ pub enum ChatError {
     Db(#[from] DbError),
     #[error("The message store is shutting down.")]
     ShuttingDown,
+    /// A body over its size limit (bytes).
+    #[error("The file is larger than {0} bytes.")]
+    TooLarge(u64),
+    /// A file of a type that is not accepted.
+    #[error("{0}")]
+    UnsupportedType(&'static str),
+    /// A per-user bound reached: waiting for something to finish or expire helps, retrying at once does not.
+    #[error("{message}")]
+    TooMany { code: &'static str, message: &'static str },
+    /// File storage failed (the detail is logged, not shown).
+    #[error("File storage is unavailable.")]
+    Storage(String),
 }
 
 impl From<diesel::result::Error> for ChatError {

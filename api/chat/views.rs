@@ -29,6 +29,7 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
         created_at: utc(row.created_at),
         edited_at: row.edited_at.map(utc),
         deleted,
+        attachments: if deleted { Vec::new() } else { crate::db::attachments::from_column(row.attachments.as_deref()) },
     }
 }
 

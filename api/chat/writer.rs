@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{ChatError, ChatResult, views};
 use crate::db::messages::{self, PendingSend, StoreOutcome};
 use crate::db::{DbError, DbPool, users};
-use crate::domain::{ClientId, MessageBody};
+use crate::domain::{AttachmentIds, ClientId, MessageBody};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, ServerFrame};
 use crate::realtime::Realtime;
@@ -118,41 +118,37 @@ impl MessageWriter {
         &self.shards[conversation_id.get().rem_euclid(self.shards.len() as i64) as usize]
     }
 
-    fn pending(
-        sender_id: UserId,
-        conversation_id: ConversationId,
-        client_id: ClientId,
-        body: MessageBody,
-    ) -> PendingSend {
-        PendingSend { conversation_id, sender_id, client_id: client_id.as_str().to_owned(), body: body.into_string() }
-    }
-
     /// Store a message and wait for the outcome (REST).
-    pub async fn send(
-        &self,
-        sender_id: UserId,
-        conversation_id: ConversationId,
-        client_id: ClientId,
-        body: MessageBody,
-    ) -> ChatResult<Sent> {
+    pub async fn send(&self, send: PendingSend) -> ChatResult<Sent> {
         let (tx, rx) = oneshot::channel();
-        let job = Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Caller(tx) };
+        let conversation_id = send.conversation_id;
+        let job = Job { send, reply: ReplyTo::Caller(tx) };
         self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)?;
         rx.await.map_err(|_| ChatError::ShuttingDown)?
     }
 
     /// Queue a message from a socket; it is answered through the socket's replies once stored.
-    pub async fn submit(
-        &self,
-        origin: SocketOrigin,
-        sender_id: UserId,
-        conversation_id: ConversationId,
-        client_id: ClientId,
-        body: MessageBody,
-    ) -> ChatResult<()> {
-        let job =
-            Job { send: Self::pending(sender_id, conversation_id, client_id, body), reply: ReplyTo::Socket(origin) };
+    pub async fn submit(&self, origin: SocketOrigin, send: PendingSend) -> ChatResult<()> {
+        let conversation_id = send.conversation_id;
+        let job = Job { send, reply: ReplyTo::Socket(origin) };
         self.shard(conversation_id).send(job).await.map_err(|_| ChatError::ShuttingDown)
+    }
+}
+
+/// A send as the writer takes it, from parts already checked.
+pub fn pending(
+    sender_id: UserId,
+    conversation_id: ConversationId,
+    client_id: ClientId,
+    body: MessageBody,
+    attachment_ids: AttachmentIds,
+) -> PendingSend {
+    PendingSend {
+        conversation_id,
+        sender_id,
+        client_id: client_id.as_str().to_owned(),
+        body: body.into_string(),
+        attachment_ids: attachment_ids.into_vec(),
     }
 }
 
@@ -261,6 +257,12 @@ fn settle(
             StoreOutcome::Blocked { by_sender: false } => {
                 Err(ChatError::Refused { code: "forbidden", message: "You can't message this user.", field: None })
             }
+            StoreOutcome::AttachmentsUnavailable => Err(ChatError::Refused {
+                code: "attachment_unavailable",
+                message: "An attachment is not one of your unsent uploads to this conversation.",
+                field: Some("attachment_ids"),
+            }),
+            StoreOutcome::Unavailable(detail) => Err(ChatError::Db(DbError::Unavailable(detail))),
         };
         reply(reply_to, send.client_id, result);
     }
@@ -276,12 +278,43 @@ fn settle(
 /// by one: each then touches one conversation and sees the other writer's result.
 async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
-    match messages::store_batch_postgres(&mut conn, sends).await {
+    if sends.iter().all(|s| s.attachment_ids.is_empty()) {
+        return store_plain_postgres(&mut conn, sends).await;
+    }
+    // Each run in its own transaction: once one has failed, the sends after it are answered as not stored
+    // (those before it were, and are answered and fanned out as such).
+    let mut outcomes = Vec::with_capacity(sends.len());
+    for run in messages::runs(sends) {
+        let stored = match run {
+            [send] if !send.attachment_ids.is_empty() => {
+                messages::store_with_attachments_postgres(&mut conn, send).await.map(|outcome| vec![outcome])
+            }
+            plain => store_plain_postgres(&mut conn, plain).await,
+        };
+        match stored {
+            Ok(stored) => outcomes.extend(stored),
+            Err(err) => {
+                tracing::warn!(error = %err, "storing a send with attachments failed");
+                let detail = err.to_string();
+                outcomes.resize_with(sends.len(), || StoreOutcome::Unavailable(detail.clone()));
+                break;
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+async fn store_plain_postgres(
+    conn: &mut crate::db::DbConn,
+    sends: &[PendingSend],
+) -> Result<Vec<StoreOutcome>, DbError> {
+    let conn = &mut *conn;
+    match messages::store_batch_postgres(conn, sends).await {
         Err(DbError::Query(e)) if sends.len() > 1 && !is_connection_error(&e) => {
             tracing::debug!(error = %e, "batch failed; storing one by one");
             let mut outcomes = Vec::with_capacity(sends.len());
             for send in sends.chunks(1) {
-                outcomes.extend(messages::store_batch_postgres(&mut conn, send).await?);
+                outcomes.extend(messages::store_batch_postgres(conn, send).await?);
             }
             Ok(outcomes)
         }
@@ -341,6 +374,7 @@ mod tests {
             sender_id: UserId(sender),
             client_id: format!("c{sender}"),
             body: "hi".into(),
+            attachment_ids: Vec::new(),
         }
     }
 

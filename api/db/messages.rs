@@ -4,9 +4,10 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{MessageRow, NewMessage};
-use super::schema::{conversations, messages, users};
-use super::{DbConn, DbResult};
+use super::attachments::Removed;
+use super::models::{AttachmentRow, MessageRow, NewMessage};
+use super::schema::{attachments, conversations, messages, users};
+use super::{DbConn, DbError, DbResult};
 use crate::domain::{Page, PageCursor};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::with_conn;
@@ -79,13 +80,24 @@ pub async fn edit(conn: &mut DbConn, id: i64, body: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// Leaves a tombstone: the seq stays (no gap), the body goes.
-pub async fn tombstone(conn: &mut DbConn, id: i64) -> DbResult<()> {
-    with_conn!(conn, |c| diesel::update(messages::table.find(id))
-        .set((messages::body.eq(""), messages::deleted_at.eq(super::now())))
-        .execute(c)
-        .await)?;
-    Ok(())
+/// Leaves a tombstone: the seq stays (no gap), the body and attachments go. The attachments are marked removed
+/// in the same transaction (no one can read them from then on); their objects are the caller's to delete.
+pub async fn tombstone(conn: &mut DbConn, id: i64) -> DbResult<Vec<Removed>> {
+    let now = super::now();
+    crate::write_transaction!(conn, |c| {
+        diesel::update(messages::table.find(id))
+            .set((messages::body.eq(""), messages::attachments.eq(None::<String>), messages::deleted_at.eq(now)))
+            .execute(c)
+            .await?;
+        let removed: Vec<Removed> = diesel::update(
+            attachments::table.filter(attachments::message_id.eq(id)).filter(attachments::deleted_at.is_null()),
+        )
+        .set(attachments::deleted_at.eq(now))
+        .returning((attachments::public_id, attachments::thumbnail_type))
+        .get_results(c)
+        .await?;
+        Ok::<_, DbError>(removed)
+    })
 }
 
 /// A send waiting to be stored.
@@ -95,6 +107,8 @@ pub struct PendingSend {
     pub sender_id: UserId,
     pub client_id: String,
     pub body: String,
+    /// Uploads to claim for the message (public ids); such a send is stored in a transaction of its own.
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +121,67 @@ pub enum StoreOutcome {
     NotMember,
     /// A direct chat where one of the two has blocked the other (`by_sender`: the sender did).
     Blocked { by_sender: bool },
+    /// An upload the send named cannot be claimed: nothing was stored.
+    AttachmentsUnavailable,
+    /// Not stored: the database failed before this send's turn.
+    Unavailable(String),
+}
+
+/// Why a send with attachments was rolled back.
+enum ClaimError {
+    Unavailable,
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for ClaimError {
+    fn from(err: diesel::result::Error) -> Self {
+        ClaimError::Db(err)
+    }
+}
+
+impl ClaimError {
+    fn settle(result: Result<StoreOutcome, ClaimError>) -> DbResult<StoreOutcome> {
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(ClaimError::Unavailable) => Ok(StoreOutcome::AttachmentsUnavailable),
+            Err(ClaimError::Db(err)) => Err(err.into()),
+        }
+    }
+}
+
+/// A batch cut where order allows: each run of sends without attachments is stored as one batch, and each send
+/// with attachments alone, in the order they came (so one conversation's messages keep their order).
+pub fn runs(sends: &[PendingSend]) -> impl Iterator<Item = &[PendingSend]> {
+    sends.chunk_by(|a, b| a.attachment_ids.is_empty() && b.attachment_ids.is_empty())
+}
+
+/// One send with attachments on PostgreSQL, in a transaction: stored by `chat_store_batch` like any send, then
+/// its uploads claimed; if one cannot be, the message is rolled back too.
+pub async fn store_with_attachments_postgres(conn: &mut DbConn, send: &PendingSend) -> DbResult<StoreOutcome> {
+    let DbConn::Postgres(c) = conn else {
+        return Err(super::DbError::Unavailable("SQLite sends are stored by the writer thread".into()));
+    };
+    let now = super::now();
+    let result = diesel_async::AsyncConnection::transaction(&mut **c, async |c| {
+        let outcome = postgres::store_batch(c, std::slice::from_ref(send), now).await?.pop();
+        match outcome {
+            Some(StoreOutcome::Created { mut row, version }) => {
+                let claimed: Vec<AttachmentRow> =
+                    crate::claim_attachments!(&send.attachment_ids, send.conversation_id, send.sender_id, row.id)
+                        .get_results(c)
+                        .await?;
+                let column =
+                    super::attachments::column_for(&send.attachment_ids, &claimed).ok_or(ClaimError::Unavailable)?;
+                diesel::update(messages::table.find(row.id)).set(messages::attachments.eq(&column)).execute(c).await?;
+                row.attachments = Some(column);
+                Ok(StoreOutcome::Created { row, version })
+            }
+            Some(other) => Ok(other),
+            None => Ok(StoreOutcome::NotMember),
+        }
+    })
+    .await;
+    ClaimError::settle(result)
 }
 
 /// Store a batch of sends, one outcome per send in order. Per conversation, the seqs are handed out under one
@@ -127,10 +202,26 @@ pub async fn store_batch_postgres(conn: &mut DbConn, sends: &[PendingSend]) -> D
     }
 }
 
-/// SQLite's side of [`store_batch_postgres`], synchronous, in one `BEGIN IMMEDIATE` transaction.
+/// SQLite's side of [`store_batch_postgres`] and [`store_with_attachments_postgres`], synchronous, in one
+/// `BEGIN IMMEDIATE` transaction (a send with attachments in a savepoint of its own).
 pub fn store_batch_sqlite(c: &mut diesel::SqliteConnection, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
-    Ok(c.immediate_transaction(|c| sqlite_sync::store_batch(c, sends, now))?)
+    Ok(c.immediate_transaction(|c| {
+        let mut outcomes = Vec::with_capacity(sends.len());
+        for run in runs(sends) {
+            match run {
+                [send] if !send.attachment_ids.is_empty() => {
+                    outcomes.push(match c.transaction(|c| sqlite_sync::store_with_attachments(c, send, now)) {
+                        Ok(outcome) => outcome,
+                        Err(ClaimError::Unavailable) => StoreOutcome::AttachmentsUnavailable,
+                        Err(ClaimError::Db(err)) => return Err(err),
+                    });
+                }
+                plain => outcomes.extend(sqlite_sync::store_batch(c, plain, now)?),
+            }
+        }
+        Ok::<_, diesel::result::Error>(outcomes)
+    })?)
 }
 
 /// Display names by id, on the SQLite writer's connection.
@@ -189,6 +280,8 @@ mod postgres {
                 created_at: self.created_at?,
                 edited_at: self.edited_at,
                 deleted_at: self.deleted_at,
+                // New rows have none yet; a resend's original gets its column read after the call.
+                attachments: None,
             })
         }
 
@@ -260,7 +353,30 @@ mod postgres {
             now,
         };
         let rows: Vec<StoredSend> = call.load(conn).await?;
-        Ok(rows.into_iter().map(StoredSend::outcome).collect())
+        let mut outcomes: Vec<StoreOutcome> = rows.into_iter().map(StoredSend::outcome).collect();
+        // A resend answers with the original, attachments included: read them (resends are rare).
+        let resent: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                StoreOutcome::Duplicate(row) => Some(row.id),
+                _ => None,
+            })
+            .collect();
+        if !resent.is_empty() {
+            use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl};
+            let columns: Vec<(i64, String)> = crate::db::schema::messages::table
+                .filter(crate::db::schema::messages::id.eq_any(&resent))
+                .filter(crate::db::schema::messages::attachments.is_not_null())
+                .select((crate::db::schema::messages::id, crate::db::schema::messages::attachments.assume_not_null()))
+                .load(conn)
+                .await?;
+            for outcome in &mut outcomes {
+                if let StoreOutcome::Duplicate(row) = outcome {
+                    row.attachments = columns.iter().find(|(id, _)| *id == row.id).map(|(_, json)| json.clone());
+                }
+            }
+        }
+        Ok(outcomes)
     }
 }
 

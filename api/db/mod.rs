@@ -3,6 +3,7 @@
 //! diesel's `MultiConnection` does not work with diesel-async yet, so the two pools live in an enum and
 //! [`with_conn!`] expands the same query body once per backend.
 
+pub mod attachments;
 pub mod blocks;
 pub(crate) mod contacts;
 pub(crate) mod conversations;

@@ -156,6 +156,8 @@ pub struct MessageRow {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The attachments' metadata as JSON (`protocol::Attachment`s), written when the send claimed them.
+    pub attachments: Option<String>,
 }
 
 /// A message to insert, its seq handed out under the write lock.
@@ -167,5 +169,38 @@ pub struct NewMessage {
     pub sender_id: UserId,
     pub body: String,
     pub client_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub public_id: String,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub message_id: Option<i64>,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub thumbnail_type: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub completed_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// An upload as it starts: its bytes reserved against the quota, not yet sendable.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct NewAttachment<'a> {
+    pub public_id: &'a str,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
     pub created_at: NaiveDateTime,
 }

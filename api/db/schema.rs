@@ -95,6 +95,27 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        attachments -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        public_id -> Text,
+        conversation_id -> BigInt,
+        uploader_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Nullable<Text>,
+        width -> Nullable<BigInt>,
+        height -> Nullable<BigInt>,
+        thumbnail_type -> Nullable<Text>,
+        created_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -104,6 +125,7 @@ diesel::joinable!(memberships -> conversations (conversation_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
+diesel::joinable!(attachments -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -115,4 +137,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     memberships,
     messages,
+    attachments,
 );

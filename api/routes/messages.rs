@@ -37,8 +37,9 @@ pub async fn history(
     responses(
         (status = 201, description = "Stored", body = Message),
         (status = 200, description = "The caller already sent this client_id here: the original", body = Message),
+        (status = 403, description = "`attachment_unavailable`: an attachment id is not the caller's unsent upload to this conversation (nothing was stored)", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
-        (status = 422, description = "Empty or overlong body, bad client_id", body = ErrorBody),
+        (status = 422, description = "Empty (without attachments) or overlong body, bad client_id, more than 10 or repeated attachment_ids", body = ErrorBody),
     ))]
 pub async fn send(
     user: AuthUser,
@@ -46,7 +47,8 @@ pub async fn send(
     path: web::Path<ConversationId>,
     body: Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let sent = messages::send(&app.writer, user.user_id, path.into_inner(), &body.client_id, &body.body).await?;
+    let draft = messages::Draft { client_id: &body.client_id, body: &body.body, attachment_ids: &body.attachment_ids };
+    let sent = messages::send(&app.writer, user.user_id, path.into_inner(), &draft).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }
 
@@ -72,7 +74,7 @@ pub async fn edit(
     Ok(HttpResponse::Ok().json(message))
 }
 
-/// Delete your own message: a tombstone keeps its seq.
+/// Delete your own message: a tombstone keeps its seq; its attachments are removed from storage.
 #[utoipa::path(operation_id = "delete_message", delete, path = "/api/conversations/{id}/messages/{seq}", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
     responses(
@@ -87,6 +89,6 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
     let mut conn = app.db.get().await?;
-    messages::delete(&mut conn, &app.realtime, user.user_id, id, seq).await?;
+    messages::delete(&mut conn, &app.realtime, &app.attachments.storage, user.user_id, id, seq).await?;
     Ok(HttpResponse::NoContent().finish())
 }

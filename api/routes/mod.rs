@@ -1,5 +1,6 @@
 //! HTTP routes: thin handlers that parse, call a rule, and answer. One file per resource.
 
+pub mod attachments;
 pub mod auth;
 pub mod blocks;
 pub mod contacts;
@@ -64,6 +65,10 @@ rest_api! {
     "/conversations/{id}/read" => token [post conversations::mark_read],
     "/conversations/{id}/messages" => token [get messages::history, post messages::send],
     "/conversations/{id}/messages/{seq}" => token [patch messages::edit, delete messages::delete],
+    "/conversations/{id}/attachments" => token [post attachments::upload],
+    "/attachments/{id}" => token [get attachments::download],
+    "/attachments/{id}/thumbnail" => token [get attachments::thumbnail],
+    "/media-token" => token [post attachments::media_token],
 }
 
 /// The `/api` scope.

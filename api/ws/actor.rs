@@ -175,8 +175,8 @@ impl SocketActor {
             }
         };
         match frame {
-            ClientFrame::NewMessage { conversation_id, client_id, body } => {
-                self.on_new_message(ConversationId(conversation_id), client_id, body).await
+            ClientFrame::NewMessage { conversation_id, client_id, body, attachment_ids } => {
+                self.on_new_message(ConversationId(conversation_id), client_id, body, attachment_ids).await
             }
             ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, limit } => {
                 self.on_fetch(ConversationId(conversation_id), before_seq, after_seq, limit).await
@@ -192,11 +192,17 @@ impl SocketActor {
         None
     }
 
-    async fn on_new_message(&mut self, conversation_id: ConversationId, client_id: String, body: String) {
+    async fn on_new_message(
+        &mut self,
+        conversation_id: ConversationId,
+        client_id: String,
+        body: String,
+        attachment_ids: Vec<String>,
+    ) {
         let origin = SocketOrigin { socket_id: self.socket_id, replies: self.replies.clone() };
         // The same rule as a REST send; the ack (or error) arrives through the mailbox once stored.
-        let submitted =
-            chat::messages::submit(&self.ctx.writer, origin, self.user_id, conversation_id, &client_id, &body).await;
+        let draft = chat::messages::Draft { client_id: &client_id, body: &body, attachment_ids: &attachment_ids };
+        let submitted = chat::messages::submit(&self.ctx.writer, origin, self.user_id, conversation_id, &draft).await;
         match submitted {
             Ok(()) => {
                 self.typing.remove(&conversation_id);

@@ -49,7 +49,7 @@ fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
             let name: String =
                 text[at + "crate::".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             let name = match name.as_str() {
-                "with_conn" | "write_transaction" => "db".to_owned(),
+                "with_conn" | "write_transaction" | "claim_attachments" => "db".to_owned(),
                 _ => name,
             };
             if name != module && modules.contains(&name) {

@@ -77,6 +77,14 @@ impl Store {
             Store::Postgres { .. } => Backend::Postgres,
         }
     }
+
+    /// The instance's data directory (attachments among it), removed with the store.
+    pub fn data_dir(&self) -> PathBuf {
+        match self {
+            Store::Sqlite(dir) => dir.clone(),
+            Store::Postgres { name, .. } => std::env::temp_dir().join(name),
+        }
+    }
 }
 
 impl Drop for Store {
@@ -86,6 +94,7 @@ impl Drop for Store {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Store::Postgres { admin_url, name, .. } => {
+                let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&*name));
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime, which cannot be blocked on: use a thread of our own.
                 let _ = std::thread::spawn(move || {
@@ -113,6 +122,7 @@ pub fn settings_for(store: &Store) -> Settings {
     settings.workers = Some(1);
     settings.db_pool_size = 8;
     settings.web_dir = "/nonexistent".into();
+    settings.data_dir = store.data_dir();
     // Tests register many users from one address; the limits have tests of their own.
     settings.auth_per_minute = 100_000;
     settings.rest_per_second = 100_000;
@@ -332,7 +342,7 @@ impl TestApp {
     }
 }
 
-async fn read_reply(res: reqwest::Response) -> Reply {
+pub async fn read_reply(res: reqwest::Response) -> Reply {
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.bytes().await.expect("body read");

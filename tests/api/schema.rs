@@ -49,6 +49,7 @@ async fn both_migration_sets_create_the_same_tables_and_columns() {
     assert_eq!(
         tables.into_iter().collect::<Vec<_>>(),
         [
+            "attachments",
             "blocks",
             "contacts",
             "conversations",

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+mod attachments;
+pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
+
 /// The one error shape of every REST error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct ErrorBody {
@@ -304,11 +307,15 @@ pub struct MessagePage {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SendMessageRequest {
-    /// 1–4000 characters after trimming.
+    /// Up to 4000 characters after trimming; at least 1 unless the message carries attachments.
+    #[serde(default)]
     pub body: String,
     /// Chosen by the client, 1–64 characters: the sender's idempotency key. A resend by the same sender with the
     /// same one returns the original message; another member's use of it is a message of their own.
     pub client_id: String,
+    /// Up to 10 of the caller's own uploads to this conversation that no message carries yet.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -330,6 +337,10 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,
+    /// In the order sent; empty when none or deleted.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// Frames a client sends over `/ws`.
@@ -339,7 +350,10 @@ pub enum ClientFrame {
     NewMessage {
         conversation_id: i64,
         client_id: String,
+        #[serde(default)]
         body: String,
+        #[serde(default)]
+        attachment_ids: Vec<String>,
     },
     FetchMessages {
         conversation_id: i64,
@@ -415,28 +429,7 @@ pub enum ServerFrame {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_conversation_frame_assembled_from_the_shared_head_equals_the_serialised_frame() {
-        let conversation = Conversation {
-            id: 3,
-            kind: ConversationKind::Group,
-            title: Some("a \"last_read_seq\": trap,\"last_read_seq\":1".into()),
-            members: vec![],
-            last_message: None,
-            last_seq: 9,
-            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-            last_read_seq: 4,
-            unread_count: 5,
-        };
-        let head = conversation_head(&Conversation { last_read_seq: 0, unread_count: 0, ..conversation.clone() });
-        let assembled: serde_json::Value = serde_json::from_str(&conversation_frame(&head, 4, 5)).expect("valid JSON");
-        let expected = serde_json::to_value(ServerFrame::Conversation { conversation }).expect("serialises");
-        assert_eq!(assembled, expected);
-    }
-}
+mod tests;
 
 /// Close codes of `/ws` (4000–4999 are the application's).
 pub mod close_code {
