@@ -146,7 +146,11 @@ where
     let mut conn = db.get().await?;
     match stored {
         Ok(done) => match rows::complete(&mut conn, &public_id, &done.completed()).await? {
-            Some(row) => Ok(rows::wire(&row)),
+            Some(row) => {
+                metrics::counter!("chat_attachments_stored_total").increment(1);
+                metrics::counter!("chat_attachment_bytes_stored_total").increment(done.size);
+                Ok(rows::wire(&row))
+            }
             None => {
                 delete_objects(&attachments.storage, vec![(public_id, done.thumbnail_type.map(str::to_owned))]).await;
                 Err(ChatError::NotFound)
@@ -308,6 +312,7 @@ pub async fn open(
 /// Delete stored objects of removed attachments. Failures are logged and left: the rows already say removed,
 /// so nothing can read them.
 pub async fn delete_objects(storage: &Storage, removed: Vec<Removed>) {
+    metrics::counter!("chat_attachments_removed_total").increment(removed.len() as u64);
     for (public_id, thumbnail_type) in removed {
         let keys = std::iter::once(public_id.clone()).chain(thumbnail_type.map(|_| thumbnail_key(&public_id)));
         for key in keys {

@@ -123,6 +123,29 @@ on_both_backends! {
         assert_eq!(app.fetch(&with_media, None, &[]).await.status, StatusCode::NOT_FOUND);
     }
 
+    async fn hostile_the_same_upload_a_thousand_times_stops_at_the_unsent_bound(app) {
+        let a = app.register("kit").await;
+        let b = app.register("kai").await;
+        let chat = app.direct(&a.access_token, b.user.id).await;
+        let mut codes = std::collections::BTreeMap::new();
+        let mut last = None;
+        for i in 0..1000 {
+            let reply = app.upload(&a.access_token, chat.id, &format!("{i}.png"), png(2, 2)).await;
+            let code = if reply.status == StatusCode::CREATED {
+                last = Some(reply.json::<chat_server::protocol::Attachment>().id);
+                "created".to_owned()
+            } else {
+                reply.error_code(429)
+            };
+            *codes.entry(code).or_insert(0) += 1;
+        }
+        assert_eq!(codes, [("created".to_owned(), 100), ("too_many_unsent_uploads".to_owned(), 900)].into());
+        // Sending one frees a place.
+        let sent = app.send_with(&a.access_token, chat.id, "", &[&last.expect("an upload")], "frees").await;
+        assert_eq!(sent.status, StatusCode::CREATED);
+        assert_eq!(app.upload(&a.access_token, chat.id, "one-more.png", png(2, 2)).await.status, StatusCode::CREATED);
+    }
+
     async fn hostile_a_media_token_of_an_ended_session_is_refused(app) {
         let a = app.register("gia").await;
         let b = app.register("gem").await;

@@ -23,12 +23,15 @@ async fn metrics_report_sockets_messages_store_time_fan_out_requests_broker_and_
     let mut b = app.ws(&bob.access_token).await;
     app.send(&alice.access_token, chat.id, "counted").await;
     b.expect("message", |f| matches!(f, chat_server::protocol::ServerFrame::Message { .. }).then_some(())).await;
+    app.uploaded(&alice.access_token, chat.id, "counted.png", crate::attachments::png(4, 4)).await;
     let admin = app.admin_address.clone().expect("an admin listener");
     let text = app.client.get(format!("{admin}/metrics")).send().await.expect("metrics").text().await.expect("text");
     for name in [
         "chat_open_sockets",
         "chat_messages_stored_total",
         "chat_message_batch_store_seconds_bucket",
+        "chat_attachments_stored_total",
+        "chat_attachment_bytes_stored_total",
         "chat_fanout_seconds_bucket",
         "chat_http_requests_total",
         "chat_http_request_duration_seconds_bucket",
