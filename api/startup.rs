@@ -207,7 +207,8 @@ impl Application {
         Shutdown { hub: self.hub.clone(), server: self.server.handle(), admin: self.admin_handle() }
     }
 
-    /// Serve until stopped, then wait (bounded) for the writer to store what was queued.
+    /// Serve until stopped, then wait (bounded) for the writer to store what was queued. An error when the
+    /// writer did not finish in time (sends queued then may not be stored; their senders had no ack).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         if let Some(admin) = &self.admin {
@@ -215,6 +216,8 @@ impl Application {
         }
         if tokio::time::timeout(Duration::from_secs(10), self.writer_drained.wait()).await.is_err() {
             tracing::error!("the message writer did not drain within 10 s");
+            served?;
+            return Err(std::io::Error::other("the message writer did not drain within 10 s"));
         }
         served
     }
@@ -248,7 +251,7 @@ fn random_u32() -> u32 {
 
 /// The public listener. Every worker gets the same state.
 fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -> Result<Server, StartupError> {
-    spawn_limit_sweeper(state.clone());
+    spawn_limit_sweeper(&state);
     let web_dir = settings.web_dir.clone();
     let openapi = crate::openapi::document();
     let mut server = HttpServer::new(move || {
@@ -303,11 +306,15 @@ fn run_admin(addr: &str, state: web::Data<AppState>) -> Result<Admin, StartupErr
     Ok(Admin { port, handle })
 }
 
-fn spawn_limit_sweeper(state: web::Data<AppState>) {
+fn spawn_limit_sweeper(state: &web::Data<AppState>) {
+    // A weak handle: holding the state would keep the message writer's handle alive after the server stopped,
+    // and shutdown would wait its whole 10 s for a writer that cannot finish.
+    let state = Arc::downgrade(&state.clone().into_inner());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
+            let Some(state) = state.upgrade() else { break };
             state.limits.forget_idle();
         }
     });

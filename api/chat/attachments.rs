@@ -29,6 +29,8 @@ pub const MAX_UNSENT: i64 = 100;
 pub const QUOTA_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// An upload in progress for longer than this is taken for one whose process stopped.
 const STALE_UPLOAD: Duration = Duration::from_secs(3600);
+/// Longest wait for the next part of an upload's body.
+const BODY_IDLE: Duration = Duration::from_secs(30);
 /// Unsent uploads removed per pass of the collector.
 const COLLECT_BATCH: i64 = 500;
 
@@ -48,13 +50,17 @@ pub struct Attachments {
     pub storage: Storage,
     pub limits: UploadLimits,
     pub spool: PathBuf,
+    /// Images decoded at once, server-wide (one per core): decoding takes up to 256 MiB, and uploads of many
+    /// users may arrive together.
+    decoders: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Attachments {
     pub fn new(storage: Storage, limits: UploadLimits, data_dir: &std::path::Path) -> std::io::Result<Self> {
         let spool = data_dir.join("uploads-in-progress");
         crate::private_files::create_dir(&spool)?;
-        Ok(Attachments { storage, limits, spool })
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Attachments { storage, limits, spool, decoders: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)) })
     }
 }
 
@@ -192,16 +198,20 @@ where
     E: std::fmt::Display,
 {
     let spooled = Spooled(attachments.spool.join(public_id));
-    let received = receive(body, &spooled.0, attachments.limits.max_file_bytes).await.map_err(|err| match err {
-        ReceiveError::TooLarge(max) => ChatError::TooLarge(max),
-        ReceiveError::Refused(why) => ChatError::UnsupportedType(why),
-        ReceiveError::Empty => crate::domain::ValidationError::new("body", "An empty file cannot be attached.").into(),
-        ReceiveError::Io(io) => ChatError::Storage(io.to_string()),
-        interrupted @ ReceiveError::Interrupted(_) => {
-            crate::domain::ValidationError::new("body", interrupted.to_string()).into()
-        }
-    })?;
+    let received =
+        receive(body, &spooled.0, attachments.limits.max_file_bytes, BODY_IDLE).await.map_err(|err| match err {
+            ReceiveError::TooLarge(max) => ChatError::TooLarge(max),
+            ReceiveError::Refused(why) => ChatError::UnsupportedType(why),
+            ReceiveError::Empty => {
+                crate::domain::ValidationError::new("body", "An empty file cannot be attached.").into()
+            }
+            ReceiveError::Io(io) => ChatError::Storage(io.to_string()),
+            interrupted @ (ReceiveError::Interrupted(_) | ReceiveError::Stalled(_)) => {
+                crate::domain::ValidationError::new("body", interrupted.to_string()).into()
+            }
+        })?;
     let thumbnail = if received.sniffed.thumbnail {
+        let _decoding = attachments.decoders.acquire().await.map_err(|e| ChatError::Storage(e.to_string()))?;
         let file = spooled.0.clone();
         match tokio::task::spawn_blocking(move || thumbnail::make(&file)).await {
             Ok(Ok(made)) => Some(made),

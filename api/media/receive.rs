@@ -30,12 +30,21 @@ pub enum ReceiveError {
     /// The client stopped sending (or sent a broken body).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// Nothing arrived for this long: the connection and its reservation are let go.
+    #[error("the upload stalled: nothing arrived for {0} s")]
+    Stalled(u64),
     #[error("cannot write the upload: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Write `body` into `file` (created, private), at most `max` bytes.
-pub async fn receive<S, E>(mut body: S, file: &std::path::Path, max: u64) -> Result<Received, ReceiveError>
+/// Write `body` into `file` (created, private), at most `max` bytes, each part arriving within `idle` of the
+/// last (a client trickling a byte a minute would otherwise hold its upload slot and connection for ever).
+pub async fn receive<S, E>(
+    mut body: S,
+    file: &std::path::Path,
+    max: u64,
+    idle: std::time::Duration,
+) -> Result<Received, ReceiveError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
@@ -45,7 +54,9 @@ where
     let mut size: u64 = 0;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut sniffed: Option<Sniffed> = None;
-    while let Some(chunk) = body.next().await {
+    loop {
+        let next = tokio::time::timeout(idle, body.next()).await.map_err(|_| ReceiveError::Stalled(idle.as_secs()))?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| ReceiveError::Interrupted(e.to_string()))?;
         size += chunk.len() as u64;
         if size > max {
@@ -77,6 +88,8 @@ where
 mod tests {
     use super::*;
 
+    const IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
     fn chunks(parts: &[&[u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
         futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::copy_from_slice(p))).collect::<Vec<_>>())
     }
@@ -91,7 +104,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_in_chunks_is_written_whole_counted_and_hashed() {
         let file = temp_file();
-        let received = receive(chunks(&[b"%PDF-1.7\n", b"rest"]), &file, 100).await.unwrap();
+        let received = receive(chunks(&[b"%PDF-1.7\n", b"rest"]), &file, 100, IDLE).await.unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), b"%PDF-1.7\nrest");
         assert_eq!(received.size, 13);
         assert_eq!(received.sniffed.content_type, "application/pdf");
@@ -102,8 +115,17 @@ mod tests {
     #[tokio::test]
     async fn a_body_over_the_limit_stops_there() {
         let file = temp_file();
-        let err = receive(chunks(&[b"12345", b"67890"]), &file, 8).await.unwrap_err();
+        let err = receive(chunks(&[b"12345", b"67890"]), &file, 8, IDLE).await.unwrap_err();
         assert!(matches!(err, ReceiveError::TooLarge(8)), "{err}");
+        std::fs::remove_file(file).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_is_given_up() {
+        let file = temp_file();
+        let stalled = chunks(&[b"%PDF-1.7\n"]).chain(futures_util::stream::pending());
+        let err = receive(Box::pin(stalled), &file, 100, std::time::Duration::from_millis(50)).await.unwrap_err();
+        assert!(matches!(err, ReceiveError::Stalled(0)), "{err}");
         std::fs::remove_file(file).unwrap();
     }
 
@@ -112,7 +134,7 @@ mod tests {
         let file = temp_file();
         let mut html = b"<html>".to_vec();
         html.resize(SNIFF_BYTES + 10, b' ');
-        let err = receive(chunks(&[&html]), &file, 1 << 20).await.unwrap_err();
+        let err = receive(chunks(&[&html]), &file, 1 << 20, IDLE).await.unwrap_err();
         assert!(matches!(err, ReceiveError::Refused(_)), "{err}");
         std::fs::remove_file(file).unwrap();
     }

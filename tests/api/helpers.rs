@@ -145,6 +145,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// Graceful shutdown, as SIGTERM does it.
     pub shutdown: chat_server::startup::Shutdown,
+    /// The server's run, which ends after a shutdown once the message writer has drained.
+    pub served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The instance's routing tables.
     pub hub: std::sync::Arc<chat_server::realtime::Hub>,
     handle: actix_web::dev::ServerHandle,
@@ -174,7 +176,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
     let admin_address = app.admin_port().map(|port| format!("http://127.0.0.1:{port}"));
     let shutdown = app.shutdown_handle();
     let hub = app.hub();
-    tokio::spawn(app.run_until_stopped());
+    let served = Some(tokio::spawn(app.run_until_stopped()));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -183,6 +185,7 @@ async fn start(store: Option<Store>, backend: Backend, settings: Settings) -> Te
         client: reqwest::Client::new(),
         settings,
         shutdown,
+        served,
         hub,
         handle,
         admin_handle,

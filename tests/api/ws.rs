@@ -364,7 +364,7 @@ async fn a_slow_consumer_is_closed_with_4008_while_others_get_everything() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_shutdown_closes_sockets_with_1001_after_storing_what_was_acked() {
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let mut app = spawn_app(Backend::Sqlite).await.expect("app");
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let chat = app.direct(&alice.access_token, bob.user.id).await;
@@ -387,6 +387,9 @@ async fn a_graceful_shutdown_closes_sockets_with_1001_after_storing_what_was_ack
     app.shutdown.begin().await;
     let (_, ended) = b.until_end(WAIT).await;
     assert_eq!(ended, Ended::Closed(Some(1001)));
+    // The run ends with the writer drained: nothing (a background task) still holds it open.
+    let served = app.served.take().expect("the server was running");
+    served.await.expect("the run ended").expect("the message writer drained");
     // Every acked message is stored: a fresh server on the same database has them all.
     let pool = chat_server::db::DbPool::connect(&store, 1).await.expect("db");
     let mut conn = pool.get().await.expect("conn");
