@@ -319,6 +319,16 @@ pub async fn open(
     Ok((opened, Some(requested)))
 }
 
+/// The caller takes back an upload no message carries yet (a file removed from the composer): it is gone at once,
+/// frees a place among the unsent ones, and still counts against the day's quota. Anything else is NotFound.
+pub async fn discard(db: &DbPool, storage: &Storage, me: UserId, public_id: &str) -> ChatResult<()> {
+    let mut conn = db.get().await?;
+    let removed = rows::discard_unsent(&mut conn, public_id, me).await?.ok_or(ChatError::NotFound)?;
+    drop(conn);
+    delete_objects(storage, vec![removed]).await;
+    Ok(())
+}
+
 /// Delete stored objects of removed attachments. Failures are logged and left: the rows already say removed,
 /// so nothing can read them.
 pub async fn delete_objects(storage: &Storage, removed: Vec<Removed>) {

@@ -139,6 +139,24 @@ pub async fn readable(conn: &mut DbConn, public_id: &str, reader: UserId) -> DbR
 /// Objects of removed attachments: the file and its thumbnail, if any.
 pub type Removed = (String, Option<String>);
 
+/// The uploader's own upload that no message carries, marked removed (None: not such an upload). It keeps
+/// counting against the quota until the window passes.
+pub async fn discard_unsent(conn: &mut DbConn, public_id: &str, uploader: UserId) -> DbResult<Option<Removed>> {
+    let now = super::now();
+    Ok(with_conn!(conn, |c| diesel::update(
+        attachments::table
+            .filter(attachments::public_id.eq(public_id))
+            .filter(attachments::uploader_id.eq(uploader))
+            .filter(attachments::message_id.is_null())
+            .filter(attachments::deleted_at.is_null())
+    )
+    .set(attachments::deleted_at.eq(now))
+    .returning((attachments::public_id, attachments::thumbnail_type))
+    .get_result(c)
+    .await
+    .optional())?)
+}
+
 /// Uploads no message carries, started before `cutoff`, marked removed; their objects are the caller's to
 /// delete. At most `limit` a call.
 pub async fn expire_unsent(conn: &mut DbConn, cutoff: chrono::NaiveDateTime, limit: i64) -> DbResult<Vec<Removed>> {

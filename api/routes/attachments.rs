@@ -81,6 +81,19 @@ pub async fn download(
     serve(&req, &app, &path, &query, false).await
 }
 
+/// Take back your own upload that no message carries yet (for a file removed before sending). It is deleted
+/// at once and frees a place among your unsent uploads; it still counts against the day's quota.
+#[utoipa::path(operation_id = "discard_attachment", delete, path = "/api/attachments/{id}", tag = "attachments",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Not the caller's unsent upload: someone else's, already in a message, or unknown", body = ErrorBody),
+    ))]
+pub async fn discard(user: AuthUser, app: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    attachments::discard(&app.db, &app.attachments.storage, user.user_id, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// An image attachment's thumbnail (at most 320 px, upright, no metadata), with the same access as the file.
 #[utoipa::path(operation_id = "download_thumbnail", get, path = "/api/attachments/{id}/thumbnail", tag = "attachments",
     params(("id" = String, Path, description = "Attachment id"), MediaQuery),

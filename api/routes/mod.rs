@@ -66,7 +66,7 @@ rest_api! {
     "/conversations/{id}/messages" => token [get messages::history, post messages::send],
     "/conversations/{id}/messages/{seq}" => token [patch messages::edit, delete messages::delete],
     "/conversations/{id}/attachments" => token [post attachments::upload],
-    "/attachments/{id}" => token [get attachments::download],
+    "/attachments/{id}" => token [get attachments::download, delete attachments::discard],
     "/attachments/{id}/thumbnail" => token [get attachments::thumbnail],
     "/media-token" => token [post attachments::media_token],
 }

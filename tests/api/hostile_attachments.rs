@@ -146,6 +146,24 @@ on_both_backends! {
         assert_eq!(app.upload(&a.access_token, chat.id, "one-more.png", png(2, 2)).await.status, StatusCode::CREATED);
     }
 
+    async fn hostile_only_ones_own_unsent_upload_can_be_taken_back(app) {
+        let a = app.register("lea").await;
+        let b = app.register("lou").await;
+        let chat = app.direct(&a.access_token, b.user.id).await;
+        let mine = app.uploaded(&a.access_token, chat.id, "m.png", png(4, 4)).await;
+        let sent = app.uploaded(&a.access_token, chat.id, "s.png", png(4, 4)).await;
+        app.send_with(&a.access_token, chat.id, "", &[&sent.id], "keep").await;
+        assert_eq!(app.delete(&mine.url, &b.access_token).await.error_code(404), "not_found");
+        assert_eq!(app.delete(&sent.url, &a.access_token).await.error_code(404), "not_found");
+        assert_eq!(app.delete("/api/attachments/unknown", &a.access_token).await.error_code(404), "not_found");
+        assert_eq!(app.delete(&mine.url, &a.access_token).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(app.get(&mine.url, &a.access_token).await.error_code(404), "not_found");
+        assert!(!app.settings.data_dir.join("attachments").join(&mine.id).exists());
+        let late = app.send_with(&a.access_token, chat.id, "", &[&mine.id], "late").await;
+        assert_eq!(late.error_code(403), "attachment_unavailable");
+        assert_eq!(app.get(&sent.url, &b.access_token).await.status, StatusCode::OK);
+    }
+
     async fn hostile_a_media_token_of_an_ended_session_is_refused(app) {
         let a = app.register("gia").await;
         let b = app.register("gem").await;

@@ -132,8 +132,9 @@ test('swagger UI at /docs/: authorize with an access token, then try GET /api/us
   const modal = page.locator('.swagger-ui .dialog-ux');
   // The bearer field (its aria-label is its id, "auth-bearer-value").
   await modal.locator('#auth-bearer-value').fill(session.access_token);
-  // The modal's "Authorize" button is labelled "Apply credentials" for assistive technology.
-  const buttons = modal.locator('.auth-btn-wrapper');
+  // The modal's "Authorize" button is labelled "Apply credentials" for assistive technology. Each scheme (bearer,
+  // media_token) has a form of its own: the bearer's.
+  const buttons = modal.locator('form').filter({ hasText: /bearer\s*\(http, Bearer\)/ }).locator('.auth-btn-wrapper');
   await buttons.getByRole('button', { name: 'Apply credentials' }).click();
   await buttons.locator('button', { hasText: 'Logout' }).waitFor();
   await buttons.getByRole('button', { name: 'Close' }).click();

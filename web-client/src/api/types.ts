@@ -14,3 +14,5 @@ export type ErrorBody = Schemas['ErrorBody'];
 export type SessionInfo = Schemas['SessionInfo'];
 export type BlockList = Schemas['BlockList'];
 export type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
+export type Attachment = Schemas['Attachment'];
+export type MediaToken = Schemas['MediaToken'];

@@ -12,6 +12,7 @@ export function msg(seq: number, over: Partial<Message> = {}): Message {
     created_at: new Date(Date.UTC(2024, 4, 15, 10, seq)).toISOString(),
     edited_at: null,
     deleted: false,
+    attachments: [],
     ...over,
   };
 }

@@ -1,7 +1,7 @@
 // Merging message lists from every source (history pages, catch-up after reconnect, live frames, acks) into
 // one list ordered by seq, with each seq once. seq is per conversation, gapless and never reused (PROTOCOL.md),
 // so it is the identity of a stored message.
-import type { Message } from '../api/types';
+import type { Attachment, Message } from '../api/types';
 
 /** Which of two copies of the same stored message is the more recent state (edits and deletes win). */
 function newer(a: Message, b: Message): Message {
@@ -68,6 +68,8 @@ export interface PendingMessage {
   conversation_id: number;
   client_id: string;
   body: string;
+  /** Uploaded files it carries: their ids go with every (re)send, so a resend never uploads again. */
+  attachments?: Attachment[];
   created_at: string;
   status: 'pending' | 'failed';
   error?: string;

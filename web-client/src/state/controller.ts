@@ -1,10 +1,12 @@
 // The one object the UI talks to, and a thin one: it builds the store and the effect modules, puts every server
 // frame through the reducer and then starts the effects that follow it, runs the lifecycle (start, stop, log
 // out, what a (re)connect and the reader's return set off) and hands each UI request to the module that owns it:
-// connection (socket), outbox (optimistic sends), history (pages, catch-up, edits), reading (read marking),
-// typing, notifications, title, conversations (lists, people, groups) and account (sessions, password, blocks).
+// connection (socket), outbox (optimistic sends), uploads (the composer's files), media (the media token),
+// history (pages, catch-up, edits), reading (read marking), typing, notifications, title, conversations (lists,
+// people, groups) and account (sessions, password, blocks).
 import type { Auth } from '../api/auth';
-import type { Api } from '../api/client';
+import { ok, type Api } from '../api/client';
+import { uploadAttachment } from '../api/upload';
 import type { Message, SessionInfo, User } from '../api/types';
 import type { PasswordForm } from '../logic/account';
 import { catchUpFrom, lastSeq } from '../logic/messages';
@@ -15,6 +17,7 @@ import { Connection } from './connection';
 import { Conversations } from './conversations';
 import { describeError } from './errors';
 import { History } from './history';
+import { MediaTokens } from './media';
 import { notifyMessage } from './notifications';
 import { loadOutbox, Outbox } from './outbox';
 import { Reading } from './reading';
@@ -22,11 +25,14 @@ import { applyFrame, ingestMessages } from './reducer';
 import { initialState, Store, type ChatState } from './store';
 import { TabTitle } from './title';
 import { Typing } from './typing';
+import { Uploads } from './uploads';
 
 export class ChatController {
   readonly store: Store<ChatState>;
   private readonly connection: Connection;
   private readonly outbox: Outbox;
+  private readonly uploads: Uploads;
+  private readonly media: MediaTokens;
   private readonly history: History;
   private readonly reading: Reading;
   private readonly typingSignals: Typing;
@@ -55,6 +61,25 @@ export class ChatController {
       onOpen: (reconnect) => this.onSocketOpen(reconnect),
     });
     this.outbox = new Outbox({ store, api, send: sendFrame, ingest });
+    this.uploads = new Uploads({
+      store,
+      upload: (id, file, onProgress, signal) => uploadAttachment(auth, id, file, file.name || 'file', { onProgress: (loaded) => onProgress(loaded), signal }),
+      discard: (attachmentId) => ok(api.DELETE('/api/attachments/{id}', { params: { path: { id: attachmentId } } })),
+    });
+    this.media = new MediaTokens({
+      fetchToken: () => ok(api.POST('/api/media-token')),
+      accessExpiresAt: () => auth.current?.expires_at ?? null,
+      onAccessTokenChange: (fn) => {
+        let token = auth.current?.access_token;
+        return auth.subscribe((session) => {
+          if (session && session.access_token !== token) {
+            token = session.access_token;
+            fn();
+          }
+        });
+      },
+      publish: (mediaToken) => store.update((s) => (s.mediaToken === mediaToken ? s : { ...s, mediaToken })),
+    });
     this.history = new History({ store, api, ingest, notice });
     this.reading = new Reading(store, api, sendFrame);
     this.typingSignals = new Typing(store, sendFrame);
@@ -72,6 +97,7 @@ export class ChatController {
     if (this.started) return;
     this.started = true;
     this.connection.start();
+    this.media.start();
     void this.lists.loadConversations();
     void this.lists.loadContacts();
     void this.account.loadBlocks();
@@ -81,6 +107,8 @@ export class ChatController {
       if (document.visibilityState === 'visible') {
         this.reading.markReadIfVisible();
         this.connection.reconnectNow();
+        // Timers sleep in a hidden tab: the media token may have run out meanwhile.
+        this.media.renewIfStale();
       }
     };
     const onOnline = () => this.connection.reconnectNow();
@@ -104,6 +132,8 @@ export class ChatController {
   stop(): void {
     this.started = false;
     this.connection.stop();
+    this.media.stop();
+    this.uploads.forgetAll();
     for (const c of this.cleanups.splice(0)) c();
     this.typingSignals.stop();
     this.outbox.stop();
@@ -220,12 +250,29 @@ export class ChatController {
     return this.history.loadOlder(id);
   }
 
-  /** Adds the message to the outbox (shown at once as pending) and delivers it. */
+  /**
+   * Adds the message, with the conversation's uploaded files, to the outbox (shown at once as pending) and
+   * delivers it. The composer calls it only when no upload is still running.
+   */
   send(conversationId: number, body: string): void {
-    const pending = this.outbox.add(conversationId, body);
+    const pending = this.outbox.add(conversationId, body, this.uploads.take(conversationId));
     if (!pending) return;
     this.typingSignals.stopped(conversationId);
     this.outbox.deliver(pending);
+  }
+
+  /** Files picked, dropped or pasted into a conversation's composer: uploaded at once. */
+  attach(conversationId: number, files: readonly File[]): void {
+    if (files.length) this.uploads.add(conversationId, files);
+  }
+
+  /** Removes a file from the composer, aborting its upload. */
+  removeUpload(key: string): void {
+    this.uploads.remove(key);
+  }
+
+  retryUpload(key: string): void {
+    this.uploads.retry(key);
   }
 
   retry(clientId: string): void {

@@ -1,13 +1,14 @@
 // Desktop notifications: one for a message from someone else while the tab is hidden, when the user has allowed
 // them; one per conversation at a time (its tag), and a click brings the tab forward and opens the conversation.
 import type { Conversation, Message } from '../api/types';
+import { previewText } from '../logic/attachments';
 
 export function notifyMessage(m: Message, c: Conversation | undefined, open: (conversationId: number) => void): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   if (document.visibilityState === 'visible') return;
   const title = c?.kind === 'group' && c.title ? `${m.sender_name} in ${c.title}` : m.sender_name;
   try {
-    const n = new Notification(title, { body: m.deleted ? 'Message deleted' : m.body, tag: `conversation-${m.conversation_id}` });
+    const n = new Notification(title, { body: m.deleted ? 'Message deleted' : previewText(m.body, m.attachments), tag: `conversation-${m.conversation_id}` });
     n.onclick = () => {
       window.focus();
       open(m.conversation_id);

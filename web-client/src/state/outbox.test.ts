@@ -1,20 +1,22 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Api } from '../api/client';
-import type { Message } from '../api/types';
+import type { Attachment, Message } from '../api/types';
 import { msg } from '../logic/fixtures';
 import type { ClientFrame } from '../realtime/frames';
-import { Outbox } from './outbox';
+import { loadOutbox, Outbox } from './outbox';
 import { ingestMessages } from './reducer';
 import { initialState, Store, type ChatState } from './store';
 
 const alice = { id: 1, username: 'alice', display_name: 'Alice' };
 
 /** An outbox over a fake socket (open or not) and a fake `POST /api/conversations/{id}/messages`. */
-function setup(opts: { socketOpen: boolean; post?: (body: { body: string; client_id: string }) => Promise<unknown> }) {
+type SendBody = { body: string; client_id: string; attachment_ids?: string[] };
+
+function setup(opts: { socketOpen: boolean; post?: (body: SendBody) => Promise<unknown> }) {
   const store = new Store<ChatState>(initialState(alice, []));
   const frames: ClientFrame[] = [];
   const send = vi.fn((f: ClientFrame) => (opts.socketOpen ? (frames.push(f), true) : false));
-  const post = vi.fn((_path: string, init: { body: { body: string; client_id: string } }) => (opts.post ?? (() => new Promise(() => {})))(init.body));
+  const post = vi.fn((_path: string, init: { body: SendBody }) => (opts.post ?? (() => new Promise(() => {})))(init.body));
   const api = { POST: post } as unknown as Api;
   const ingest = (id: number, messages: readonly Message[]) => store.update((s) => ingestMessages(s, id, messages));
   const outbox = new Outbox({ store, api, send, ingest });
@@ -26,7 +28,7 @@ function setup(opts: { socketOpen: boolean; post?: (body: { body: string; client
   return { store, frames, send, post, outbox, write };
 }
 
-const stored = (body: { body: string; client_id: string }, status = 201) => ({
+const stored = (body: SendBody, status = 201) => ({
   data: msg(4, { sender_id: alice.id, sender_name: 'Alice', ...body }),
   response: new Response(null, { status }),
 });
@@ -124,5 +126,80 @@ describe('Outbox', () => {
     const p = write('hello')!;
     outbox.discard(p.client_id);
     expect(store.get().outbox).toEqual([]);
+  });
+});
+
+/** A sessionStorage for the outbox's persistence (vitest runs in node). */
+function withSessionStorage() {
+  const m = new Map<string, string>();
+  vi.stubGlobal('sessionStorage', {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    removeItem: (k: string) => void m.delete(k),
+  });
+  return m;
+}
+
+const photo: Attachment = { id: 'att-1', name: 'cat.png', content_type: 'image/png', size: 2048, width: 64, height: 48, url: '/api/attachments/att-1', thumbnail_url: '/api/attachments/att-1/thumbnail' };
+const pdf: Attachment = { id: 'att-2', name: 'report.pdf', content_type: 'application/pdf', size: 9000, url: '/api/attachments/att-2' };
+
+describe('Outbox with attachments', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('takes a message of attachments only, and sends their ids with it', () => {
+    const { store, frames, outbox } = setup({ socketOpen: true });
+    const p = outbox.add(1, '   ', [photo, pdf])!;
+    outbox.deliver(p);
+    expect(store.get().outbox[0]).toMatchObject({ body: '', attachments: [photo, pdf] });
+    expect(frames).toEqual([{ type: 'new_message', conversation_id: 1, client_id: p.client_id, body: '', attachment_ids: ['att-1', 'att-2'] }]);
+  });
+
+  it('resends after a reconnect with the same client_id and the same attachment ids (no second upload)', () => {
+    const { frames, outbox } = setup({ socketOpen: true });
+    const p = outbox.add(1, 'look', [photo])!;
+    outbox.deliver(p);
+    outbox.resendPending();
+    outbox.resendPending();
+    expect(frames).toHaveLength(3);
+    for (const f of frames) expect(f).toEqual({ type: 'new_message', conversation_id: 1, client_id: p.client_id, body: 'look', attachment_ids: ['att-1'] });
+  });
+
+  it('keeps the ids and what it takes to show them across a reload (sessionStorage)', () => {
+    withSessionStorage();
+    const { outbox } = setup({ socketOpen: false });
+    const p = outbox.add(1, '', [photo, pdf])!;
+    outbox.persist();
+    const reloaded = loadOutbox(alice.id);
+    expect(reloaded).toEqual([p]);
+    // The next tab's outbox resends them as they were.
+    const next = setup({ socketOpen: true });
+    next.store.update((s) => ({ ...s, outbox: reloaded }));
+    next.outbox.resendPending();
+    expect(next.frames).toEqual([{ type: 'new_message', conversation_id: 1, client_id: p.client_id, body: '', attachment_ids: ['att-1', 'att-2'] }]);
+  });
+
+  it('retries a failed message with its attachment ids', () => {
+    const { store, frames, outbox } = setup({ socketOpen: true });
+    store.update((s) => ({ ...s, outbox: [{ conversation_id: 1, client_id: 'k3', body: '', attachments: [pdf], created_at: '2024-05-15T12:00:00Z', status: 'failed', error: 'x' }] }));
+    outbox.retry('k3');
+    expect(frames).toEqual([{ type: 'new_message', conversation_id: 1, client_id: 'k3', body: '', attachment_ids: ['att-2'] }]);
+  });
+
+  it('sends the ids over REST while the socket is down', async () => {
+    const { store, post, outbox } = setup({ socketOpen: false, post: async (body) => stored({ ...body, body: 'x' }) });
+    const p = outbox.add(1, 'x', [photo])!;
+    outbox.deliver(p);
+    await settle();
+    expect(post).toHaveBeenCalledWith('/api/conversations/{id}/messages', { params: { path: { id: 1 } }, body: { body: 'x', client_id: p.client_id, attachment_ids: ['att-1'] } });
+    expect(store.get().outbox).toEqual([]);
+  });
+
+  it('marks a message whose upload is no longer available failed, in words', async () => {
+    const { store, outbox } = setup({ socketOpen: false, post: async () => refused('attachment_unavailable', 'An attachment is not one of your unsent uploads to this conversation.') });
+    outbox.deliver(outbox.add(1, '', [photo])!);
+    await settle();
+    expect(store.get().outbox[0]).toMatchObject({ status: 'failed', error: 'A file of this message is no longer available: discard this message and attach the file again.' });
   });
 });

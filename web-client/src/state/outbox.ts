@@ -1,10 +1,11 @@
 // The outbox: messages the user wrote that the server has not stored yet. Shown at once (optimistic), kept in
 // sessionStorage so a reload of the tab keeps them, delivered over the socket (failed when no ack comes in
 // time) or over REST while the socket is down, and resent after every reconnect — the server stores a
-// (conversation, client_id) once, so a resend is harmless.
+// (conversation, client_id) once, so a resend is harmless. A message's attachments are uploaded before it enters
+// the outbox: it keeps their ids (and what it takes to show them), and every resend names the same ids.
 import { ApiError } from '../api/auth';
 import { ok, type Api } from '../api/client';
-import type { Message } from '../api/types';
+import type { Attachment, Message } from '../api/types';
 import { newClientId, type PendingMessage } from '../logic/messages';
 import type { ClientFrame } from '../realtime/frames';
 import { describeActionError } from './errors';
@@ -29,6 +30,11 @@ export function loadOutbox(userId: number): PendingMessage[] {
   }
 }
 
+/** `{attachment_ids}` of a pending message's uploads, or nothing when it carries none. */
+function attachmentIds(p: PendingMessage): { attachment_ids?: string[] } {
+  return p.attachments?.length ? { attachment_ids: p.attachments.map((a) => a.id) } : {};
+}
+
 export interface OutboxDeps {
   store: Store<ChatState>;
   api: Api;
@@ -43,14 +49,18 @@ export class Outbox {
 
   constructor(private readonly deps: OutboxDeps) {}
 
-  /** A new message in the outbox, shown as pending; null for a blank one. Deliver it with `deliver`. */
-  add(conversationId: number, body: string): PendingMessage | null {
+  /**
+   * A new message in the outbox, shown as pending; null for one with neither text nor attachments. Deliver it
+   * with `deliver`.
+   */
+  add(conversationId: number, body: string, attachments: readonly Attachment[] = []): PendingMessage | null {
     const text = body.trim();
-    if (!text) return null;
+    if (!text && attachments.length === 0) return null;
     const pending: PendingMessage = {
       conversation_id: conversationId,
       client_id: newClientId(),
       body: text,
+      ...(attachments.length ? { attachments: [...attachments] } : {}),
       created_at: new Date().toISOString(),
       status: 'pending',
     };
@@ -83,7 +93,8 @@ export class Outbox {
    */
   deliver(p: PendingMessage): void {
     const { store, api, send, ingest } = this.deps;
-    const sent = send({ type: 'new_message', conversation_id: p.conversation_id, client_id: p.client_id, body: p.body });
+    const ids = attachmentIds(p);
+    const sent = send({ type: 'new_message', conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, ...ids });
     if (sent) {
       this.clearAckTimer(p.client_id);
       this.ackTimers.set(
@@ -98,7 +109,7 @@ export class Outbox {
     void ok(
       api.POST('/api/conversations/{id}/messages', {
         params: { path: { id: p.conversation_id } },
-        body: { body: p.body, client_id: p.client_id },
+        body: { body: p.body, client_id: p.client_id, ...ids },
       }),
     ).then(
       (m) => ingest(p.conversation_id, [m]),

@@ -17,6 +17,8 @@ function state(over: Partial<ChatState> = {}): ChatState {
     conversationsLoaded: true,
     views: {},
     outbox: [],
+    uploads: [],
+    mediaToken: null,
     typing: {},
     reads: {},
     presence: {},
@@ -291,6 +293,11 @@ describe('applyFrame: error', () => {
   it('puts a refusal that a block explains in words', () => {
     const s = apply(openChat({ outbox: [pending('k1')] }), { type: 'error', client_id: 'k1', code: 'forbidden', message: 'forbidden' });
     expect(s.outbox[0].error).toBe("You can't send messages to this user.");
+  });
+
+  it("puts a send's unavailable attachment in words", () => {
+    const s = apply(openChat({ outbox: [pending('k1')] }), { type: 'error', client_id: 'k1', code: 'attachment_unavailable', message: 'An attachment is not one of your unsent uploads to this conversation.' });
+    expect(s.outbox[0].error).toBe('A file of this message is no longer available: discard this message and attach the file again.');
   });
 
   it('shows an error about no message as a notice', () => {

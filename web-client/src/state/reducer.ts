@@ -3,6 +3,7 @@
 // typing indicators lapsing). Pure: no timers, no I/O; the clock is an argument. The effects that go with a
 // frame (fetches, acks' timers, notifications) are the controller's.
 import type { Conversation, Message } from '../api/types';
+import { attachmentRefusalMessage } from '../logic/attachments';
 import { blockRefusalMessage, isBlocked } from '../logic/blocks';
 import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
 import { withPresenceOf } from '../logic/presence';
@@ -46,7 +47,7 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
     case 'error':
       if (frame.client_id) {
         // The socket's error codes are the REST ones; a refused message is a 403 there.
-        return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? frame.message);
+        return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? attachmentRefusalMessage(frame.code) ?? frame.message);
       }
       return { ...state, notice: frame.message };
   }

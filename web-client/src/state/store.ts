@@ -1,6 +1,7 @@
 // The client's whole state as one immutable value, with a subscribe/get pair for React's useSyncExternalStore.
 import type { Conversation, Message, User } from '../api/types';
 import type { PendingMessage } from '../logic/messages';
+import type { DraftUpload } from '../logic/uploads';
 import type { SocketStatus } from '../realtime/socket';
 
 export interface ConversationView {
@@ -21,6 +22,10 @@ export interface ChatState {
   views: Readonly<Record<number, ConversationView>>;
   /** Own messages not yet confirmed by the server, in the order they were written. */
   outbox: readonly PendingMessage[];
+  /** Files in the composers (every conversation's), uploading or uploaded, not yet in a message. */
+  uploads: readonly DraftUpload[];
+  /** What attachment URLs carry as `?media_token=` (null until the first one is fetched). */
+  mediaToken: string | null;
   /** conversation id → user id → epoch ms at which the typing indicator lapses. */
   typing: Readonly<Record<number, Readonly<Record<number, number>>>>;
   /** conversation id → user id → the seq that member has read up to (read receipts seen). */
@@ -63,6 +68,8 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     conversationsLoaded: false,
     views: {},
     outbox,
+    uploads: [],
+    mediaToken: null,
     typing: {},
     reads: {},
     presence: {},

@@ -1,4 +1,5 @@
 import { sortByActivity } from '../logic/unread';
+import { previewText } from '../logic/attachments';
 import { shortStamp } from '../logic/days';
 import { presenceOf } from '../logic/presence';
 import type { ChatState } from '../state/store';
@@ -28,10 +29,10 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
           if (typers.length > 0) {
             preview = c.kind === 'group' ? `${nameOf(state, c.id, typers[0])} is typing…` : 'typing…';
           } else if (lastPending) {
-            preview = `You: ${lastPending.body}`;
+            preview = `You: ${previewText(lastPending.body, lastPending.attachments)}`;
           } else if (last) {
             const who = last.sender_id === meId ? 'You: ' : c.kind === 'group' ? `${last.sender_name}: ` : '';
-            preview = who + (last.deleted ? 'Message deleted' : last.body);
+            preview = who + (last.deleted ? 'Message deleted' : previewText(last.body, last.attachments));
           } else {
             preview = 'No messages yet';
           }

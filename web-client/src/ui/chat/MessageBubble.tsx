@@ -1,12 +1,17 @@
 // One message in the list: a stored one (time, edited, ✓ sent / ✓✓ read for own messages, edit in place and
-// delete), or an own one still pending or failed (with Retry and Discard).
+// delete), or an own one still pending or failed (with Retry and Discard). Attachments come before the text; a
+// message of attachments only has no text block at all, and a deleted one shows none.
 import { useState } from 'react';
-import type { Message } from '../../api/types';
+import type { Attachment, Message } from '../../api/types';
 import { clockTime } from '../../logic/days';
 import type { PendingMessage } from '../../logic/messages';
 import type { Tick } from '../../logic/unread';
 import { Icon } from '../Icon';
 import { hueFor } from '../people';
+import { MessageAttachments } from './Attachments';
+
+/** Opens the viewer on the `index`th image of a message's attachments. */
+export type OpenImage = (attachments: readonly Attachment[], index: number) => void;
 
 function Ticks({ tick }: { tick: Tick }) {
   if (tick === 'read')
@@ -32,23 +37,30 @@ export function StoredBubble(props: {
   onCancelEdit: () => void;
   onSaveEdit: (body: string) => void;
   onDelete: () => void;
+  mediaToken: string | null;
+  onOpenImage: OpenImage;
 }) {
   const { m, own } = props;
   const time = clockTime(new Date(m.created_at));
+  const attachments = m.deleted ? [] : (m.attachments ?? []);
+  const textless = !m.deleted && !m.body && !props.editing && attachments.length > 0;
   return (
     <div className={`msg ${own ? 'own' : 'theirs'}${m.deleted ? ' deleted' : ''}`} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'}>
-      <div className="bubble" tabIndex={own && !m.deleted ? 0 : undefined}>
+      <div className={`bubble${attachments.length ? ' has-media' : ''}`} tabIndex={own && !m.deleted ? 0 : undefined}>
         {props.showName && (
           <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
             {m.sender_name}
           </div>
         )}
+        {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
         {props.editing ? (
           <EditForm initial={m.body} onCancel={props.onCancelEdit} onSave={props.onSaveEdit} />
         ) : (
-          <div className="body" data-testid="message-body">
-            {m.deleted ? <em>Message deleted</em> : m.body}
-          </div>
+          !textless && (
+            <div className="body" data-testid="message-body">
+              {m.deleted ? <em>Message deleted</em> : m.body}
+            </div>
+          )
         )}
         <div className="meta">
           {m.edited_at && !m.deleted && <span className="edited">edited</span>}
@@ -72,14 +84,19 @@ export function StoredBubble(props: {
   );
 }
 
-export function PendingBubble({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry: () => void; onDiscard: () => void }) {
+export function PendingBubble(props: { p: PendingMessage; onRetry: () => void; onDiscard: () => void; mediaToken: string | null; onOpenImage: OpenImage }) {
+  const { p, onRetry, onDiscard } = props;
   const failed = p.status === 'failed';
+  const attachments = p.attachments ?? [];
   return (
     <div className={`msg own ${failed ? 'failed' : 'pending'}`} data-testid="message" data-pending={p.status}>
-      <div className="bubble">
-        <div className="body" data-testid="message-body">
-          {p.body}
-        </div>
+      <div className={`bubble${attachments.length ? ' has-media' : ''}`}>
+        {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
+        {p.body && (
+          <div className="body" data-testid="message-body">
+            {p.body}
+          </div>
+        )}
         <div className="meta">
           <time dateTime={p.created_at}>{clockTime(new Date(p.created_at))}</time>
           {failed ? (

@@ -2,12 +2,14 @@
 // keeps the reader's place: stuck to the bottom for new messages unless they scrolled up (then a "new messages"
 // pill counts them), still when older history is prepended, and older pages load when the top comes near.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { Conversation, Message } from '../../api/types';
+import type { Attachment, Conversation, Message } from '../../api/types';
+import { isImage } from '../../logic/attachments';
 import { groupByDay } from '../../logic/days';
 import type { PendingMessage } from '../../logic/messages';
 import { tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
+import { ImageViewer } from './ImageViewer';
 import { PendingBubble, StoredBubble } from './MessageBubble';
 
 type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
@@ -24,6 +26,9 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
   const prev = useRef<{ first: number | null; lastKey: string | null; height: number; count: number }>({ first: null, lastKey: null, height: 0, count: 0 });
   const [newCount, setNewCount] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
+  const [viewing, setViewing] = useState<{ images: readonly Attachment[]; index: number } | null>(null);
+  const mediaToken = state.mediaToken;
+  const openImage = (attachments: readonly Attachment[], index: number) => setViewing({ images: attachments.filter(isImage), index });
 
   const outbox = state.outbox;
   const items: Item[] = useMemo(() => {
@@ -63,7 +68,7 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
     prev.current = { first, lastKey, height: el.scrollHeight, count: items.length };
   }, [items, view?.messages]);
 
-  // Images don't exist here, but the typing line and window resizes change the height: stay pinned.
+  // Images take their final size before they load; the typing line and window resizes change the height: stay pinned.
   useEffect(() => {
     const el = listRef.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
@@ -91,7 +96,8 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
   }
 
   return (
-    <>
+    // The pill floats over the list's bottom edge, whatever the height of the composer below (its files).
+    <div className="messages-wrap">
       <div className="messages" ref={listRef} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" data-testid="messages">
         {view?.hasMoreBefore && (
           <div className="older">
@@ -116,7 +122,16 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
               const before = g.items[i - 1];
               const showName = c.kind === 'group' && item.kind === 'stored' && !item.own && !(before?.kind === 'stored' && before.m.sender_id === item.m.sender_id);
               if (item.kind === 'pending') {
-                return <PendingBubble key={item.key} p={item.p} onRetry={() => controller.retry(item.p.client_id)} onDiscard={() => controller.discard(item.p.client_id)} />;
+                return (
+                  <PendingBubble
+                    key={item.key}
+                    p={item.p}
+                    onRetry={() => controller.retry(item.p.client_id)}
+                    onDiscard={() => controller.discard(item.p.client_id)}
+                    mediaToken={mediaToken}
+                    onOpenImage={openImage}
+                  />
+                );
               }
               const m = item.m;
               return (
@@ -136,6 +151,8 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
                   onDelete={() => {
                     if (window.confirm('Delete this message for everyone?')) void controller.remove(id, m.seq);
                   }}
+                  mediaToken={mediaToken}
+                  onOpenImage={openImage}
                 />
               );
             })}
@@ -143,11 +160,13 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
         ))}
       </div>
 
+      {viewing && <ImageViewer images={viewing.images} start={viewing.index} token={mediaToken} onClose={() => setViewing(null)} />}
+
       {newCount > 0 && (
         <button type="button" className="pill" onClick={toBottom} data-testid="new-messages-pill">
           {newCount === 1 ? '1 new message' : `${newCount} new messages`} ↓
         </button>
       )}
-    </>
+    </div>
   );
 }
