@@ -148,6 +148,12 @@ impl Application {
         let storage = crate::storage::Storage::open(settings.storage_url.as_deref(), &settings.data_dir)
             .map_err(|e| StartupError::Config(e.to_string()))?;
         tracing::info!(location = %storage.location, "attachments storage");
+        if settings.redis_url.is_some() && settings.storage_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            tracing::warn!(
+                "REDIS_URL is set (several instances) but attachments are kept on this machine's disk: files uploaded \
+                 through one instance are not found through another; set CHAT_STORAGE_URL to a shared bucket"
+            );
+        }
         let upload_limits = UploadLimits {
             max_file_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
             quota_bytes: settings.upload_quota_mb.saturating_mul(1024 * 1024),

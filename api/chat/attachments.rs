@@ -148,24 +148,60 @@ where
         rows::reserve(&mut conn, &new, ago(QUOTA_WINDOW), ago(STALE_UPLOAD), |state| admit(state, reserved, limits))
             .await?;
     }
+    let mut reservation = Reservation {
+        db: db.clone(),
+        storage: attachments.storage.clone(),
+        public_id: public_id.clone(),
+        settled: false,
+    };
     let stored = store(attachments, &public_id, body).await;
     let mut conn = db.get().await?;
     match stored {
         Ok(done) => match rows::complete(&mut conn, &public_id, &done.completed()).await? {
             Some(row) => {
+                reservation.settled = true;
                 metrics::counter!("chat_attachments_stored_total").increment(1);
                 metrics::counter!("chat_attachment_bytes_stored_total").increment(done.size);
                 Ok(rows::wire(&row))
             }
             None => {
+                reservation.settled = true;
                 delete_objects(&attachments.storage, vec![(public_id, done.thumbnail_type.map(str::to_owned))]).await;
                 Err(ChatError::NotFound)
             }
         },
         Err(err) => {
             rows::abandon(&mut conn, &public_id).await?;
+            reservation.settled = true;
             Err(err)
         }
+    }
+}
+
+/// An upload's reservation, given back if the upload ends any other way than settled: the request was dropped
+/// when its client went away mid-body, or the database failed at the end. Without it the upload would count as
+/// in progress (one of the user's four) for an hour.
+struct Reservation {
+    db: DbPool,
+    storage: Storage,
+    public_id: String,
+    settled: bool,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let (db, storage, public_id) = (self.db.clone(), self.storage.clone(), std::mem::take(&mut self.public_id));
+        tokio::spawn(async move {
+            if let Ok(mut conn) = db.get().await
+                && rows::abandon(&mut conn, &public_id).await.is_ok()
+            {
+                // Objects the upload may have stored before it was cut off (deleting none is fine).
+                delete_objects(&storage, vec![(public_id.clone(), Some(String::new()))]).await;
+            }
+        });
     }
 }
 

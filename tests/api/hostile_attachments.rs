@@ -304,6 +304,17 @@ with_small_limits! {
             }
         }
         assert_eq!((held.len(), refused), (4, 4));
+        // Clients that go away mid-body give their places back.
         drop(held);
+        let began = std::time::Instant::now();
+        loop {
+            let reply = app.upload(&a.access_token, chat.id, "after.png", png(4, 4)).await;
+            if reply.status == StatusCode::CREATED {
+                break;
+            }
+            assert_eq!(reply.error_code(429), "too_many_uploads");
+            assert!(began.elapsed() < Duration::from_secs(10), "the dropped uploads still hold their places");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
