@@ -273,9 +273,8 @@ fn settle(
     }
 }
 
-/// One transaction for the batch. If it fails for a reason other than an unreachable database (a concurrent
-/// writer took one of its client_ids first, or two instances' batches deadlocked), the sends are stored one
-/// by one: each then touches one conversation and sees the other writer's result.
+/// A batch on PostgreSQL: one call when no send carries attachments (the usual case); otherwise run by run
+/// (`messages::runs`), each send with attachments in a transaction of its own.
 async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
     if sends.iter().all(|s| s.attachment_ids.is_empty()) {
@@ -294,7 +293,7 @@ async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreO
         match stored {
             Ok(stored) => outcomes.extend(stored),
             Err(err) => {
-                tracing::warn!(error = %err, "storing a send with attachments failed");
+                tracing::warn!(error = %err, "storing part of a batch failed");
                 let detail = err.to_string();
                 outcomes.resize_with(sends.len(), || StoreOutcome::Unavailable(detail.clone()));
                 break;
@@ -304,11 +303,13 @@ async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreO
     Ok(outcomes)
 }
 
+/// Sends without attachments in one call. If it fails for a reason other than an unreachable database (a
+/// concurrent writer took one of its client_ids first, or two instances' batches deadlocked), the sends are
+/// stored one by one: each then touches one conversation and sees the other writer's result.
 async fn store_plain_postgres(
     conn: &mut crate::db::DbConn,
     sends: &[PendingSend],
 ) -> Result<Vec<StoreOutcome>, DbError> {
-    let conn = &mut *conn;
     match messages::store_batch_postgres(conn, sends).await {
         Err(DbError::Query(e)) if sends.len() > 1 && !is_connection_error(&e) => {
             tracing::debug!(error = %e, "batch failed; storing one by one");
