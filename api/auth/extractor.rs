@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
+use super::jwt::{TokenError, VerifiedToken};
 use super::{AuthError, AuthKeys};
 use crate::ids::{SessionId, UserId};
 
@@ -27,7 +28,16 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 /// ([`super::revocations::Revocations`]): no database round trip per request.
 pub fn authenticate(keys: &AuthKeys, token: Option<&str>) -> Result<AuthUser, AuthError> {
     let token = token.ok_or(AuthError::MissingToken)?;
-    let verified = keys.verify(token).map_err(AuthError::Token)?;
+    admit(keys, keys.verify(token))
+}
+
+/// The same for a media token (`POST /api/media-token`), which only attachment downloads take.
+pub fn authenticate_media(keys: &AuthKeys, token: &str) -> Result<AuthUser, AuthError> {
+    admit(keys, keys.verify_media(token))
+}
+
+fn admit(keys: &AuthKeys, verified: Result<VerifiedToken, TokenError>) -> Result<AuthUser, AuthError> {
+    let verified = verified.map_err(AuthError::Token)?;
     if keys.revocations().is_revoked(verified.session_id) {
         return Err(AuthError::SessionRevoked);
     }

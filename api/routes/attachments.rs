@@ -5,7 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::AuthUser;
-use crate::auth::extractor::{authenticate, bearer_token};
+use crate::auth::extractor::{authenticate, authenticate_media, bearer_token};
 use crate::chat::attachments::{self, Opened, ReadRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ConversationId, UserId};
@@ -45,18 +45,12 @@ pub async fn upload(
 
 /// Who reads: the bearer token's user, or the media token's (checked against revoked sessions the same way).
 fn reader(req: &HttpRequest, app: &AppState, query: &MediaQuery) -> ApiResult<UserId> {
-    if bearer_token(req).is_some() || query.media_token.is_none() {
-        let user = authenticate(&app.keys, bearer_token(req))?;
-        app.limits.rest_call(user.user_id)?;
-        return Ok(user.user_id);
-    }
-    let token = query.media_token.as_deref().unwrap_or_default();
-    let verified = app.keys.verify_media(token).map_err(crate::auth::AuthError::Token)?;
-    if app.keys.revocations().is_revoked(verified.session_id) {
-        return Err(crate::auth::AuthError::SessionRevoked.into());
-    }
-    app.limits.rest_call(verified.user_id)?;
-    Ok(verified.user_id)
+    let user = match (bearer_token(req), query.media_token.as_deref()) {
+        (None, Some(media_token)) => authenticate_media(&app.keys, media_token)?,
+        (bearer, _) => authenticate(&app.keys, bearer)?,
+    };
+    app.limits.rest_call(user.user_id)?;
+    Ok(user.user_id)
 }
 
 /// Download an attachment (members of its conversation; its uploader before it is sent). Supports one byte
