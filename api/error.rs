@@ -185,6 +185,7 @@ impl From<ChatError> for ApiError {
             ChatError::TooLarge(bytes) => ApiError::PayloadTooLarge(bytes as usize),
             ChatError::UnsupportedType(message) => ApiError::UnsupportedType(message),
             ChatError::TooMany { code, message } => ApiError::TooMany(code, message.to_owned()),
+            ChatError::Conflict { code, message } => ApiError::Conflict(code, message.to_owned()),
             ChatError::Storage(detail) => {
                 tracing::warn!(error = %detail, "file storage failed");
                 ApiError::Unavailable("file storage cannot be reached; try again shortly")

@@ -160,6 +160,23 @@ pub async fn add_member(
     view(conn, realtime, id, me).await
 }
 
+/// The owner gives a member a role: `admin`, `member`, or `owner` to hand the group over.
+pub async fn set_role(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    me: UserId,
+    id: ConversationId,
+    user_id: UserId,
+    role: Role,
+) -> ChatResult<Conversation> {
+    let op = ChangeOp::SetRole { user_id, role };
+    let changed = conversations::change(conn, id, me, op, |ctx| may_set_role(ctx, me, user_id)).await?;
+    if changed.applied {
+        announce_change(conn, realtime, &changed, &[], &[]).await?;
+    }
+    view(conn, realtime, id, me).await
+}
+
 /// Leave (anyone), or remove someone (owner/admin; only an owner removes an owner or admin).
 pub async fn remove_member(
     conn: &mut DbConn,
@@ -237,6 +254,21 @@ fn may_remove(ctx: &ChangeContext, me: UserId, user_id: UserId) -> ChatResult<()
     Ok(())
 }
 
+fn may_set_role(ctx: &ChangeContext, me: UserId, user_id: UserId) -> ChatResult<()> {
+    let role =
+        manager_of_group(ctx, "role", "Direct conversations have no roles.", "Only the owner can change roles.")?;
+    if role != Role::Owner {
+        return Err(ChatError::Forbidden("Only the owner can change roles."));
+    }
+    if user_id == me {
+        return Err(
+            ValidationError::new("user_id", "To step down, hand the group to another member (role owner).").into()
+        );
+    }
+    ctx.target.as_ref().ok_or(ChatError::NotFound)?;
+    Ok(())
+}
+
 /// Move the read position forward; tells the reader's sockets the unread count and the others the receipt —
 /// only when the position moved, so repeating a `read` costs the other members nothing.
 pub async fn mark_read(
@@ -253,13 +285,15 @@ pub async fn mark_read(
     let state = ReadState {
         last_read_seq: read.last_read_seq.get(),
         unread_count: (read.last_seq - read.last_read_seq).max(0),
+        mention_count: crate::db::mentions::unread_count(conn, me, id).await?,
     };
     if read.moved {
-        realtime.to_users(
-            vec![me],
-            &ServerFrame::Unread { conversation_id: id.get(), unread_count: state.unread_count },
-            Delivery::Reliable,
-        );
+        let frame = ServerFrame::Unread {
+            conversation_id: id.get(),
+            unread_count: state.unread_count,
+            mention_count: state.mention_count,
+        };
+        realtime.to_users(vec![me], &frame, Delivery::Reliable);
         realtime.to_conversation(
             id,
             read.version,

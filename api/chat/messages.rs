@@ -1,11 +1,12 @@
 //! Rules of messages: history for members, sends through the writer, edits and deletes by their sender.
 
 use super::conversations::require_member;
-use super::writer::{self, MessageWriter, Sent, SocketOrigin};
+use super::mentions::names_in;
+use super::writer::{MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};
 use crate::db::messages::PendingSend;
 use crate::db::{DbConn, messages};
-use crate::domain::{AttachmentIds, ClientId, MessageBody, Page};
+use crate::domain::{AttachmentIds, ClientId, MessageBody, Page, ValidationError};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, MessagePage, ServerFrame};
 use crate::realtime::{Delivery, Realtime};
@@ -14,7 +15,9 @@ use crate::storage::Storage;
 pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Page) -> ChatResult<MessagePage> {
     require_member(conn, id, me).await?;
     let (rows, has_more) = messages::page(conn, id, page).await?;
-    Ok(MessagePage { messages: rows.into_iter().map(|(row, name)| views::message(row, name)).collect(), has_more })
+    let mut messages: Vec<Message> = rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
+    views::add_reactions(conn, id, &mut messages).await?;
+    Ok(MessagePage { messages, has_more })
 }
 
 /// What a send carries, as it came (REST or socket).
@@ -22,6 +25,7 @@ pub struct Draft<'a> {
     pub client_id: &'a str,
     pub body: &'a str,
     pub attachment_ids: &'a [String],
+    pub reply_to_seq: Option<i64>,
 }
 
 /// A send checked the same way whichever way it came. Membership, and that the attachments are the sender's own
@@ -30,7 +34,21 @@ fn parse_send(me: UserId, id: ConversationId, draft: &Draft<'_>) -> ChatResult<P
     let client_id = ClientId::parse(draft.client_id)?;
     let attachment_ids = AttachmentIds::parse(draft.attachment_ids)?;
     let body = MessageBody::parse_for_send(draft.body, &attachment_ids)?;
-    Ok(writer::pending(me, id, client_id, body, attachment_ids))
+    let reply_to_seq = match draft.reply_to_seq {
+        Some(seq) if seq < 1 => {
+            return Err(ValidationError::new("reply_to_seq", "reply_to_seq must be at least 1.").into());
+        }
+        other => other.map(Seq),
+    };
+    Ok(PendingSend {
+        conversation_id: id,
+        sender_id: me,
+        client_id: client_id.as_str().to_owned(),
+        mention_names: names_in(body.as_str()),
+        body: body.into_string(),
+        attachment_ids: attachment_ids.into_vec(),
+        reply_to_seq,
+    })
 }
 
 /// Validate and hand to the writer, which stores, acknowledges and fans out; the outcome is awaited (REST).
@@ -75,9 +93,11 @@ pub async fn edit(
     let body = MessageBody::parse(body)?;
     let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_some() {
-        return Err(crate::domain::ValidationError::new("seq", "A deleted message cannot be edited.").into());
+        return Err(ValidationError::new("seq", "A deleted message cannot be edited.").into());
     }
-    messages::edit(conn, row.id, body.as_str()).await?;
+    if !messages::edit(conn, &row, body.as_str(), &names_in(body.as_str())).await? {
+        return Err(ChatError::NotFound);
+    }
     announce_updated(conn, realtime, id, seq, version).await
 }
 
@@ -92,9 +112,12 @@ pub async fn delete(
 ) -> ChatResult<()> {
     let (row, version) = own_message(conn, me, id, seq).await?;
     if row.deleted_at.is_none() {
-        let removed = messages::tombstone(conn, row.id).await?;
+        let gone = messages::tombstone(conn, &row).await?;
         announce_updated(conn, realtime, id, seq, version).await?;
-        super::attachments::delete_objects(storage, removed).await;
+        if gone.unpinned {
+            super::pins::announce(realtime, id, seq, false, me, version);
+        }
+        super::attachments::delete_objects(storage, gone.removed).await;
     }
     Ok(())
 }
@@ -107,7 +130,8 @@ async fn announce_updated(
     version: i64,
 ) -> ChatResult<Message> {
     let (row, name) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
-    let message = views::message(row, name);
+    let mut message = views::message(row, name);
+    views::add_reactions(conn, id, std::slice::from_mut(&mut message)).await?;
     let frame = ServerFrame::MessageUpdated { message: message.clone() };
     realtime.to_conversation(id, version, &frame, Delivery::Reliable, None, Vec::new());
     Ok(message)

@@ -6,7 +6,11 @@ pub(crate) mod blocks;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
 pub(crate) mod live;
+pub(crate) mod mentions;
 pub mod messages;
+pub(crate) mod notifications;
+pub(crate) mod pins;
+pub(crate) mod reactions;
 pub(crate) mod views;
 pub(crate) mod writer;
 
@@ -38,6 +42,9 @@ pub enum ChatError {
     /// A per-user bound reached: waiting for something to finish or expire helps, retrying at once does not.
     #[error("{message}")]
     TooMany { code: &'static str, message: &'static str },
+    /// The conversation's state does not allow it (a cap on pins or on a message's reactions).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: &'static str },
     /// File storage failed (the detail is logged, not shown).
     #[error("File storage is unavailable.")]
     Storage(String),

@@ -9,7 +9,7 @@ use crate::auth::service::public_user;
 use crate::db::models::{ConversationRow, MembershipRow};
 use crate::db::{DbConn, blocks, conversations, messages};
 use crate::ids::{ConversationId, Seq, UserId};
-use crate::protocol::{Conversation, Member, Message};
+use crate::protocol::{Conversation, Member, Message, NotificationLevel, NotificationSettings, Reaction};
 use crate::realtime::Realtime;
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -30,7 +30,40 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
         edited_at: row.edited_at.map(utc),
         deleted,
         attachments: if deleted { Vec::new() } else { crate::db::attachments::from_column(row.attachments.as_deref()) },
+        reply_to: row.reply_preview.as_deref().and_then(|json| serde_json::from_str(json).ok()),
+        mentions: row.mentions.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default(),
+        reactions: Vec::new(),
     }
+}
+
+/// Reactions grouped by emoji in order of first use, each with its reactors in order.
+pub fn reactions(rows: impl IntoIterator<Item = (String, UserId)>) -> Vec<Reaction> {
+    let mut grouped: Vec<Reaction> = Vec::new();
+    for (emoji, user_id) in rows {
+        match grouped.iter_mut().find(|r| r.emoji == emoji) {
+            Some(reaction) => {
+                reaction.count += 1;
+                reaction.user_ids.push(user_id.get());
+            }
+            None => grouped.push(Reaction { emoji, count: 1, user_ids: vec![user_id.get()] }),
+        }
+    }
+    grouped
+}
+
+/// Fill in the reactions of messages of one conversation, in one query.
+pub async fn add_reactions(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
+    let seqs: Vec<Seq> = messages.iter().filter(|m| !m.deleted).map(|m| Seq(m.seq)).collect();
+    let mut by_seq: HashMap<Seq, Vec<(String, UserId)>> = HashMap::new();
+    for (seq, emoji, user_id) in crate::db::reactions::of_messages(conn, id, &seqs).await? {
+        by_seq.entry(seq).or_default().push((emoji, user_id));
+    }
+    for message in messages {
+        if let Some(rows) = by_seq.remove(&Seq(message.seq)) {
+            message.reactions = reactions(rows);
+        }
+    }
+    Ok(())
 }
 
 /// Full views of conversations as their viewer (the user of the memberships in `rows`) sees them, in four
@@ -57,14 +90,31 @@ pub async fn conversations(
     let online = realtime.online_among(member_ids).await;
     let presence = Presence { online: &online, hidden: &hidden };
     let (mut by_conversation, latest) = parts(conn, &ids, members, Some(&presence)).await?;
+    let mention_counts = match rows.first() {
+        Some((_, membership)) => crate::db::mentions::unread_counts(conn, membership.user_id, &ids).await?,
+        None => HashMap::new(),
+    };
     Ok(rows
         .into_iter()
         .map(|(conversation, membership)| {
             let members = by_conversation.remove(&conversation.id).unwrap_or_default();
             let last_message = latest.get(&conversation.id).cloned();
-            view(conversation, members, last_message, membership.last_read_seq)
+            let mention_count = mention_counts.get(&conversation.id).copied().unwrap_or(0);
+            let mut view = view(conversation, members, last_message, membership.last_read_seq);
+            view.mention_count = Some(mention_count);
+            view.notifications = Some(notifications(&membership));
+            view
         })
         .collect())
+}
+
+/// A member's notification level as it stands now: a level whose time is up is `all` again.
+pub fn notifications(membership: &MembershipRow) -> NotificationSettings {
+    let level = NotificationLevel::from_name(&membership.notify_level).unwrap_or(NotificationLevel::All);
+    match membership.muted_until {
+        Some(until) if until <= crate::db::now() => NotificationSettings { level: NotificationLevel::All, until: None },
+        until => NotificationSettings { level, until: until.map(utc) },
+    }
 }
 
 /// A conversation as every member sees it, for announcing a change: no presence (that travels in its own
@@ -132,5 +182,7 @@ fn view(
         created_at: utc(conversation.created_at),
         last_read_seq: last_read_seq.get(),
         unread_count: (conversation.last_seq - last_read_seq).max(0),
+        mention_count: None,
+        notifications: None,
     }
 }

@@ -19,7 +19,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::{ChatError, ChatResult, views};
 use crate::db::messages::{self, PendingSend, StoreOutcome};
 use crate::db::{DbError, DbPool, users};
-use crate::domain::{AttachmentIds, ClientId, MessageBody};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, ServerFrame};
 use crate::realtime::Realtime;
@@ -135,23 +134,6 @@ impl MessageWriter {
     }
 }
 
-/// A send as the writer takes it, from parts already checked.
-pub fn pending(
-    sender_id: UserId,
-    conversation_id: ConversationId,
-    client_id: ClientId,
-    body: MessageBody,
-    attachment_ids: AttachmentIds,
-) -> PendingSend {
-    PendingSend {
-        conversation_id,
-        sender_id,
-        client_id: client_id.as_str().to_owned(),
-        body: body.into_string(),
-        attachment_ids: attachment_ids.into_vec(),
-    }
-}
-
 /// A PostgreSQL writer task: whatever has queued up, in one call.
 async fn run_shard(mut rx: mpsc::Receiver<Job>, db: DbPool, realtime: Realtime) {
     let store_time = metrics::histogram!("chat_message_batch_store_seconds");
@@ -262,6 +244,10 @@ fn settle(
                 message: "An attachment is not one of your unsent uploads to this conversation.",
                 field: Some("attachment_ids"),
             }),
+            StoreOutcome::NoSuchReply => Err(ChatError::Validation(crate::domain::ValidationError::new(
+                "reply_to_seq",
+                "There is no message with that seq in this conversation.",
+            ))),
             StoreOutcome::Unavailable(detail) => Err(ChatError::Db(DbError::Unavailable(detail))),
         };
         reply(reply_to, send.client_id, result);
@@ -273,11 +259,11 @@ fn settle(
     }
 }
 
-/// A batch on PostgreSQL: one call when no send carries attachments (the usual case); otherwise run by run
-/// (`messages::runs`), each send with attachments in a transaction of its own.
+/// A batch on PostgreSQL: one call when no send carries extras (the usual case); otherwise run by run
+/// (`messages::runs`), each send with extras (a reply, mentions, attachments) in a transaction of its own.
 async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreOutcome>, DbError> {
     let mut conn = db.get().await?;
-    if sends.iter().all(|s| s.attachment_ids.is_empty()) {
+    if !sends.iter().any(PendingSend::has_extras) {
         return store_plain_postgres(&mut conn, sends).await;
     }
     // Each run in its own transaction: once one has failed, the sends after it are answered as not stored
@@ -285,8 +271,8 @@ async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreO
     let mut outcomes = Vec::with_capacity(sends.len());
     for run in messages::runs(sends) {
         let stored = match run {
-            [send] if !send.attachment_ids.is_empty() => {
-                messages::store_with_attachments_postgres(&mut conn, send).await.map(|outcome| vec![outcome])
+            [send] if send.has_extras() => {
+                messages::store_with_extras_postgres(&mut conn, send).await.map(|outcome| vec![outcome])
             }
             plain => store_plain_postgres(&mut conn, plain).await,
         };
@@ -303,7 +289,7 @@ async fn store_postgres(db: &DbPool, sends: &[PendingSend]) -> Result<Vec<StoreO
     Ok(outcomes)
 }
 
-/// Sends without attachments in one call. If it fails for a reason other than an unreachable database (a
+/// Sends without extras in one call. If it fails for a reason other than an unreachable database (a
 /// concurrent writer took one of its client_ids first, or two instances' batches deadlocked), the sends are
 /// stored one by one: each then touches one conversation and sees the other writer's result.
 async fn store_plain_postgres(
@@ -376,6 +362,8 @@ mod tests {
             client_id: format!("c{sender}"),
             body: "hi".into(),
             attachment_ids: Vec::new(),
+            reply_to_seq: None,
+            mention_names: Vec::new(),
         }
     }
 

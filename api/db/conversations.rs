@@ -8,7 +8,7 @@ use super::models::{ConversationRow, MembershipRow, NewConversation, UserRow};
 use super::schema::{conversations, memberships, users};
 use super::{DbConn, DbError, DbResult};
 use crate::ids::{ConversationId, Seq, UserId};
-use crate::protocol::Role;
+use crate::protocol::{NotificationLevel, Role};
 use crate::with_conn;
 
 pub async fn by_id(conn: &mut DbConn, id: ConversationId) -> DbResult<Option<ConversationRow>> {
@@ -72,6 +72,8 @@ pub async fn create(
                 role: role.to_owned(),
                 last_read_seq: Seq(0),
                 joined_at,
+                notify_level: NotificationLevel::All.as_str().to_owned(),
+                muted_until: None,
             })
             .collect();
         for membership in &rows {
@@ -85,9 +87,21 @@ pub async fn create(
 /// What a membership or metadata change does.
 #[derive(Debug, Clone, Copy)]
 pub enum ChangeOp<'a> {
-    Rename { title: &'a str },
-    Add { user_id: UserId, role: Role },
-    Remove { user_id: UserId },
+    Rename {
+        title: &'a str,
+    },
+    Add {
+        user_id: UserId,
+        role: Role,
+    },
+    Remove {
+        user_id: UserId,
+    },
+    /// A new role for a member; `Owner` hands the group over (the actor becomes an admin).
+    SetRole {
+        user_id: UserId,
+        role: Role,
+    },
 }
 
 /// What a change rule decides on, read under the conversation's lock (so it cannot change before the commit).
@@ -138,7 +152,9 @@ where
             .load(c)
             .await?;
         let target_id = match op {
-            ChangeOp::Add { user_id, .. } | ChangeOp::Remove { user_id } => Some(user_id),
+            ChangeOp::Add { user_id, .. } | ChangeOp::Remove { user_id } | ChangeOp::SetRole { user_id, .. } => {
+                Some(user_id)
+            }
             ChangeOp::Rename { .. } => None,
         };
         let context = ChangeContext {
@@ -158,8 +174,15 @@ where
                 true
             }
             ChangeOp::Add { user_id, role } => {
-                let row =
-                    MembershipRow { conversation_id, user_id, role, last_read_seq: Seq(0), joined_at: super::now() };
+                let row = MembershipRow {
+                    conversation_id,
+                    user_id,
+                    role,
+                    last_read_seq: Seq(0),
+                    joined_at: super::now(),
+                    notify_level: NotificationLevel::All.as_str().to_owned(),
+                    muted_until: None,
+                };
                 diesel::insert_into(memberships::table)
                     .values(row)
                     .on_conflict((memberships::conversation_id, memberships::user_id))
@@ -185,6 +208,20 @@ where
                     }
                 }
                 deleted == 1
+            }
+            ChangeOp::SetRole { user_id, role } => {
+                if role == Role::Owner {
+                    diesel::update(memberships::table.find((conversation_id, actor_id)))
+                        .set(memberships::role.eq(Role::Admin.as_str()))
+                        .execute(c)
+                        .await?;
+                }
+                diesel::update(memberships::table.find((conversation_id, user_id)))
+                    .filter(memberships::role.ne(role.as_str()))
+                    .set(memberships::role.eq(role.as_str()))
+                    .execute(c)
+                    .await?
+                    == 1
             }
         };
         let members = memberships::table
@@ -367,4 +404,20 @@ pub async fn mark_read(
             .optional()?;
         Ok::<_, DbError>(last_read.map(|last_read_seq| ReadMove { moved, last_read_seq, last_seq, version }))
     })
+}
+
+/// Set a member's notification level; the membership after it, or None when not a member.
+pub async fn set_notifications(
+    conn: &mut DbConn,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    level: &str,
+    until: Option<chrono::NaiveDateTime>,
+) -> DbResult<Option<MembershipRow>> {
+    Ok(with_conn!(conn, |c| diesel::update(memberships::table.find((conversation_id, user_id)))
+        .set((memberships::notify_level.eq(level), memberships::muted_until.eq(until)))
+        .returning(MembershipRow::as_returning())
+        .get_result(c)
+        .await
+        .optional())?)
 }

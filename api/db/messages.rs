@@ -4,10 +4,9 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::attachments::Removed;
-use super::models::{AttachmentRow, MessageRow, NewMessage};
-use super::schema::{attachments, conversations, messages, users};
-use super::{DbConn, DbError, DbResult};
+use super::models::{MessageRow, NewMessage};
+use super::schema::{conversations, messages, users};
+use super::{DbConn, DbResult};
 use crate::domain::{Page, PageCursor};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::with_conn;
@@ -72,34 +71,6 @@ pub async fn latest_of(conn: &mut DbConn, conversation_ids: &[ConversationId]) -
         .await)?)
 }
 
-pub async fn edit(conn: &mut DbConn, id: i64, body: &str) -> DbResult<()> {
-    with_conn!(conn, |c| diesel::update(messages::table.find(id))
-        .set((messages::body.eq(body), messages::edited_at.eq(super::now())))
-        .execute(c)
-        .await)?;
-    Ok(())
-}
-
-/// Leaves a tombstone: the seq stays (no gap), the body and attachments go. The attachments are marked removed
-/// in the same transaction (no one can read them from then on); their objects are the caller's to delete.
-pub async fn tombstone(conn: &mut DbConn, id: i64) -> DbResult<Vec<Removed>> {
-    let now = super::now();
-    crate::write_transaction!(conn, |c| {
-        diesel::update(messages::table.find(id))
-            .set((messages::body.eq(""), messages::attachments.eq(None::<String>), messages::deleted_at.eq(now)))
-            .execute(c)
-            .await?;
-        let removed: Vec<Removed> = diesel::update(
-            attachments::table.filter(attachments::message_id.eq(id)).filter(attachments::deleted_at.is_null()),
-        )
-        .set(attachments::deleted_at.eq(now))
-        .returning((attachments::public_id, attachments::thumbnail_type))
-        .get_results(c)
-        .await?;
-        Ok::<_, DbError>(removed)
-    })
-}
-
 /// A send waiting to be stored.
 #[derive(Debug, Clone)]
 pub struct PendingSend {
@@ -107,8 +78,19 @@ pub struct PendingSend {
     pub sender_id: UserId,
     pub client_id: String,
     pub body: String,
-    /// Uploads to claim for the message (public ids); such a send is stored in a transaction of its own.
+    /// Uploads to claim for the message (public ids).
     pub attachment_ids: Vec<String>,
+    /// The message of the conversation this one answers.
+    pub reply_to_seq: Option<Seq>,
+    /// Usernames the body mentions, resolved to members when stored.
+    pub mention_names: Vec<String>,
+}
+
+impl PendingSend {
+    /// A send with more than a body is stored in a transaction of its own (`extras`).
+    pub fn has_extras(&self) -> bool {
+        !self.attachment_ids.is_empty() || self.reply_to_seq.is_some() || !self.mention_names.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -123,13 +105,16 @@ pub enum StoreOutcome {
     Blocked { by_sender: bool },
     /// An upload the send named cannot be claimed: nothing was stored.
     AttachmentsUnavailable,
+    /// The seq the send answers is no message of the conversation: nothing was stored.
+    NoSuchReply,
     /// Not stored: the database failed before this send's turn.
     Unavailable(String),
 }
 
-/// Why a send with attachments was rolled back.
-enum ClaimError {
+/// Why a send with extras was rolled back.
+pub enum ClaimError {
     Unavailable,
+    NoSuchReply,
     Db(diesel::result::Error),
 }
 
@@ -144,20 +129,21 @@ impl ClaimError {
         match result {
             Ok(outcome) => Ok(outcome),
             Err(ClaimError::Unavailable) => Ok(StoreOutcome::AttachmentsUnavailable),
+            Err(ClaimError::NoSuchReply) => Ok(StoreOutcome::NoSuchReply),
             Err(ClaimError::Db(err)) => Err(err.into()),
         }
     }
 }
 
-/// A batch cut where order allows: each run of sends without attachments is stored as one batch, and each send
-/// with attachments alone, in the order they came (so one conversation's messages keep their order).
+/// A batch cut where order allows: each run of plain sends is stored as one batch, and each send with extras
+/// alone, in the order they came (so one conversation's messages keep their order).
 pub fn runs(sends: &[PendingSend]) -> impl Iterator<Item = &[PendingSend]> {
-    sends.chunk_by(|a, b| a.attachment_ids.is_empty() && b.attachment_ids.is_empty())
+    sends.chunk_by(|a, b| !a.has_extras() && !b.has_extras())
 }
 
-/// One send with attachments on PostgreSQL, in a transaction: stored by `chat_store_batch` like any send, then
-/// its uploads claimed; if one cannot be, the message is rolled back too.
-pub async fn store_with_attachments_postgres(conn: &mut DbConn, send: &PendingSend) -> DbResult<StoreOutcome> {
+/// One send with extras on PostgreSQL, in a transaction: stored by `chat_store_batch` like any send, then its
+/// extras applied (`extras`); if one cannot be, the message is rolled back too.
+pub async fn store_with_extras_postgres(conn: &mut DbConn, send: &PendingSend) -> DbResult<StoreOutcome> {
     let DbConn::Postgres(c) = conn else {
         return Err(super::DbError::Unavailable("SQLite sends are stored by the writer thread".into()));
     };
@@ -166,14 +152,7 @@ pub async fn store_with_attachments_postgres(conn: &mut DbConn, send: &PendingSe
         let outcome = postgres::store_batch(c, std::slice::from_ref(send), now).await?.pop();
         match outcome {
             Some(StoreOutcome::Created { mut row, version }) => {
-                let claimed: Vec<AttachmentRow> =
-                    crate::claim_attachments!(&send.attachment_ids, send.conversation_id, send.sender_id, row.id)
-                        .get_results(c)
-                        .await?;
-                let column =
-                    super::attachments::column_for(&send.attachment_ids, &claimed).ok_or(ClaimError::Unavailable)?;
-                diesel::update(messages::table.find(row.id)).set(messages::attachments.eq(&column)).execute(c).await?;
-                row.attachments = Some(column);
+                crate::apply_extras!(c, send, &mut row, await)?;
                 Ok(StoreOutcome::Created { row, version })
             }
             Some(other) => Ok(other),
@@ -202,18 +181,19 @@ pub async fn store_batch_postgres(conn: &mut DbConn, sends: &[PendingSend]) -> D
     }
 }
 
-/// SQLite's side of [`store_batch_postgres`] and [`store_with_attachments_postgres`], synchronous, in one
-/// `BEGIN IMMEDIATE` transaction (a send with attachments in a savepoint of its own).
+/// SQLite's side of [`store_batch_postgres`] and [`store_with_extras_postgres`], synchronous, in one
+/// `BEGIN IMMEDIATE` transaction (a send with extras in a savepoint of its own).
 pub fn store_batch_sqlite(c: &mut diesel::SqliteConnection, sends: &[PendingSend]) -> DbResult<Vec<StoreOutcome>> {
     let now = super::now();
     Ok(c.immediate_transaction(|c| {
         let mut outcomes = Vec::with_capacity(sends.len());
         for run in runs(sends) {
             match run {
-                [send] if !send.attachment_ids.is_empty() => {
-                    outcomes.push(match c.transaction(|c| sqlite_sync::store_with_attachments(c, send, now)) {
+                [send] if send.has_extras() => {
+                    outcomes.push(match c.transaction(|c| sqlite_sync::store_with_extras(c, send, now)) {
                         Ok(outcome) => outcome,
                         Err(ClaimError::Unavailable) => StoreOutcome::AttachmentsUnavailable,
+                        Err(ClaimError::NoSuchReply) => StoreOutcome::NoSuchReply,
                         Err(ClaimError::Db(err)) => return Err(err),
                     });
                 }
@@ -282,6 +262,9 @@ mod postgres {
                 deleted_at: self.deleted_at,
                 // New rows have none yet; a resend's original gets its column read after the call.
                 attachments: None,
+                reply_to_seq: None,
+                reply_preview: None,
+                mentions: None,
             })
         }
 
@@ -354,7 +337,7 @@ mod postgres {
         };
         let rows: Vec<StoredSend> = call.load(conn).await?;
         let mut outcomes: Vec<StoreOutcome> = rows.into_iter().map(StoredSend::outcome).collect();
-        // A resend answers with the original, attachments included: read them (resends are rare).
+        // A resend answers with the original, extras included: read them (resends are rare).
         let resent: Vec<i64> = outcomes
             .iter()
             .filter_map(|o| match o {
@@ -363,16 +346,27 @@ mod postgres {
             })
             .collect();
         if !resent.is_empty() {
-            use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl};
-            let columns: Vec<(i64, String)> = crate::db::schema::messages::table
-                .filter(crate::db::schema::messages::id.eq_any(&resent))
-                .filter(crate::db::schema::messages::attachments.is_not_null())
-                .select((crate::db::schema::messages::id, crate::db::schema::messages::attachments.assume_not_null()))
+            use crate::db::schema::messages;
+            use diesel::{ExpressionMethods, QueryDsl};
+            type Extras = (i64, Option<String>, Option<Seq>, Option<String>, Option<String>);
+            let columns: Vec<Extras> = messages::table
+                .filter(messages::id.eq_any(&resent))
+                .select((
+                    messages::id,
+                    messages::attachments,
+                    messages::reply_to_seq,
+                    messages::reply_preview,
+                    messages::mentions,
+                ))
                 .load(conn)
                 .await?;
             for outcome in &mut outcomes {
-                if let StoreOutcome::Duplicate(row) = outcome {
-                    row.attachments = columns.iter().find(|(id, _)| *id == row.id).map(|(_, json)| json.clone());
+                if let StoreOutcome::Duplicate(row) = outcome
+                    && let Some((_, attachments, reply_to_seq, reply_preview, mentions)) =
+                        columns.iter().find(|(id, ..)| *id == row.id).cloned()
+                {
+                    (row.attachments, row.reply_to_seq, row.reply_preview, row.mentions) =
+                        (attachments, reply_to_seq, reply_preview, mentions);
                 }
             }
         }
@@ -380,4 +374,8 @@ mod postgres {
     }
 }
 
+mod changes;
+pub mod extras;
 mod sqlite_sync;
+
+pub use changes::{edit, tombstone};

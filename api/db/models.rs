@@ -142,6 +142,9 @@ pub struct MembershipRow {
     pub role: Role,
     pub last_read_seq: Seq,
     pub joined_at: NaiveDateTime,
+    /// `all`, `mentions` or `nothing` (`protocol::NotificationLevel`), until `muted_until` if set.
+    pub notify_level: String,
+    pub muted_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -158,6 +161,11 @@ pub struct MessageRow {
     pub deleted_at: Option<NaiveDateTime>,
     /// The attachments' metadata as JSON (`protocol::Attachment`s), written when the send claimed them.
     pub attachments: Option<String>,
+    pub reply_to_seq: Option<Seq>,
+    /// JSON of `protocol::ReplyPreview`, kept in step with the original by its edits and its deletion.
+    pub reply_preview: Option<String>,
+    /// JSON array of the mentioned members' ids.
+    pub mentions: Option<String>,
 }
 
 /// A message to insert, its seq handed out under the write lock.

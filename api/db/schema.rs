@@ -81,6 +81,8 @@ diesel::table! {
         role -> Text,
         last_read_seq -> BigInt,
         joined_at -> Timestamp,
+        notify_level -> Text,
+        muted_until -> Nullable<Timestamp>,
     }
 }
 
@@ -96,6 +98,36 @@ diesel::table! {
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         attachments -> Nullable<Text>,
+        reply_to_seq -> Nullable<BigInt>,
+        reply_preview -> Nullable<Text>,
+        mentions -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mentions (user_id, conversation_id, seq) {
+        user_id -> BigInt,
+        conversation_id -> BigInt,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    reactions (conversation_id, seq, emoji, user_id) {
+        conversation_id -> BigInt,
+        seq -> BigInt,
+        emoji -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pins (conversation_id, seq) {
+        conversation_id -> BigInt,
+        seq -> BigInt,
+        pinned_by -> BigInt,
+        pinned_at -> Timestamp,
     }
 }
 
@@ -126,6 +158,8 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(attachments -> conversations (conversation_id));
+diesel::joinable!(reactions -> users (user_id));
+diesel::joinable!(pins -> users (pinned_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -138,4 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     messages,
     attachments,
+    mentions,
+    reactions,
+    pins,
 );

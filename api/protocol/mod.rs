@@ -5,7 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 mod attachments;
+mod frames;
+mod notifications;
+mod pins;
+mod reactions;
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
+pub use frames::{ClientFrame, ServerFrame, close_code};
+pub use notifications::{NotificationLevel, NotificationSettings};
+pub use pins::{Pin, PinList};
+pub use reactions::{MessageReactions, Reaction};
 
 /// The one error shape of every REST error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -235,6 +243,14 @@ pub struct Conversation {
     pub last_read_seq: i64,
     /// `last_seq − last_read_seq`.
     pub unread_count: i64,
+    /// Unread messages that mention the caller. In REST views only: absent from `conversation` frames, which
+    /// do not change it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention_count: Option<i64>,
+    /// The caller's notification level here. In REST views only: absent from `conversation` frames (the
+    /// `notifications` frame carries its changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationSettings>,
 }
 
 /// A conversation's JSON up to (not including) the viewer's own fields: what every member's copy of a
@@ -273,6 +289,12 @@ pub struct AddMemberRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangeRoleRequest {
+    /// `admin` or `member`; `owner` hands the group over (the caller becomes an admin).
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReadRequest {
     pub up_to_seq: i64,
 }
@@ -281,6 +303,8 @@ pub struct ReadRequest {
 pub struct ReadState {
     pub last_read_seq: i64,
     pub unread_count: i64,
+    /// Unread messages that mention the caller.
+    pub mention_count: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
@@ -316,6 +340,10 @@ pub struct SendMessageRequest {
     /// Up to 10 of the caller's own uploads to this conversation that no message carries yet.
     #[serde(default)]
     pub attachment_ids: Vec<String>,
+    /// The seq of the message of this conversation this one answers.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub reply_to_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -341,100 +369,31 @@ pub struct Message {
     #[serde(default)]
     #[schema(required = true)]
     pub attachments: Vec<Attachment>,
+    /// The message this one answers, as it stands now.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub reply_to: Option<ReplyPreview>,
+    /// Members mentioned with `@username`, resolved when the message was stored or last edited.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub mentions: Vec<i64>,
+    /// In order of first use. Empty on a new message's `message` frame and ack, on `last_message`, and when
+    /// deleted; `reaction` frames carry the changes.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub reactions: Vec<Reaction>,
 }
 
-/// Frames a client sends over `/ws`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ClientFrame {
-    NewMessage {
-        conversation_id: i64,
-        client_id: String,
-        #[serde(default)]
-        body: String,
-        #[serde(default)]
-        attachment_ids: Vec<String>,
-    },
-    FetchMessages {
-        conversation_id: i64,
-        #[serde(default)]
-        before_seq: Option<i64>,
-        #[serde(default)]
-        after_seq: Option<i64>,
-        #[serde(default)]
-        limit: Option<i64>,
-    },
-    Typing {
-        conversation_id: i64,
-        is_typing: bool,
-    },
-    Read {
-        conversation_id: i64,
-        up_to_seq: i64,
-    },
-    Auth {
-        token: String,
-    },
-}
-
-/// Frames the server sends over `/ws`.
+/// What a reply shows of the message it answers.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerFrame {
-    Ack {
-        client_id: String,
-        message: Message,
-    },
-    Message {
-        message: Message,
-    },
-    Messages {
-        conversation_id: i64,
-        messages: Vec<Message>,
-        has_more: bool,
-    },
-    MessageUpdated {
-        message: Message,
-    },
-    Typing {
-        conversation_id: i64,
-        user_id: i64,
-        is_typing: bool,
-    },
-    Read {
-        conversation_id: i64,
-        user_id: i64,
-        up_to_seq: i64,
-    },
-    Unread {
-        conversation_id: i64,
-        unread_count: i64,
-    },
-    Presence {
-        user_id: i64,
-        online: bool,
-    },
-    Conversation {
-        conversation: Conversation,
-    },
-    Removed {
-        conversation_id: i64,
-    },
-    Error {
-        code: String,
-        message: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        client_id: Option<String>,
-    },
+pub struct ReplyPreview {
+    pub seq: i64,
+    pub sender_id: i64,
+    pub sender_name: String,
+    /// The original's first 100 characters (an attachment's name when it has no text); empty once deleted.
+    pub excerpt: String,
+    pub deleted: bool,
 }
 
 #[cfg(test)]
 mod tests;
-
-/// Close codes of `/ws` (4000–4999 are the application's).
-pub mod close_code {
-    pub const GOING_AWAY: u16 = 1001;
-    pub const TOKEN_EXPIRED: u16 = 4001;
-    pub const TOO_SLOW: u16 = 4008;
-    pub const FLOODING: u16 = 4029;
-}

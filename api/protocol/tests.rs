@@ -12,6 +12,8 @@ fn a_conversation_frame_assembled_from_the_shared_head_equals_the_serialised_fra
         created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
         last_read_seq: 4,
         unread_count: 5,
+        mention_count: None,
+        notifications: None,
     };
     let head = conversation_head(&Conversation { last_read_seq: 0, unread_count: 0, ..conversation.clone() });
     let assembled: serde_json::Value = serde_json::from_str(&conversation_frame(&head, 4, 5)).expect("valid JSON");

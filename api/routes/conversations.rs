@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, web};
 
 use super::json::Json;
 use crate::auth::AuthUser;
-use crate::chat::conversations;
+use crate::chat::{conversations, notifications};
 use crate::error::ApiResult;
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{
-    AddMemberRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody, ReadRequest, ReadState,
-    RenameConversationRequest,
+    AddMemberRequest, ChangeRoleRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody,
+    NotificationSettings, ReadRequest, ReadState, RenameConversationRequest,
 };
 use crate::state::AppState;
 
@@ -154,4 +154,46 @@ pub async fn mark_read(
         conversations::mark_read(&mut conn, &app.realtime, user.user_id, path.into_inner(), Seq(body.up_to_seq))
             .await?;
     Ok(HttpResponse::Ok().json(state))
+}
+
+/// Give a member a role (owner only): `admin`, `member`, or `owner` to hand the group over (you become an admin).
+#[utoipa::path(operation_id = "change_member_role", patch, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
+    params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "The member")),
+    request_body = ChangeRoleRequest,
+    responses(
+        (status = 200, description = "The conversation with its members", body = Conversation),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such conversation or member, or not a member", body = ErrorBody),
+        (status = 422, description = "A direct conversation, your own role, or an unknown role", body = ErrorBody),
+    ))]
+pub async fn change_role(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    path: web::Path<(ConversationId, UserId)>,
+    body: Json<ChangeRoleRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, member) = path.into_inner();
+    let mut conn = app.db.get().await?;
+    let conversation = conversations::set_role(&mut conn, &app.realtime, user.user_id, id, member, body.role).await?;
+    Ok(HttpResponse::Ok().json(conversation))
+}
+
+/// Your notification level here: `all`, `mentions` (muted but for mentions) or `nothing`, optionally until a time.
+#[utoipa::path(operation_id = "set_notifications", put, path = "/api/conversations/{id}/notifications", tag = "conversations",
+    params(("id" = i64, Path, description = "Conversation id")), request_body = NotificationSettings,
+    responses(
+        (status = 200, description = "The level now", body = NotificationSettings),
+        (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "An unknown level; `until` with `all`, in the past, or over a year ahead", body = ErrorBody),
+    ))]
+pub async fn set_notifications(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+    body: Json<NotificationSettings>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let settings =
+        notifications::set(&mut conn, &app.realtime, user.user_id, path.into_inner(), &body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(settings))
 }

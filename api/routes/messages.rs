@@ -39,7 +39,7 @@ pub async fn history(
         (status = 200, description = "The caller already sent this client_id here: the original", body = Message),
         (status = 403, description = "`attachment_unavailable`: an attachment id is not the caller's unsent upload to this conversation (nothing was stored)", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
-        (status = 422, description = "Empty (without attachments) or overlong body, bad client_id, more than 10 or repeated attachment_ids", body = ErrorBody),
+        (status = 422, description = "Empty (without attachments) or overlong body, bad client_id, more than 10 or repeated attachment_ids, a reply_to_seq that is no message here", body = ErrorBody),
     ))]
 pub async fn send(
     user: AuthUser,
@@ -47,7 +47,12 @@ pub async fn send(
     path: web::Path<ConversationId>,
     body: Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let draft = messages::Draft { client_id: &body.client_id, body: &body.body, attachment_ids: &body.attachment_ids };
+    let draft = messages::Draft {
+        client_id: &body.client_id,
+        body: &body.body,
+        attachment_ids: &body.attachment_ids,
+        reply_to_seq: body.reply_to_seq,
+    };
     let sent = messages::send(&app.writer, user.user_id, path.into_inner(), &draft).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }

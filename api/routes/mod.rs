@@ -10,6 +10,8 @@ pub mod health;
 pub mod json;
 pub mod messages;
 pub mod middleware;
+pub mod pins;
+pub mod reactions;
 pub mod users;
 
 use actix_web::error::{PathError, QueryPayloadError};
@@ -61,10 +63,14 @@ rest_api! {
     "/conversations" => token [get conversations::list, post conversations::create],
     "/conversations/{id}" => token [get conversations::get, patch conversations::rename],
     "/conversations/{id}/members" => token [post conversations::add_member],
-    "/conversations/{id}/members/{user_id}" => token [delete conversations::remove_member],
+    "/conversations/{id}/members/{user_id}" => token [patch conversations::change_role, delete conversations::remove_member],
+    "/conversations/{id}/notifications" => token [put conversations::set_notifications],
     "/conversations/{id}/read" => token [post conversations::mark_read],
     "/conversations/{id}/messages" => token [get messages::history, post messages::send],
     "/conversations/{id}/messages/{seq}" => token [patch messages::edit, delete messages::delete],
+    "/conversations/{id}/messages/{seq}/reactions/{emoji}" => token [put reactions::add, delete reactions::remove],
+    "/conversations/{id}/pins" => token [get pins::list],
+    "/conversations/{id}/pins/{seq}" => token [put pins::pin, delete pins::unpin],
     "/conversations/{id}/attachments" => token [post attachments::upload],
     "/attachments/{id}" => token [get attachments::download, delete attachments::discard],
     "/attachments/{id}/thumbnail" => token [get attachments::thumbnail],

@@ -175,8 +175,14 @@ impl SocketActor {
             }
         };
         match frame {
-            ClientFrame::NewMessage { conversation_id, client_id, body, attachment_ids } => {
-                self.on_new_message(ConversationId(conversation_id), client_id, body, attachment_ids).await
+            ClientFrame::NewMessage { conversation_id, client_id, body, attachment_ids, reply_to_seq } => {
+                let draft = chat::messages::Draft {
+                    client_id: &client_id,
+                    body: &body,
+                    attachment_ids: &attachment_ids,
+                    reply_to_seq,
+                };
+                self.on_new_message(ConversationId(conversation_id), &draft).await
             }
             ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, limit } => {
                 self.on_fetch(ConversationId(conversation_id), before_seq, after_seq, limit).await
@@ -188,26 +194,35 @@ impl SocketActor {
                 self.on_read(ConversationId(conversation_id), Seq(up_to_seq)).await
             }
             ClientFrame::Auth { token } => self.on_auth(&token),
+            ClientFrame::React { conversation_id, seq, emoji, on } => {
+                self.on_react(ConversationId(conversation_id), Seq(seq), &emoji, on).await
+            }
         }
         None
     }
 
-    async fn on_new_message(
-        &mut self,
-        conversation_id: ConversationId,
-        client_id: String,
-        body: String,
-        attachment_ids: Vec<String>,
-    ) {
+    async fn on_new_message(&mut self, conversation_id: ConversationId, draft: &chat::messages::Draft<'_>) {
         let origin = SocketOrigin { socket_id: self.socket_id, replies: self.replies.clone() };
         // The same rule as a REST send; the ack (or error) arrives through the mailbox once stored.
-        let draft = chat::messages::Draft { client_id: &client_id, body: &body, attachment_ids: &attachment_ids };
-        let submitted = chat::messages::submit(&self.ctx.writer, origin, self.user_id, conversation_id, &draft).await;
+        let submitted = chat::messages::submit(&self.ctx.writer, origin, self.user_id, conversation_id, draft).await;
         match submitted {
             Ok(()) => {
                 self.typing.remove(&conversation_id);
             }
-            Err(err) => self.send_api_error(&err.into(), Some(client_id)),
+            Err(err) => self.send_api_error(&err.into(), Some(draft.client_id.to_owned())),
+        }
+    }
+
+    /// The same rule as the REST reaction; the `reaction` event (to every member's sockets, this one too) is the
+    /// answer, or an `error` frame.
+    async fn on_react(&mut self, conversation_id: ConversationId, seq: Seq, emoji: &str, on: bool) {
+        let result = async {
+            let mut conn = self.ctx.db.get().await?;
+            chat::reactions::react(&mut conn, &self.ctx.realtime, self.user_id, conversation_id, seq, emoji, on).await
+        }
+        .await;
+        if let Err(err) = result {
+            self.send_api_error(&err.into(), None);
         }
     }
 

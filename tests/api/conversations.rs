@@ -78,11 +78,11 @@ on_both_backends! {
         assert_eq!(own.unread_count, 0);
         let path = format!("/api/conversations/{}/read", conversation.id);
         let read: ReadState = app.post(&path, Some(&b.access_token), &json!({"up_to_seq": 2})).await.json();
-        assert_eq!(read, ReadState { last_read_seq: 2, unread_count: 1 });
+        assert_eq!(read, ReadState { last_read_seq: 2, unread_count: 1, mention_count: 0 });
         let back: ReadState = app.post(&path, Some(&b.access_token), &json!({"up_to_seq": 1})).await.json();
-        assert_eq!(back, ReadState { last_read_seq: 2, unread_count: 1 });
+        assert_eq!(back, ReadState { last_read_seq: 2, unread_count: 1, mention_count: 0 });
         let past_end: ReadState = app.post(&path, Some(&b.access_token), &json!({"up_to_seq": 99})).await.json();
-        assert_eq!(past_end, ReadState { last_read_seq: 3, unread_count: 0 });
+        assert_eq!(past_end, ReadState { last_read_seq: 3, unread_count: 0, mention_count: 0 });
         let negative = app.post(&path, Some(&b.access_token), &json!({"up_to_seq": -1})).await;
         assert_eq!(negative.error_code(422), "validation_failed");
     }

@@ -28,6 +28,9 @@ fn conversation_of(frame: &ServerFrame) -> Option<i64> {
         | ServerFrame::Typing { conversation_id, .. }
         | ServerFrame::Read { conversation_id, .. }
         | ServerFrame::Unread { conversation_id, .. }
+        | ServerFrame::Reaction { conversation_id, .. }
+        | ServerFrame::Pin { conversation_id, .. }
+        | ServerFrame::Notifications { conversation_id, .. }
         | ServerFrame::Removed { conversation_id } => Some(*conversation_id),
         ServerFrame::Conversation { conversation } => Some(conversation.id),
         ServerFrame::Presence { .. } | ServerFrame::Error { .. } => None,

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::{ClaimError, MessageRow, NewMessage, PendingSend, StoreOutcome};
-use crate::db::models::AttachmentRow;
 use crate::db::schema::{blocks, conversations, memberships, messages};
 use crate::ids::{ConversationId, Seq, UserId};
 
@@ -191,22 +190,16 @@ pub fn store_batch(
         .collect())
 }
 
-/// One send with attachments, inside a savepoint of the batch's transaction: stored like any send, then its
-/// uploads claimed; an `Err` rolls the savepoint (and so the message) back.
-pub(super) fn store_with_attachments(
+/// One send with extras, inside a savepoint of the batch's transaction: stored like any send, then its extras
+/// applied; an `Err` rolls the savepoint (and so the message) back.
+pub(super) fn store_with_extras(
     c: &mut SqliteConnection,
     send: &PendingSend,
     now: chrono::NaiveDateTime,
 ) -> Result<StoreOutcome, ClaimError> {
     match store_batch(c, std::slice::from_ref(send), now)?.pop() {
         Some(StoreOutcome::Created { mut row, version }) => {
-            let claimed: Vec<AttachmentRow> =
-                crate::claim_attachments!(&send.attachment_ids, send.conversation_id, send.sender_id, row.id)
-                    .get_results(c)?;
-            let column =
-                crate::db::attachments::column_for(&send.attachment_ids, &claimed).ok_or(ClaimError::Unavailable)?;
-            diesel::update(messages::table.find(row.id)).set(messages::attachments.eq(&column)).execute(c)?;
-            row.attachments = Some(column);
+            crate::apply_extras!(c, send, &mut row)?;
             Ok(StoreOutcome::Created { row, version })
         }
         Some(other) => Ok(other),

@@ -1,0 +1,130 @@
+//! The WebSocket's frames, both ways.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Conversation, Message, NotificationSettings, Reaction};
+
+/// Frames a client sends over `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    NewMessage {
+        conversation_id: i64,
+        client_id: String,
+        #[serde(default)]
+        body: String,
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+        #[serde(default)]
+        reply_to_seq: Option<i64>,
+    },
+    FetchMessages {
+        conversation_id: i64,
+        #[serde(default)]
+        before_seq: Option<i64>,
+        #[serde(default)]
+        after_seq: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    Typing {
+        conversation_id: i64,
+        is_typing: bool,
+    },
+    Read {
+        conversation_id: i64,
+        up_to_seq: i64,
+    },
+    Auth {
+        token: String,
+    },
+    /// Add (`on: true`) or take back a reaction; answered by a `reaction` frame, or an `error` frame.
+    React {
+        conversation_id: i64,
+        seq: i64,
+        emoji: String,
+        on: bool,
+    },
+}
+
+/// Frames the server sends over `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Ack {
+        client_id: String,
+        message: Message,
+    },
+    Message {
+        message: Message,
+    },
+    Messages {
+        conversation_id: i64,
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    MessageUpdated {
+        message: Message,
+    },
+    Typing {
+        conversation_id: i64,
+        user_id: i64,
+        is_typing: bool,
+    },
+    Read {
+        conversation_id: i64,
+        user_id: i64,
+        up_to_seq: i64,
+    },
+    Unread {
+        conversation_id: i64,
+        unread_count: i64,
+        mention_count: i64,
+    },
+    /// A member added or took back a reaction; `reactions` is the message's whole list after it.
+    Reaction {
+        conversation_id: i64,
+        seq: i64,
+        user_id: i64,
+        emoji: String,
+        added: bool,
+        reactions: Vec<Reaction>,
+    },
+    /// A message was pinned or unpinned (`user_id`: by whom).
+    Pin {
+        conversation_id: i64,
+        seq: i64,
+        pinned: bool,
+        user_id: i64,
+    },
+    /// The caller changed their notification level here (on another of their sockets too).
+    Notifications {
+        conversation_id: i64,
+        notifications: NotificationSettings,
+    },
+    Presence {
+        user_id: i64,
+        online: bool,
+    },
+    Conversation {
+        conversation: Conversation,
+    },
+    Removed {
+        conversation_id: i64,
+    },
+    Error {
+        code: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+}
+
+/// Close codes of `/ws` (4000–4999 are the application's).
+pub mod close_code {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const TOKEN_EXPIRED: u16 = 4001;
+    pub const TOO_SLOW: u16 = 4008;
+    pub const FLOODING: u16 = 4029;
+}
