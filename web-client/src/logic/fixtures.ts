@@ -13,6 +13,9 @@ export function msg(seq: number, over: Partial<Message> = {}): Message {
     edited_at: null,
     deleted: false,
     attachments: [],
+    reply_to: null,
+    mentions: [],
+    reactions: [],
     ...over,
   };
 }

@@ -1,7 +1,7 @@
 // Merging message lists from every source (history pages, catch-up after reconnect, live frames, acks) into
 // one list ordered by seq, with each seq once. seq is per conversation, gapless and never reused (PROTOCOL.md),
 // so it is the identity of a stored message.
-import type { Attachment, Message } from '../api/types';
+import type { Attachment, Message, ReplyPreview } from '../api/types';
 
 /** Which of two copies of the same stored message is the more recent state (edits and deletes win). */
 function newer(a: Message, b: Message): Message {
@@ -39,7 +39,19 @@ export function mergeMessages(existing: readonly Message[], incoming: readonly M
 }
 
 function sameMessage(a: Message, b: Message): boolean {
-  return a.body === b.body && a.deleted === b.deleted && a.edited_at === b.edited_at;
+  return (
+    a.body === b.body &&
+    a.deleted === b.deleted &&
+    a.edited_at === b.edited_at &&
+    // Reactions and a quote's excerpt change without an edit of the message itself.
+    JSON.stringify(a.reactions ?? []) === JSON.stringify(b.reactions ?? []) &&
+    JSON.stringify(a.reply_to ?? null) === JSON.stringify(b.reply_to ?? null)
+  );
+}
+
+/** Whether the list holds this seq. */
+export function holdsSeq(messages: readonly Message[], seq: number): boolean {
+  return messages.some((m) => m.seq === seq);
 }
 
 /** Highest seq held, 0 for none. */
@@ -70,6 +82,9 @@ export interface PendingMessage {
   body: string;
   /** Uploaded files it carries: their ids go with every (re)send, so a resend never uploads again. */
   attachments?: Attachment[];
+  /** The message it answers: its seq goes with every (re)send, the preview shows the quote meanwhile. */
+  reply_to_seq?: number;
+  reply_to?: ReplyPreview;
   created_at: string;
   status: 'pending' | 'failed';
   error?: string;

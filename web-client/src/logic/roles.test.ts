@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Member } from '../api/types';
 import { conv } from './fixtures';
-import { canManage, groupPermissions, roleLabel, roleOf, sortMembers, type Role } from './roles';
+import { canManage, canPin, groupPermissions, roleLabel, roleOf, sortMembers, type Role } from './roles';
 
 const member = (id: number, name: string, role: Role): Member => ({ user: { id, username: name.toLowerCase(), display_name: name }, role, last_read_seq: 0 });
 const owner = member(1, 'Olive', 'owner');
@@ -54,6 +54,36 @@ describe('roles', () => {
     expect(d.rename || d.addMembers || d.leave || d.remove(direct.members[1])).toBe(false);
     const outsider = groupPermissions(group, 99);
     expect(outsider.rename || outsider.leave || outsider.remove(plain)).toBe(false);
+  });
+
+  it('pins: owner and admins of a group, not members; either person of a direct chat; nobody outside', () => {
+    expect(canPin(group, owner.user.id)).toBe(true);
+    expect(canPin(group, admin.user.id)).toBe(true);
+    expect(canPin(group, plain.user.id)).toBe(false);
+    expect(canPin(group, 99)).toBe(false);
+    const direct = conv({ members: [member(1, 'Olive', 'member'), member(2, 'Adam', 'member')] });
+    expect(canPin(direct, 1) && canPin(direct, 2)).toBe(true);
+    expect(canPin(direct, 3)).toBe(false);
+  });
+
+  it('the owner makes a member admin, an admin a member, and hands ownership to either (with a confirmation)', () => {
+    const p = groupPermissions(group, owner.user.id);
+    expect(p.roleChanges(plain)).toEqual([
+      { role: 'admin', label: 'Make admin', confirm: false },
+      { role: 'owner', label: 'Make owner', confirm: true },
+    ]);
+    expect(p.roleChanges(admin).map((r) => r.role)).toEqual(['member', 'owner']);
+    expect(p.roleChanges(owner)).toEqual([]);
+  });
+
+  it('nobody but the owner changes roles', () => {
+    for (const viewer of [admin, plain]) {
+      const p = groupPermissions(group, viewer.user.id);
+      expect([owner, admin, admin2, plain, plain2].flatMap(p.roleChanges)).toEqual([]);
+    }
+    const direct = conv({ members: [member(1, 'Olive', 'owner'), member(2, 'Adam', 'member')] });
+    expect(groupPermissions(direct, 1).roleChanges(direct.members[1])).toEqual([]);
+    expect(groupPermissions(group, 99).roleChanges(plain)).toEqual([]);
   });
 
   it('sorts owner, admins, members, by name within a role', () => {

@@ -1,5 +1,6 @@
 // Unread counts, the tab title, conversation ordering and the read-tick state of own messages.
 import type { Conversation, Message } from '../api/types';
+import { mentionsMe } from './mentions';
 
 export function totalUnread(conversations: Iterable<Pick<Conversation, 'unread_count'>>): number {
   let total = 0;
@@ -30,13 +31,17 @@ export function withNewMessage(c: Conversation, m: Message, myId: number): Conve
   const lastSeq = Math.max(c.last_seq, m.seq);
   const isNewest = !c.last_message || m.seq >= c.last_message.seq;
   const lastRead = m.sender_id === myId ? Math.max(c.last_read_seq, m.seq) : c.last_read_seq;
+  const unread = Math.max(0, lastSeq - lastRead);
+  // An unread message that mentions me counts in the @ badge; my own sending reads everything before it.
+  const mentioned = m.sender_id !== myId && m.seq > lastRead && mentionsMe(m, myId) ? 1 : 0;
   const next: Conversation = {
     ...c,
     last_seq: lastSeq,
     last_read_seq: lastRead,
-    unread_count: Math.max(0, lastSeq - lastRead),
+    unread_count: unread,
     last_message: isNewest ? m : c.last_message,
   };
+  if (c.mention_count !== undefined || mentioned) next.mention_count = unread === 0 ? 0 : (c.mention_count ?? 0) + mentioned;
   return next;
 }
 
@@ -45,13 +50,25 @@ export function withReadUpTo(c: Conversation, upToSeq: number): Conversation {
   const lastRead = Math.max(c.last_read_seq, upToSeq);
   if (lastRead === c.last_read_seq) return c;
   const lastSeq = Math.max(c.last_seq, lastRead);
-  return { ...c, last_seq: lastSeq, last_read_seq: lastRead, unread_count: Math.max(0, lastSeq - lastRead) };
+  const unread = Math.max(0, lastSeq - lastRead);
+  const next: Conversation = { ...c, last_seq: lastSeq, last_read_seq: lastRead, unread_count: unread };
+  // Read to the end: no unread mention is left. Part-way, the server's answer says how many are.
+  if (unread === 0 && c.mention_count) next.mention_count = 0;
+  return next;
+}
+
+/** The reader's own unread mention count as the server told it (`unread` frame, a read's answer). */
+export function withMentionCount(c: Conversation, mentions: number | undefined): Conversation {
+  if (mentions === undefined || mentions === c.mention_count) return c;
+  return { ...c, mention_count: Math.max(0, mentions) };
 }
 
 /** A conversation after the server told the reader's own unread count (an `unread` frame). */
 export function withUnreadCount(c: Conversation, unread: number): Conversation {
   if (unread === c.unread_count) return c;
-  return { ...c, unread_count: Math.max(0, unread), last_read_seq: Math.max(0, c.last_seq - unread) };
+  const next: Conversation = { ...c, unread_count: Math.max(0, unread), last_read_seq: Math.max(0, c.last_seq - unread) };
+  if (unread <= 0 && c.mention_count) next.mention_count = 0;
+  return next;
 }
 
 export type Tick = 'pending' | 'failed' | 'sent' | 'read';

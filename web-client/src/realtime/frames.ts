@@ -1,9 +1,28 @@
 // The WebSocket frames, defined once for the whole client: both unions come from the server's OpenAPI
-// components `ClientFrame` and `ServerFrame`, so a change on the server shows up here as a type error.
+// components `ClientFrame` and `ServerFrame`, so a change on the server shows up here as a type error. Issue 14's
+// frames (react; reaction, pin, notifications; `reply_to_seq` on new_message, `mention_count` on unread) are
+// declared from its wire contract until the spec has them: a local frame is dropped once the spec has its type.
 import type { components } from '../api/schema';
+import type { NotificationSettings, Reaction } from '../api/types';
 
-export type ClientFrame = components['schemas']['ClientFrame'];
-export type ServerFrame = components['schemas']['ServerFrame'];
+type GenClient = components['schemas']['ClientFrame'];
+type GenServer = components['schemas']['ServerFrame'];
+
+type LocalClientFrame =
+  | { type: 'react'; conversation_id: number; seq: number; emoji: string; on: boolean }
+  | { type: 'new_message'; conversation_id: number; client_id: string; body?: string; attachment_ids?: string[]; reply_to_seq?: number };
+type LocalServerFrame =
+  | { type: 'reaction'; conversation_id: number; seq: number; user_id: number; emoji: string; added: boolean; reactions: Reaction[] }
+  | { type: 'pin'; conversation_id: number; seq: number; pinned: boolean; user_id: number }
+  | { type: 'notifications'; conversation_id: number; notifications: NotificationSettings };
+
+type NewMessageGen = Extract<GenClient, { type: 'new_message' }>;
+export type ClientFrame =
+  | GenClient
+  | Exclude<LocalClientFrame, { type: 'new_message' | GenClient['type'] }>
+  // A reply's seq, until the generated new_message carries it.
+  | ('reply_to_seq' extends keyof NewMessageGen ? never : Extract<LocalClientFrame, { type: 'new_message' }>);
+export type ServerFrame = GenServer | Exclude<LocalServerFrame, { type: GenServer['type'] }>;
 export type ServerFrameType = ServerFrame['type'];
 export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>;
 export type ClientFrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
@@ -20,7 +39,16 @@ const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
   'conversation',
   'removed',
   'error',
+  'reaction',
+  'pin',
+  'notifications',
 ]);
+
+/** The `mention_count` an `unread` frame carries (issue 14), undefined from a server without it. */
+export function mentionCountOf(frame: ServerFrameOf<'unread'>): number | undefined {
+  const n = (frame as { mention_count?: unknown }).mention_count;
+  return typeof n === 'number' ? n : undefined;
+}
 
 /** Parses one text frame; null for anything that is not a known server frame (ignored, never thrown). */
 export function parseServerFrame(data: unknown): ServerFrame | null {

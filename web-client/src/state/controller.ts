@@ -7,7 +7,7 @@
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import { uploadAttachment } from '../api/upload';
-import type { Message, SessionInfo, User } from '../api/types';
+import type { Message, NotificationSettings, ReplyPreview, Role, SearchPage, SessionInfo, User } from '../api/types';
 import type { PasswordForm } from '../logic/account';
 import { catchUpFrom, lastSeq } from '../logic/messages';
 import { membersOfUnknownPresence } from '../logic/presence';
@@ -16,6 +16,7 @@ import { Account } from './account';
 import { Connection } from './connection';
 import { Conversations } from './conversations';
 import { describeError } from './errors';
+import { Features } from './features';
 import { History } from './history';
 import { MediaTokens } from './media';
 import { notifyMessage } from './notifications';
@@ -39,6 +40,8 @@ export class ChatController {
   private readonly title = new TabTitle();
   private readonly lists: Conversations;
   private readonly account: Account;
+  private readonly features: Features;
+  private jumps = 0;
   private readonly cleanups: Array<() => void> = [];
   private started = false;
 
@@ -85,6 +88,7 @@ export class ChatController {
     this.typingSignals = new Typing(store, sendFrame);
     this.lists = new Conversations({ store, api, notice });
     this.account = new Account({ store, api, notice, reloadLists: () => this.reloadLists() });
+    this.features = new Features({ store, api });
   }
 
   get state(): ChatState {
@@ -162,6 +166,11 @@ export class ChatController {
     this.store.update((s) => ({ ...s, notice: null }));
   }
 
+  /** A failure of something the user did, in words, as the transient notice. */
+  tell(e: unknown): void {
+    this.showNotice(e);
+  }
+
   private showNotice(e: unknown): void {
     const notice = describeError(e);
     this.store.update((s) => ({ ...s, notice }));
@@ -196,7 +205,7 @@ export class ChatController {
         this.afterIngest(f.message.conversation_id, [f.message], true);
         if (f.message.sender_id !== this.state.me.id) {
           this.reading.markReadIfVisible();
-          notifyMessage(f.message, this.state.conversations[f.message.conversation_id], (id) => this.onNavigate?.(id));
+          notifyMessage(f.message, this.state.conversations[f.message.conversation_id], this.state.me.id, (id) => this.onNavigate?.(id));
         }
         break;
       case 'messages':
@@ -213,6 +222,12 @@ export class ChatController {
       case 'error':
         if (f.client_id) this.outbox.answered([f.client_id]);
         break;
+      case 'pin': {
+        // A pin of a message this tab does not hold (or a list not loaded yet): the list is read again.
+        const list = this.state.pins[f.conversation_id];
+        if (f.pinned && list && !list.some((p) => p.message.seq === f.seq)) void this.features.loadPins(f.conversation_id);
+        break;
+      }
     }
   }
 
@@ -241,9 +256,58 @@ export class ChatController {
     this.store.update((s) => (s.selectedId === id ? s : { ...s, selectedId: id }));
     if (id === null) return;
     if (!this.state.conversations[id]) void this.lists.fetch(id);
+    if (!this.state.pins[id]) void this.features.loadPins(id);
     const v = this.state.views[id];
     if (!v?.loaded) await this.history.loadLatest(id);
     this.reading.markReadIfVisible();
+  }
+
+  /**
+   * Opens a conversation at one message (a quote or a search result clicked): its history around it is loaded
+   * when needed, then the message list scrolls to it and highlights it (`state.jump`).
+   */
+  async jumpTo(id: number, seq: number): Promise<void> {
+    if (this.state.selectedId !== id) await this.open(id);
+    const held = await this.history.reveal(id, seq);
+    if (!held) {
+      this.store.update((s) => ({ ...s, notice: 'That message is no longer in this conversation.' }));
+      return;
+    }
+    const jump = { conversationId: id, seq, nonce: ++this.jumps };
+    this.store.update((s) => ({ ...s, jump }));
+  }
+
+  /** The message list has shown the jump's message. */
+  jumped(nonce: number): void {
+    this.store.update((s) => (s.jump?.nonce === nonce ? { ...s, jump: null } : s));
+  }
+
+  // ---- reactions, pins, notification levels, roles, search (issue 14) ---------------------------------
+
+  /** Adds (on) or takes back my reaction; throws the refusal in words. */
+  react(id: number, seq: number, emoji: string, on: boolean): Promise<void> {
+    return this.features.react(id, seq, emoji, on);
+  }
+
+  loadPins(id: number): Promise<void> {
+    return this.features.loadPins(id);
+  }
+
+  /** Pins or unpins a message; throws the refusal in words. */
+  pin(id: number, seq: number, pinned: boolean): Promise<void> {
+    return this.features.pin(id, seq, pinned);
+  }
+
+  setNotifications(id: number, settings: NotificationSettings): Promise<void> {
+    return this.features.setNotifications(id, settings);
+  }
+
+  setRole(id: number, userId: number, role: Role): Promise<void> {
+    return this.features.setRole(id, userId, role);
+  }
+
+  search(q: string, opts: { conversationId?: number; before?: string | null } = {}): Promise<SearchPage> {
+    return this.features.search(q, opts);
   }
 
   loadOlder(id: number): Promise<void> {
@@ -254,8 +318,8 @@ export class ChatController {
    * Adds the message, with the conversation's uploaded files, to the outbox (shown at once as pending) and
    * delivers it. The composer calls it only when no upload is still running.
    */
-  send(conversationId: number, body: string): void {
-    const pending = this.outbox.add(conversationId, body, this.uploads.take(conversationId));
+  send(conversationId: number, body: string, replyTo?: ReplyPreview): void {
+    const pending = this.outbox.add(conversationId, body, this.uploads.take(conversationId), replyTo);
     if (!pending) return;
     this.typingSignals.stopped(conversationId);
     this.outbox.deliver(pending);

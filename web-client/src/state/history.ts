@@ -1,9 +1,11 @@
 // The stored messages of conversations over REST: the latest page when one is first opened, older pages on
 // scroll (before_seq), catch-up (after_seq) until nothing is missing — after every (re)connect and after a gap
-// before a live message — and own messages edited or deleted. What comes back goes through `ingest`.
+// before a live message — own messages edited or deleted, and the history around a message to jump to
+// (around_seq; paging back with before_seq on a server without it). What comes back goes through `ingest`.
 import { ok, type Api } from '../api/client';
+import { featureApi } from '../api/features';
 import type { Message } from '../api/types';
-import { catchUpFrom, lastSeq, mergeMessages } from '../logic/messages';
+import { catchUpFrom, holdsSeq, lastSeq, mergeMessages } from '../logic/messages';
 import { describeError } from './errors';
 import { emptyView, type ChatState, type ConversationView, type Store } from './store';
 
@@ -73,6 +75,38 @@ export class History {
       this.setView(id, (x) => ({ ...x, loadingOlder: false }));
       this.deps.notice(e);
     }
+  }
+
+  /**
+   * Makes the view hold message `seq`: the page around it (`around_seq`), then what lies between it and the
+   * messages held (catch-up), so the view stays one unbroken run. A server without around_seq answers with its
+   * latest page: then older pages are loaded until the message is there. Whether it is held at the end.
+   */
+  async reveal(id: number, seq: number): Promise<boolean> {
+    if (!this.state.views[id]?.loaded) await this.loadLatest(id);
+    const held = () => holdsSeq(this.state.views[id]?.messages ?? [], seq);
+    if (held()) return true;
+    try {
+      const page = await ok(featureApi(this.deps.api).GET('/api/conversations/{id}/messages', { params: { path: { id }, query: { around_seq: seq, limit: PAGE } } }));
+      if (holdsSeq(page.messages, seq)) {
+        this.setView(id, (x) => {
+          const older = page.messages[0].seq < (x.messages[0]?.seq ?? Infinity);
+          return { ...x, messages: mergeMessages(x.messages, page.messages), hasMoreBefore: older ? page.has_more : x.hasMoreBefore };
+        });
+        this.deps.ingest(id, page.messages);
+        await this.catchUp(id);
+        return held();
+      }
+    } catch {
+      /* paged back below */
+    }
+    for (let i = 0; i < 200 && !held(); i++) {
+      const v = this.state.views[id];
+      if (!v?.loaded || !v.hasMoreBefore) break;
+      if (v.loadingOlder) await new Promise((r) => setTimeout(r, 50));
+      else await this.loadOlder(id);
+    }
+    return held();
   }
 
   /** Catches up every conversation whose view is live (after a reconnect). */

@@ -1,9 +1,12 @@
 // Desktop notifications: one for a message from someone else while the tab is hidden, when the user has allowed
-// them; one per conversation at a time (its tag), and a click brings the tab forward and opens the conversation.
+// them and the conversation's level asks for it (all; mentions only: messages that mention me; nothing: none);
+// one per conversation at a time (its tag), and a click brings the tab forward and opens the conversation.
 import type { Conversation, Message } from '../api/types';
 import { previewText } from '../logic/attachments';
+import { shouldNotify } from '../logic/notifications';
 
-export function notifyMessage(m: Message, c: Conversation | undefined, open: (conversationId: number) => void): void {
+export function notifyMessage(m: Message, c: Conversation | undefined, meId: number, open: (conversationId: number) => void): void {
+  if (!shouldNotify(m, c, meId, Date.now())) return;
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   if (document.visibilityState === 'visible') return;
   const title = c?.kind === 'group' && c.title ? `${m.sender_name} in ${c.title}` : m.sender_name;

@@ -203,3 +203,43 @@ describe('Outbox with attachments', () => {
     expect(store.get().outbox[0]).toMatchObject({ status: 'failed', error: 'A file of this message is no longer available: discard this message and attach the file again.' });
   });
 });
+
+describe('Outbox with a reply', () => {
+  const quote = { seq: 2, sender_id: 2, sender_name: 'Bob', excerpt: 'the original', deleted: false };
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('sends reply_to_seq with the message and shows the quote while pending', () => {
+    const { store, frames, outbox } = setup({ socketOpen: true });
+    const p = outbox.add(1, 'yes', [], quote)!;
+    outbox.deliver(p);
+    expect(store.get().outbox[0]).toMatchObject({ reply_to_seq: 2, reply_to: quote });
+    expect(frames).toEqual([{ type: 'new_message', conversation_id: 1, client_id: p.client_id, body: 'yes', reply_to_seq: 2 }]);
+  });
+
+  it('resends, retries and survives a reload with the same reply_to_seq (and attachment ids)', () => {
+    withSessionStorage();
+    const { outbox, frames, store } = setup({ socketOpen: true });
+    const p = outbox.add(1, 'see', [photo], quote)!;
+    outbox.deliver(p);
+    outbox.resendPending();
+    store.update((s) => ({ ...s, outbox: s.outbox.map((x) => ({ ...x, status: 'failed' as const })) }));
+    outbox.retry(p.client_id);
+    const expected = { type: 'new_message', conversation_id: 1, client_id: p.client_id, body: 'see', attachment_ids: ['att-1'], reply_to_seq: 2 };
+    expect(frames).toEqual([expected, expected, expected]);
+    outbox.persist();
+    const next = setup({ socketOpen: true });
+    next.store.update((s) => ({ ...s, outbox: loadOutbox(alice.id) }));
+    next.outbox.resendPending();
+    expect(next.frames).toEqual([expected]);
+  });
+
+  it('sends reply_to_seq over REST while the socket is down', async () => {
+    const { post, outbox } = setup({ socketOpen: false, post: async (body) => stored({ ...body, body: 'x' }) });
+    const p = outbox.add(1, 'x', [], quote)!;
+    outbox.deliver(p);
+    await settle();
+    expect(post).toHaveBeenCalledWith('/api/conversations/{id}/messages', { params: { path: { id: 1 } }, body: { body: 'x', client_id: p.client_id, reply_to_seq: 2 } });
+  });
+});

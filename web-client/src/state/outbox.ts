@@ -2,10 +2,12 @@
 // sessionStorage so a reload of the tab keeps them, delivered over the socket (failed when no ack comes in
 // time) or over REST while the socket is down, and resent after every reconnect — the server stores a
 // (conversation, client_id) once, so a resend is harmless. A message's attachments are uploaded before it enters
-// the outbox: it keeps their ids (and what it takes to show them), and every resend names the same ids.
+// the outbox: it keeps their ids (and what it takes to show them), and every resend names the same ids. A reply
+// keeps the seq it answers (and the quote to show) the same way.
 import { ApiError } from '../api/auth';
 import { ok, type Api } from '../api/client';
-import type { Attachment, Message } from '../api/types';
+import { featureApi } from '../api/features';
+import type { Attachment, Message, ReplyPreview } from '../api/types';
 import { newClientId, type PendingMessage } from '../logic/messages';
 import type { ClientFrame } from '../realtime/frames';
 import { describeActionError } from './errors';
@@ -30,9 +32,12 @@ export function loadOutbox(userId: number): PendingMessage[] {
   }
 }
 
-/** `{attachment_ids}` of a pending message's uploads, or nothing when it carries none. */
-function attachmentIds(p: PendingMessage): { attachment_ids?: string[] } {
-  return p.attachments?.length ? { attachment_ids: p.attachments.map((a) => a.id) } : {};
+/** `{attachment_ids}` of a pending message's uploads and `{reply_to_seq}` of a reply, or nothing for neither. */
+function extras(p: PendingMessage): { attachment_ids?: string[]; reply_to_seq?: number } {
+  return {
+    ...(p.attachments?.length ? { attachment_ids: p.attachments.map((a) => a.id) } : {}),
+    ...(p.reply_to_seq ? { reply_to_seq: p.reply_to_seq } : {}),
+  };
 }
 
 export interface OutboxDeps {
@@ -53,7 +58,7 @@ export class Outbox {
    * A new message in the outbox, shown as pending; null for one with neither text nor attachments. Deliver it
    * with `deliver`.
    */
-  add(conversationId: number, body: string, attachments: readonly Attachment[] = []): PendingMessage | null {
+  add(conversationId: number, body: string, attachments: readonly Attachment[] = [], replyTo?: ReplyPreview): PendingMessage | null {
     const text = body.trim();
     if (!text && attachments.length === 0) return null;
     const pending: PendingMessage = {
@@ -61,6 +66,7 @@ export class Outbox {
       client_id: newClientId(),
       body: text,
       ...(attachments.length ? { attachments: [...attachments] } : {}),
+      ...(replyTo ? { reply_to_seq: replyTo.seq, reply_to: replyTo } : {}),
       created_at: new Date().toISOString(),
       status: 'pending',
     };
@@ -93,7 +99,7 @@ export class Outbox {
    */
   deliver(p: PendingMessage): void {
     const { store, api, send, ingest } = this.deps;
-    const ids = attachmentIds(p);
+    const ids = extras(p);
     const sent = send({ type: 'new_message', conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, ...ids });
     if (sent) {
       this.clearAckTimer(p.client_id);
@@ -107,7 +113,7 @@ export class Outbox {
       return;
     }
     void ok(
-      api.POST('/api/conversations/{id}/messages', {
+      featureApi(api).POST('/api/conversations/{id}/messages', {
         params: { path: { id: p.conversation_id } },
         body: { body: p.body, client_id: p.client_id, ...ids },
       }),

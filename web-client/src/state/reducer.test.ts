@@ -28,6 +28,8 @@ function state(over: Partial<ChatState> = {}): ChatState {
     connection: { state: 'open' },
     selectedId: null,
     notice: null,
+    pins: {},
+    jump: null,
     ...over,
   };
 }
@@ -201,6 +203,7 @@ describe('applyFrame: unread', () => {
       type: 'unread',
       conversation_id: 1,
       unread_count: 0,
+      mention_count: 0,
     });
     expect(s.conversations[1].unread_count).toBe(0);
     expect(s.conversations[1].last_read_seq).toBe(5);
@@ -208,7 +211,7 @@ describe('applyFrame: unread', () => {
 
   it('is ignored for a conversation the client does not know', () => {
     const s = openChat();
-    expect(apply(s, { type: 'unread', conversation_id: 9, unread_count: 3 })).toBe(s);
+    expect(apply(s, { type: 'unread', conversation_id: 9, unread_count: 3, mention_count: 0 })).toBe(s);
   });
 });
 
@@ -319,7 +322,7 @@ describe('applyFrame', () => {
       { type: 'message_updated', message: msg(2, { body: 'fixed', edited_at: '2024-05-15T11:00:00Z' }) },
       { type: 'typing', conversation_id: 1, user_id: 2, is_typing: true },
       { type: 'read', conversation_id: 1, user_id: 2, up_to_seq: 3 },
-      { type: 'unread', conversation_id: 1, unread_count: 2 },
+      { type: 'unread', conversation_id: 1, unread_count: 2, mention_count: 0 },
       { type: 'presence', user_id: 2, online: true },
       { type: 'conversation', conversation: conv({ title: 'x' }) },
       { type: 'removed', conversation_id: 1 },
@@ -342,3 +345,96 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+describe('applyFrame: conversation features', () => {
+  const thumbs = [{ emoji: '👍', count: 1, user_ids: [2] }];
+
+  it('a reaction frame replaces the message’s reactions with its full list (view, last message, pins)', () => {
+    const s0 = openChat({ pins: { 1: [{ message: msg(3), pinned_by: 2, pinned_at: '2024-05-15T11:00:00Z' }] } });
+    const s = apply(s0, { type: 'reaction', conversation_id: 1, seq: 3, user_id: 2, emoji: '👍', added: true, reactions: thumbs });
+    expect(s.views[1].messages[2].reactions).toEqual(thumbs);
+    expect(s.conversations[1].last_message?.reactions).toEqual(thumbs);
+    expect(s.pins[1][0].message.reactions).toEqual(thumbs);
+    expect(s.views[1].messages[1]).toBe(s0.views[1].messages[1]);
+    const off = apply(s, { type: 'reaction', conversation_id: 1, seq: 3, user_id: 2, emoji: '👍', added: false, reactions: [] });
+    expect(off.views[1].messages[2].reactions).toEqual([]);
+  });
+
+  it('a reaction to a message not held changes nothing', () => {
+    const s = openChat();
+    expect(apply(s, { type: 'reaction', conversation_id: 1, seq: 99, user_id: 2, emoji: '👍', added: true, reactions: thumbs })).toBe(s);
+  });
+
+  it('catch-up pages bring newer reactions and quotes for messages already held', () => {
+    const s = openChat();
+    const next = apply(s, { type: 'messages', conversation_id: 1, has_more: false, messages: [msg(2, { reactions: thumbs })] });
+    expect(next.views[1].messages[1].reactions).toEqual(thumbs);
+  });
+
+  it('pin frames add a held message to the loaded pins (newest first) and unpin takes it out', () => {
+    const s0 = openChat({ pins: { 1: [{ message: msg(1), pinned_by: 2, pinned_at: '2024-05-15T11:00:00Z' }] } });
+    const s = apply(s0, { type: 'pin', conversation_id: 1, seq: 3, pinned: true, user_id: 1 });
+    expect(s.pins[1].map((p) => p.message.seq)).toEqual([3, 1]);
+    expect(s.pins[1][0]).toMatchObject({ pinned_by: 1, pinned_at: new Date(NOW).toISOString() });
+    expect(apply(s, { type: 'pin', conversation_id: 1, seq: 3, pinned: true, user_id: 1 })).toBe(s);
+    expect(apply(s, { type: 'pin', conversation_id: 1, seq: 1, pinned: false, user_id: 2 }).pins[1].map((p) => p.message.seq)).toEqual([3]);
+    // Not loaded yet, or a message not held: left for the list to be read again.
+    expect(apply(openChat(), { type: 'pin', conversation_id: 1, seq: 3, pinned: true, user_id: 1 }).pins).toEqual({});
+    expect(apply(s0, { type: 'pin', conversation_id: 1, seq: 77, pinned: true, user_id: 1 })).toBe(s0);
+  });
+
+  it('a deleted message leaves the pins; an edited one shows its edit there', () => {
+    const s0 = openChat({ pins: { 1: [{ message: msg(2), pinned_by: 2, pinned_at: '2024-05-15T11:00:00Z' }, { message: msg(3), pinned_by: 2, pinned_at: '2024-05-15T10:00:00Z' }] } });
+    const edited = apply(s0, { type: 'message_updated', message: msg(2, { body: 'fixed', edited_at: '2024-05-15T11:30:00Z' }) });
+    expect(edited.pins[1][0].message.body).toBe('fixed');
+    const deleted = apply(edited, { type: 'message_updated', message: msg(3, { body: '', deleted: true, edited_at: '2024-05-15T11:31:00Z' }) });
+    expect(deleted.pins[1].map((p) => p.message.seq)).toEqual([2]);
+  });
+
+  it('an edit or a delete of an original updates the quotes that answer it', () => {
+    const reply = msg(4, { reply_to: { seq: 2, sender_id: 2, sender_name: 'Bob', excerpt: 'message 2', deleted: false } });
+    const s0 = apply(openChat(), { type: 'message', message: reply });
+    const s = apply(s0, { type: 'message_updated', message: msg(2, { body: '', deleted: true, edited_at: '2024-05-15T11:31:00Z' }) });
+    expect(s.views[1].messages[3].reply_to).toMatchObject({ deleted: true, excerpt: '' });
+  });
+
+  it('a live message that mentions me counts in the @ badge; reading to the end clears it', () => {
+    const s0 = openChat({ conversations: { 1: conv({ last_seq: 3, last_read_seq: 3, mention_count: 0 }) } });
+    const s1 = apply(s0, { type: 'message', message: msg(4, { mentions: [1] }) }, { type: 'message', message: msg(5) }, { type: 'message', message: msg(6, { mentions: [3] }) });
+    expect(s1.conversations[1]).toMatchObject({ unread_count: 3, mention_count: 1 });
+    // My own message (from another tab) reads everything before it.
+    const s2 = apply(s1, { type: 'message', message: msg(7, { sender_id: 1, mentions: [1] }) });
+    expect(s2.conversations[1]).toMatchObject({ unread_count: 0, mention_count: 0 });
+  });
+
+  it('the unread frame carries the mention count; without one the held count stays, and is 0 once all is read', () => {
+    const s0 = openChat({ conversations: { 1: conv({ last_seq: 5, last_read_seq: 3, unread_count: 2, mention_count: 1 }) } });
+    expect(apply(s0, { type: 'unread', conversation_id: 1, unread_count: 1, mention_count: 0 } as ServerFrame).conversations[1]).toMatchObject({ unread_count: 1, mention_count: 0 });
+    // From a server without mention counts:
+    expect(apply(s0, { type: 'unread', conversation_id: 1, unread_count: 1 } as ServerFrame).conversations[1]).toMatchObject({ unread_count: 1, mention_count: 1 });
+    expect(apply(s0, { type: 'unread', conversation_id: 1, unread_count: 0 } as ServerFrame).conversations[1]).toMatchObject({ unread_count: 0, mention_count: 0 });
+  });
+
+  it('conversation frames leave out my mention count and notification level: the held ones are kept', () => {
+    const notifications = { level: 'mentions' as const, until: null };
+    const s0 = openChat({ conversations: { 1: conv({ last_seq: 3, last_read_seq: 3, mention_count: 2, notifications }) } });
+    const renamed = conv({ last_seq: 3, last_read_seq: 3, title: 'Renamed' });
+    expect(apply(s0, { type: 'conversation', conversation: renamed }).conversations[1]).toMatchObject({ title: 'Renamed', mention_count: 2, notifications });
+  });
+
+  it('a notifications frame (another tab of mine) sets the level', () => {
+    const s = apply(openChat(), { type: 'notifications', conversation_id: 1, notifications: { level: 'nothing', until: '2026-12-04T10:00:00Z' } });
+    expect(s.conversations[1].notifications).toEqual({ level: 'nothing', until: '2026-12-04T10:00:00Z' });
+    expect(apply(openChat(), { type: 'notifications', conversation_id: 9, notifications: { level: 'nothing', until: null } }).conversations[9]).toBeUndefined();
+  });
+
+  it('error frames about reactions and pins are put in words', () => {
+    expect(apply(openChat(), { type: 'error', code: 'too_many_reactions', message: 'x' }).notice).toMatch(/20 different reactions/);
+    expect(apply(openChat(), { type: 'error', code: 'too_many_pins', message: 'x' }).notice).toMatch(/50 pinned messages/);
+  });
+
+  it('forgetting a conversation drops its pins', () => {
+    const s = openChat({ pins: { 1: [] } });
+    expect(apply(s, { type: 'removed', conversation_id: 1 }).pins).toEqual({});
+  });
+});

@@ -2,13 +2,15 @@
 // transitions that REST answers share with frames (stored messages in, a conversation upserted or forgotten,
 // typing indicators lapsing). Pure: no timers, no I/O; the clock is an argument. The effects that go with a
 // frame (fetches, acks' timers, notifications) are the controller's.
-import type { Conversation, Message } from '../api/types';
+import type { Conversation, Message, Pin, Reaction } from '../api/types';
 import { attachmentRefusalMessage } from '../logic/attachments';
 import { blockRefusalMessage, isBlocked } from '../logic/blocks';
 import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
 import { withPresenceOf } from '../logic/presence';
-import { withNewMessage, withUnreadCount } from '../logic/unread';
-import type { ServerFrame, ServerFrameOf } from '../realtime/frames';
+import { reactionRefusal } from '../logic/reactions';
+import { refreshQuotes } from '../logic/replies';
+import { withMentionCount, withNewMessage, withUnreadCount } from '../logic/unread';
+import { mentionCountOf, type ServerFrame, type ServerFrameOf } from '../realtime/frames';
 import type { ChatState } from './store';
 
 /** Someone else's typing indicator lapses after this long without a new typing frame. */
@@ -33,8 +35,17 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
     case 'unread': {
       const c = state.conversations[frame.conversation_id];
       if (!c) return state;
-      const next = withUnreadCount(c, frame.unread_count);
+      const next = withMentionCount(withUnreadCount(c, frame.unread_count), mentionCountOf(frame));
       return next === c ? state : { ...state, conversations: { ...state.conversations, [c.id]: next } };
+    }
+    case 'reaction':
+      return withReactions(state, frame.conversation_id, frame.seq, frame.reactions);
+    case 'pin':
+      return withPinFrame(state, frame, now);
+    case 'notifications': {
+      const c = state.conversations[frame.conversation_id];
+      if (!c) return state;
+      return { ...state, conversations: { ...state.conversations, [c.id]: { ...c, notifications: frame.notifications } } };
     }
     case 'presence':
       // Someone we blocked is none of our business; the REST lists leave their presence out as well.
@@ -49,7 +60,7 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
         // The socket's error codes are the REST ones; a refused message is a 403 there.
         return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? attachmentRefusalMessage(frame.code) ?? frame.message);
       }
-      return { ...state, notice: frame.message };
+      return { ...state, notice: reactionRefusal(frame.code) ?? pinRefusal(frame.code) ?? frame.message };
   }
 }
 
@@ -64,9 +75,11 @@ export function ingestMessages(state: ChatState, id: number, messages: readonly 
   let views = state.views;
   const v = state.views[id];
   if (v && v.loaded) {
-    const merged = mergeMessages(v.messages, messages);
+    // Quotes of an edited or deleted original follow it.
+    const merged = refreshQuotes(mergeMessages(v.messages, messages), messages);
     if (merged !== v.messages) views = { ...views, [id]: { ...v, messages: merged } };
   }
+  const pins = withPinnedMessages(state.pins, id, messages);
   let conversations = state.conversations;
   const c = state.conversations[id];
   if (c) {
@@ -85,25 +98,91 @@ export function ingestMessages(state: ChatState, id: number, messages: readonly 
     for (const m of messages) if (t[m.sender_id]) (delete t[m.sender_id], (changed = true));
     if (changed) typing = { ...typing, [id]: t };
   }
-  if (views === state.views && conversations === state.conversations && outbox === state.outbox && typing === state.typing) return state;
-  return { ...state, views, conversations, outbox, typing };
+  if (views === state.views && conversations === state.conversations && outbox === state.outbox && typing === state.typing && pins === state.pins) return state;
+  return { ...state, views, conversations, outbox, typing, pins };
+}
+
+/** A message's reactions replaced by the server's full list, wherever the message is held. */
+export function withReactions(state: ChatState, id: number, seq: number, reactions: readonly Reaction[]): ChatState {
+  const set = (m: Message): Message => ({ ...m, reactions: [...reactions] });
+  let views = state.views;
+  const v = state.views[id];
+  const i = v ? v.messages.findIndex((m) => m.seq === seq) : -1;
+  if (v && i >= 0) views = { ...views, [id]: { ...v, messages: v.messages.map((m, j) => (j === i ? set(m) : m)) } };
+  let conversations = state.conversations;
+  const c = state.conversations[id];
+  if (c?.last_message?.seq === seq) conversations = { ...conversations, [id]: { ...c, last_message: set(c.last_message) } };
+  let pins = state.pins;
+  const list = state.pins[id];
+  if (list?.some((p) => p.message.seq === seq)) pins = { ...pins, [id]: list.map((p) => (p.message.seq === seq ? { ...p, message: set(p.message) } : p)) };
+  if (views === state.views && conversations === state.conversations && pins === state.pins) return state;
+  return { ...state, views, conversations, pins };
+}
+
+/** The pinned messages of a conversation as `GET …/pins` gave them. */
+export function withPins(state: ChatState, id: number, pins: readonly Pin[]): ChatState {
+  return { ...state, pins: { ...state.pins, [id]: pins } };
+}
+
+/**
+ * A `pin` frame: an unpin drops the pin; a pin of a held message is listed first at once (the controller reads
+ * the list again for one it does not hold, and for the pin's exact time and author).
+ */
+function withPinFrame(state: ChatState, f: ServerFrameOf<'pin'>, now: number): ChatState {
+  const list = state.pins[f.conversation_id];
+  if (!list) return state;
+  const has = list.some((p) => p.message.seq === f.seq);
+  if (!f.pinned) return has ? withPins(state, f.conversation_id, list.filter((p) => p.message.seq !== f.seq)) : state;
+  if (has) return state;
+  const message = state.views[f.conversation_id]?.messages.find((m) => m.seq === f.seq);
+  if (!message) return state;
+  return withPins(state, f.conversation_id, [{ message, pinned_by: f.user_id, pinned_at: new Date(now).toISOString() }, ...list]);
+}
+
+/** Pinned copies of messages that changed: a deleted message is no longer pinned, an edited one shows its edit. */
+function withPinnedMessages(all: ChatState['pins'], id: number, messages: readonly Message[]): ChatState['pins'] {
+  const list = all[id];
+  if (!list || list.length === 0) return all;
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  let changed = false;
+  const next: Pin[] = [];
+  for (const p of list) {
+    const m = bySeq.get(p.message.seq);
+    if (!m) next.push(p);
+    else if (m.deleted) changed = true;
+    else if (m !== p.message && (m.body !== p.message.body || m.edited_at !== p.message.edited_at)) {
+      changed = true;
+      next.push({ ...p, message: { ...p.message, body: m.body, edited_at: m.edited_at } });
+    } else next.push(p);
+  }
+  return changed ? { ...all, [id]: next } : all;
+}
+
+/** A refused pin in words; null when the code is not about pins. */
+export function pinRefusal(code: string): string | null {
+  return code === 'too_many_pins' ? 'This conversation already has 50 pinned messages. Unpin one first.' : null;
 }
 
 /** A conversation as the server sent it (a frame or a REST answer), its members' presence and read positions. */
 export function upsertConversation(state: ChatState, c: Conversation): ChatState {
   const presence = withPresenceOf(state.presence, c.members.map((m) => m.user));
   const had = state.conversations[c.id];
+  // `conversation` frames leave out the caller's own mention count and notification level: keep the held ones.
+  const own: Partial<Conversation> = {};
+  if (c.mention_count === undefined && had?.mention_count !== undefined) own.mention_count = had.mention_count;
+  if (c.notifications === undefined && had?.notifications !== undefined) own.notifications = had.notifications;
   // Keep the newer of the two read/seq states: a frame may be older than what live messages told us.
   const merged: Conversation =
     had && had.last_seq > c.last_seq
       ? {
           ...c,
+          ...own,
           last_seq: had.last_seq,
           last_message: had.last_message,
           unread_count: Math.max(0, had.last_seq - Math.max(c.last_read_seq, had.last_read_seq)),
           last_read_seq: Math.max(c.last_read_seq, had.last_read_seq),
         }
-      : c;
+      : { ...c, ...own };
   return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, reads: withReads(state.reads, c) };
 }
 
@@ -130,7 +209,9 @@ export function forgetConversation(state: ChatState, id: number): ChatState {
   const typing = { ...state.typing };
   delete typing[id];
   const outbox = state.outbox.some((p) => p.conversation_id === id) ? state.outbox.filter((p) => p.conversation_id !== id) : state.outbox;
-  return { ...state, conversations, views, typing, outbox, selectedId: state.selectedId === id ? null : state.selectedId };
+  const pins = { ...state.pins };
+  delete pins[id];
+  return { ...state, conversations, views, typing, outbox, pins, selectedId: state.selectedId === id ? null : state.selectedId };
 }
 
 /** Typing indicators whose time is up removed; the same state when none has lapsed. */

@@ -1,5 +1,5 @@
 // The client's whole state as one immutable value, with a subscribe/get pair for React's useSyncExternalStore.
-import type { Conversation, Message, User } from '../api/types';
+import type { Conversation, Message, Pin, User } from '../api/types';
 import type { PendingMessage } from '../logic/messages';
 import type { DraftUpload } from '../logic/uploads';
 import type { SocketStatus } from '../realtime/socket';
@@ -39,6 +39,17 @@ export interface ChatState {
   selectedId: number | null;
   /** A transient problem to show the user. */
   notice: string | null;
+  /** conversation id → its pinned messages, newest pin first (`GET …/pins`, then `pin` frames). */
+  pins: Readonly<Record<number, readonly Pin[]>>;
+  /** A message to scroll to and highlight once its conversation shows it (a quote or a search result clicked). */
+  jump: Jump | null;
+}
+
+export interface Jump {
+  conversationId: number;
+  seq: number;
+  /** Tells a second jump to the same message from the first. */
+  nonce: number;
 }
 
 export class Store<T> {
@@ -79,6 +90,8 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     connection: { state: 'connecting', attempt: 0 },
     selectedId: null,
     notice: null,
+    pins: {},
+    jump: null,
   };
 }
 

@@ -9,6 +9,7 @@ import { ConversationList } from './ConversationList';
 import { SettingsView } from './SettingsView';
 import { NewChatDialog } from './dialogs/NewChatDialog';
 import { NewGroupDialog } from './dialogs/NewGroupDialog';
+import { SearchDialog } from './dialogs/SearchDialog';
 import { useChatState } from './hooks';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
@@ -24,7 +25,7 @@ const isSettingsPath = (path: string) => path.replace(/\/$/, '') === SETTINGS_PA
 export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
   const controller = useMemo(() => new ChatController(api, auth, me), [api, auth, me]);
   const state = useChatState(controller);
-  const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
+  const [dialog, setDialog] = useState<'chat' | 'group' | 'search' | null>(null);
   const [settings, setSettings] = useState(() => isSettingsPath(location.pathname));
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
 
@@ -59,6 +60,18 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
     };
   }, [controller, navigate]);
 
+  // Ctrl/Cmd+Shift+F: message search.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
+        e.preventDefault();
+        setDialog('search');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   // A conversation we were removed from (or that does not exist) falls back to the lobby.
   useEffect(() => {
     if (state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
@@ -81,6 +94,9 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
               <span className="muted">@{me.username}</span>
             </div>
           </div>
+          <button type="button" className="ghost icon settings-button" onClick={() => setDialog('search')} aria-label="Search messages" title="Search messages (Ctrl+Shift+F)" aria-haspopup="dialog">
+            <Icon name="search" />
+          </button>
           <button
             type="button"
             className={`ghost icon settings-button${settings ? ' active' : ''}`}
@@ -135,6 +151,20 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         )}
       </main>
       {dialog === 'chat' && <NewChatDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
+      {dialog === 'search' && (
+        <SearchDialog
+          controller={controller}
+          state={state}
+          onClose={() => setDialog(null)}
+          onOpen={(id, seq) => {
+            setDialog(null);
+            const path = `/c/${id}`;
+            if (location.pathname !== path) history.pushState(null, '', path);
+            setSettings(false);
+            void controller.jumpTo(id, seq);
+          }}
+        />
+      )}
       {dialog === 'group' && <NewGroupDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
     </div>
   );

@@ -7,6 +7,8 @@ import type { ChatState } from '../state/store';
 import { isBlocked } from '../logic/blocks';
 import { draftsOf } from '../logic/uploads';
 import { presenceOf } from '../logic/presence';
+import { replyPreviewOf } from '../logic/replies';
+import type { ReplyPreview } from '../api/types';
 import { ChatHeader } from './chat/ChatHeader';
 import { Composer } from './chat/Composer';
 import { MessageList } from './chat/MessageList';
@@ -22,6 +24,7 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
   const c = state.conversations[id];
   const meId = state.me.id;
   const [dragging, setDragging] = useState(false);
+  const [replyTo, setReplyTo] = useState<ReplyPreview | null>(null);
   const depth = useRef(0);
 
   // A file dropped beside the drop zone must not make the browser leave the app to show it.
@@ -107,7 +110,7 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
       )}
       <ChatHeader controller={controller} state={state} c={c} title={title} peer={peer} blockedPeer={blockedPeer} online={online} onBack={onBack} />
 
-      <MessageList controller={controller} state={state} c={c} />
+      <MessageList controller={controller} state={state} c={c} onReply={(m) => setReplyTo(replyPreviewOf(m))} />
 
       <div className="typing-line" aria-live="polite" data-testid="typing">
         {typers.length > 0 && <span>{typingText(typers)}</span>}
@@ -122,7 +125,14 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
       ) : (
         <Composer
           drafts={drafts}
-          onSend={(body) => controller.send(id, body)}
+          members={c.members}
+          meId={meId}
+          replyTo={replyTo}
+          onCancelReply={() => setReplyTo(null)}
+          onSend={(body) => {
+            controller.send(id, body, replyTo ?? undefined);
+            setReplyTo(null);
+          }}
           onTyping={() => controller.typing(id)}
           onBlur={() => controller.stopTyping(id)}
           onAttach={(files) => controller.attach(id, files)}

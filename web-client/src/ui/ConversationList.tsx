@@ -2,6 +2,8 @@ import { sortByActivity } from '../logic/unread';
 import { previewText } from '../logic/attachments';
 import { shortStamp } from '../logic/days';
 import { presenceOf } from '../logic/presence';
+import { isMuted } from '../logic/notifications';
+import { Icon } from './Icon';
 import type { ChatState } from '../state/store';
 import { Avatar } from './Avatar';
 import { conversationTitle, peerOf } from './people';
@@ -38,26 +40,38 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
           }
           const stamp = last ? shortStamp(last.created_at, now) : '';
           const unread = c.unread_count;
+          const mentions = unread > 0 ? (c.mention_count ?? 0) : 0;
+          const muted = isMuted(c, now.getTime());
           const active = state.selectedId === c.id;
           return (
             <li key={c.id}>
               <button
                 type="button"
-                className={`conv-item${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}`}
+                className={`conv-item${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}${muted ? ' is-muted' : ''}`}
                 aria-current={active ? 'true' : undefined}
                 data-testid="conversation-item"
                 data-conversation-id={c.id}
                 onClick={() => onOpen(c.id)}
-                aria-label={`${title}${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}`}
+                aria-label={`${title}${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions === 1 ? '1 mention' : `${mentions} mentions`}` : ''}${muted ? ', muted' : ''}${online ? ', online' : ''}`}
               >
                 <Avatar name={title} id={peer?.id ?? c.id} online={online} group={c.kind === 'group'} />
                 <span className="conv-body">
                   <span className="conv-top">
                     <span className="conv-title">{title}</span>
+                    {muted && (
+                      <span className="muted-icon" title="Muted" data-testid="muted-icon">
+                        <Icon name="bellOff" />
+                      </span>
+                    )}
                     <span className="conv-time">{stamp}</span>
                   </span>
                   <span className="conv-bottom">
                     <span className={`conv-preview${typers.length ? ' typing' : ''}`}>{preview}</span>
+                    {mentions > 0 && (
+                      <span className="badge mention-badge" data-testid="mention-badge" title={mentions === 1 ? '1 unread mention' : `${mentions} unread mentions`}>
+                        @
+                      </span>
+                    )}
                     {unread > 0 && (
                       <span className="badge" data-testid="unread-badge">
                         {unread > 99 ? '99+' : unread}

@@ -1,13 +1,19 @@
 // A conversation's header: back to the list, who it is with (online or offline when the peer's presence is known,
 // otherwise their username; a group's members), Block/Unblock for a direct chat's peer, and the group settings
-// dialog for a group.
+// dialog for a group; the pinned messages and the caller's notification level (a muted bell when quieter
+// than every message).
 import { useState } from 'react';
 import type { Conversation, User } from '../../api/types';
+import { isMuted, levelSummary } from '../../logic/notifications';
+import { clockTime } from '../../logic/days';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
 import { Avatar } from '../Avatar';
+import { Icon } from '../Icon';
 import { BlockButton } from '../dialogs/BlockButton';
 import { GroupSettingsDialog } from '../dialogs/GroupSettingsDialog';
+import { NotificationsDialog } from '../dialogs/NotificationsDialog';
+import { PinsDialog } from '../dialogs/PinsDialog';
 import { peerOf } from '../people';
 
 export function ChatHeader(props: {
@@ -23,7 +29,10 @@ export function ChatHeader(props: {
 }) {
   const { controller, state, c, title, peer, blockedPeer, online, onBack } = props;
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [open, setOpen] = useState<'pins' | 'notifications' | null>(null);
   const meId = state.me.id;
+  const pinCount = state.pins[c.id]?.length ?? 0;
+  const muted = isMuted(c, Date.now());
   return (
     <>
       <header className="chat-head">
@@ -37,9 +46,34 @@ export function ChatHeader(props: {
           </h2>
           <span className="muted small-text">{subtitle(c, online, meId)}</span>
         </div>
+        <div className="head-tools">
+          <button
+            type="button"
+            className="ghost icon head-tool"
+            onClick={() => setOpen('pins')}
+            aria-haspopup="dialog"
+            aria-label={pinCount ? `Pinned messages (${pinCount})` : 'Pinned messages'}
+            title="Pinned messages"
+          >
+            <Icon name="pin" />
+            {pinCount > 0 && <span className="tool-count">{pinCount}</span>}
+          </button>
+          <button
+            type="button"
+            className={`ghost icon head-tool${muted ? ' muted-on' : ''}`}
+            onClick={() => setOpen('notifications')}
+            aria-haspopup="dialog"
+            aria-label={`Notifications: ${levelSummary(c.notifications, Date.now(), clockTime)}`}
+            title={`Notifications: ${levelSummary(c.notifications, Date.now(), clockTime)}`}
+            data-testid="notifications-button"
+          >
+            <Icon name={muted ? 'bellOff' : 'bell'} />
+          </button>
+        </div>
         {c.kind === 'group' && (
-          <button type="button" className="small head-action" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
-            Group settings
+          <button type="button" className="small head-action group-settings-button" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog" aria-label="Group settings" title="Group settings">
+            <Icon name="gear" />
+            <span className="head-action-text">Group settings</span>
           </button>
         )}
         {peer && (
@@ -49,6 +83,19 @@ export function ChatHeader(props: {
         )}
       </header>
       {settingsOpen && c.kind === 'group' && <GroupSettingsDialog controller={controller} state={state} id={c.id} onClose={() => setSettingsOpen(false)} />}
+      {open === 'pins' && (
+        <PinsDialog
+          controller={controller}
+          state={state}
+          id={c.id}
+          onClose={() => setOpen(null)}
+          onJump={(seq) => {
+            setOpen(null);
+            void controller.jumpTo(c.id, seq);
+          }}
+        />
+      )}
+      {open === 'notifications' && <NotificationsDialog controller={controller} state={state} id={c.id} onClose={() => setOpen(null)} />}
     </>
   );
 }

@@ -1,14 +1,18 @@
-// One message in the list: a stored one (time, edited, ✓ sent / ✓✓ read for own messages, edit in place and
-// delete), or an own one still pending or failed (with Retry and Discard). Attachments come before the text; a
+// One message in the list: a stored one (time, edited, ✓ sent / ✓✓ read for own messages, the quote of the
+// message it answers, `@name` mentions, a pin marker, reaction chips; a toolbar on hover or focus with Reply,
+// React, Pin/Unpin where allowed, and edit in place and delete for own ones), or an own one still pending or
+// failed (with Retry and Discard). Attachments come before the text; a
 // message of attachments only has no text block at all, and a deleted one shows none.
-import { useState } from 'react';
-import type { Attachment, Message } from '../../api/types';
+import { useCallback, useRef, useState } from 'react';
+import type { Attachment, Member, Message } from '../../api/types';
 import { clockTime } from '../../logic/days';
+import { mentionsMe } from '../../logic/mentions';
 import type { PendingMessage } from '../../logic/messages';
 import type { Tick } from '../../logic/unread';
 import { Icon } from '../Icon';
 import { hueFor } from '../people';
 import { MessageAttachments } from './Attachments';
+import { MessageText, Quote, ReactionChips, ReactionPicker } from './MessageParts';
 
 /** Opens the viewer on the `index`th image of a message's attachments. */
 export type OpenImage = (attachments: readonly Attachment[], index: number) => void;
@@ -39,47 +43,115 @@ export function StoredBubble(props: {
   onDelete: () => void;
   mediaToken: string | null;
   onOpenImage: OpenImage;
+  /** The conversation's members: names for mentions and reactions. */
+  members: readonly Member[];
+  meId: number;
+  pinned: boolean;
+  canPin: boolean;
+  /** Just jumped to: briefly highlighted. */
+  highlighted: boolean;
+  /** The original of a reply, when it is held (for a quote of an attachment-only message). */
+  original?: Message;
+  onReply: () => void;
+  onReact: (emoji: string, on: boolean) => void;
+  onPin: (pinned: boolean) => void;
+  onOpenQuote: (seq: number) => void;
 }) {
-  const { m, own } = props;
+  const { m, own, meId } = props;
+  const [picking, setPicking] = useState(false);
+  const reactButton = useRef<HTMLButtonElement>(null);
   const time = clockTime(new Date(m.created_at));
   const attachments = m.deleted ? [] : (m.attachments ?? []);
   const textless = !m.deleted && !m.body && !props.editing && attachments.length > 0;
+  const reactions = m.deleted ? [] : (m.reactions ?? []);
+  const forMe = mentionsMe(m, meId) && !own;
+  const closePicker = useCallback(() => {
+    setPicking(false);
+    reactButton.current?.focus();
+  }, []);
+  const classes = ['msg', own ? 'own' : 'theirs', m.deleted && 'deleted', forMe && 'mentions-me', props.highlighted && 'highlight', picking && 'menu-open', reactions.length > 0 && 'has-reactions']
+    .filter(Boolean)
+    .join(' ');
   return (
-    <div className={`msg ${own ? 'own' : 'theirs'}${m.deleted ? ' deleted' : ''}`} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'}>
-      <div className={`bubble${attachments.length ? ' has-media' : ''}`} tabIndex={own && !m.deleted ? 0 : undefined}>
-        {props.showName && (
-          <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
-            {m.sender_name}
+    <div className={classes} data-testid="message" data-seq={m.seq} data-own={own ? 'true' : 'false'} data-mentions-me={forMe ? 'true' : undefined} data-pinned={props.pinned ? 'true' : undefined}>
+      <div className="msg-col">
+        <div className={`bubble${attachments.length ? ' has-media' : ''}`} tabIndex={m.deleted ? undefined : 0}>
+          {props.showName && (
+            <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
+              {m.sender_name}
+            </div>
+          )}
+          {m.reply_to && !m.deleted && <Quote r={m.reply_to} original={props.original} onOpen={() => props.onOpenQuote(m.reply_to!.seq)} />}
+          {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
+          {props.editing ? (
+            <EditForm initial={m.body} onCancel={props.onCancelEdit} onSave={props.onSaveEdit} />
+          ) : (
+            !textless && (
+              <div className="body" data-testid="message-body">
+                {m.deleted ? <em>Message deleted</em> : <MessageText body={m.body} members={props.members} meId={meId} />}
+              </div>
+            )
+          )}
+          <div className="meta">
+            {props.pinned && !m.deleted && (
+              <span className="pin-mark" role="img" aria-label="Pinned" title="Pinned" data-testid="pin-mark">
+                <Icon name="pin" />
+              </span>
+            )}
+            {m.edited_at && !m.deleted && <span className="edited">edited</span>}
+            <time dateTime={m.created_at} title={new Date(m.created_at).toLocaleString()}>
+              {time}
+            </time>
+            {props.tick && !m.deleted && <Ticks tick={props.tick} />}
+          </div>
+        </div>
+        <ReactionChips reactions={reactions} members={props.members} meId={meId} onToggle={props.onReact} />
+        {!m.deleted && !props.editing && (
+          <div className="actions" role="group" aria-label="Message actions">
+            <button type="button" className="icon" onClick={props.onReply} aria-label="Reply" title="Reply">
+              <Icon name="reply" />
+            </button>
+            <button
+              type="button"
+              className="icon"
+              ref={reactButton}
+              onClick={() => setPicking((x) => !x)}
+              aria-label="Add reaction"
+              title="React"
+              aria-expanded={picking}
+              aria-haspopup="true"
+            >
+              <Icon name="smile" />
+            </button>
+            {props.canPin && (
+              <button type="button" className="icon" onClick={() => props.onPin(!props.pinned)} aria-label={props.pinned ? 'Unpin message' : 'Pin message'} title={props.pinned ? 'Unpin' : 'Pin'}>
+                <Icon name="pin" />
+              </button>
+            )}
+            {own && (
+              <>
+                <button type="button" className="icon" onClick={props.onEdit} aria-label="Edit message" title="Edit">
+                  <Icon name="edit" />
+                </button>
+                <button type="button" className="icon" onClick={props.onDelete} aria-label="Delete message" title="Delete">
+                  <Icon name="trash" />
+                </button>
+              </>
+            )}
           </div>
         )}
-        {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
-        {props.editing ? (
-          <EditForm initial={m.body} onCancel={props.onCancelEdit} onSave={props.onSaveEdit} />
-        ) : (
-          !textless && (
-            <div className="body" data-testid="message-body">
-              {m.deleted ? <em>Message deleted</em> : m.body}
-            </div>
-          )
+        {picking && (
+          <ReactionPicker
+            reactions={reactions}
+            meId={meId}
+            onClose={closePicker}
+            onPick={(emoji, on) => {
+              closePicker();
+              props.onReact(emoji, on);
+            }}
+          />
         )}
-        <div className="meta">
-          {m.edited_at && !m.deleted && <span className="edited">edited</span>}
-          <time dateTime={m.created_at} title={new Date(m.created_at).toLocaleString()}>
-            {time}
-          </time>
-          {props.tick && !m.deleted && <Ticks tick={props.tick} />}
-        </div>
       </div>
-      {own && !m.deleted && !props.editing && (
-        <div className="actions">
-          <button type="button" className="icon" onClick={props.onEdit} aria-label="Edit message" title="Edit">
-            <Icon name="edit" />
-          </button>
-          <button type="button" className="icon" onClick={props.onDelete} aria-label="Delete message" title="Delete">
-            <Icon name="trash" />
-          </button>
-        </div>
-      )}
     </div>
   );
 }
@@ -91,6 +163,7 @@ export function PendingBubble(props: { p: PendingMessage; onRetry: () => void; o
   return (
     <div className={`msg own ${failed ? 'failed' : 'pending'}`} data-testid="message" data-pending={p.status}>
       <div className={`bubble${attachments.length ? ' has-media' : ''}`}>
+        {p.reply_to && <Quote r={p.reply_to} />}
         {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
         {p.body && (
           <div className="body" data-testid="message-body">

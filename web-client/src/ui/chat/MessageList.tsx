@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Attachment, Conversation, Message } from '../../api/types';
 import { isImage } from '../../logic/attachments';
 import { groupByDay } from '../../logic/days';
+import { canPin } from '../../logic/roles';
 import type { PendingMessage } from '../../logic/messages';
 import { tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
@@ -17,7 +18,7 @@ type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 160;
 
-export function MessageList({ controller, state, c }: { controller: ChatController; state: ChatState; c: Conversation }) {
+export function MessageList({ controller, state, c, onReply }: { controller: ChatController; state: ChatState; c: Conversation; onReply: (m: Message) => void }) {
   const id = c.id;
   const view = state.views[id];
   const meId = state.me.id;
@@ -27,7 +28,11 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
   const [newCount, setNewCount] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
   const [viewing, setViewing] = useState<{ images: readonly Attachment[]; index: number } | null>(null);
+  const [highlighted, setHighlighted] = useState<number | null>(null);
   const mediaToken = state.mediaToken;
+  const pinned = useMemo(() => new Set((state.pins[id] ?? []).map((p) => p.message.seq)), [state.pins, id]);
+  const mayPin = canPin(c, meId);
+  const jump = state.jump?.conversationId === id ? state.jump : null;
   const openImage = (attachments: readonly Attachment[], index: number) => setViewing({ images: attachments.filter(isImage), index });
 
   const outbox = state.outbox;
@@ -38,6 +43,7 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
   }, [view?.messages, outbox, id, meId]);
   const groups = useMemo(() => groupByDay(items, (i) => (i.kind === 'stored' ? i.m.created_at : i.p.created_at)), [items]);
 
+  const bySeq = useMemo(() => new Map((view?.messages ?? []).map((m) => [m.seq, m])), [view?.messages]);
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((u) => u !== meId), [c, meId]);
   const reads = state.reads[id] ?? {};
 
@@ -67,6 +73,24 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
     }
     prev.current = { first, lastKey, height: el.scrollHeight, count: items.length };
   }, [items, view?.messages]);
+
+  // A jump (a quote or a search result clicked): once the message is rendered, scroll it to the middle and
+  // highlight it for a moment. The reader is no longer at the bottom: new messages count in the pill.
+  useLayoutEffect(() => {
+    if (!jump) return;
+    const el = listRef.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${jump.seq}"]`);
+    if (!el) return;
+    atBottom.current = false;
+    el.scrollIntoView({ block: 'center' });
+    el.querySelector<HTMLElement>('.bubble')?.focus({ preventScroll: true });
+    setHighlighted(jump.seq);
+    controller.jumped(jump.nonce);
+  }, [jump, items, controller]);
+  useEffect(() => {
+    if (highlighted === null) return;
+    const t = setTimeout(() => setHighlighted(null), 2400);
+    return () => clearTimeout(t);
+  }, [highlighted]);
 
   // Images take their final size before they load; the typing line and window resizes change the height: stay pinned.
   useEffect(() => {
@@ -153,6 +177,16 @@ export function MessageList({ controller, state, c }: { controller: ChatControll
                   }}
                   mediaToken={mediaToken}
                   onOpenImage={openImage}
+                  members={c.members}
+                  meId={meId}
+                  pinned={pinned.has(m.seq)}
+                  canPin={mayPin}
+                  highlighted={highlighted === m.seq}
+                  original={m.reply_to ? bySeq.get(m.reply_to.seq) : undefined}
+                  onReply={() => onReply(m)}
+                  onReact={(emoji, on) => void controller.react(id, m.seq, emoji, on).catch((e) => controller.tell(e))}
+                  onPin={(on) => void controller.pin(id, m.seq, on).catch((e) => controller.tell(e))}
+                  onOpenQuote={(seq) => void controller.jumpTo(id, seq)}
                 />
               );
             })}

@@ -1,5 +1,6 @@
 // Group settings, opened from a group's chat header: the members and their roles, rename, add and remove as the
-// role allows, block or unblock a member, and leave.
+// role allows, the owner's role changes (make admin, remove admin, make owner after a confirmation), block or
+// unblock a member, and leave.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { isBlocked, type BlockableAction } from '../../logic/blocks';
 import { presenceOf } from '../../logic/presence';
@@ -8,7 +9,9 @@ import type { ChatController } from '../../state/controller';
 import { describeActionError, describeError } from '../../state/errors';
 import type { ChatState } from '../../state/store';
 import { conversationTitle } from '../people';
+import type { Member } from '../../api/types';
 import { BlockButton } from './BlockButton';
+import { ConfirmDialog } from './ConfirmDialog';
 import { Modal, PersonRow } from './Modal';
 import { useUserSearch } from './useUserSearch';
 
@@ -26,6 +29,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [handOver, setHandOver] = useState<Member | null>(null);
   const { results, busy: searching, error: searchError } = useUserSearch(controller, query);
   const titleId = useId();
   const searchId = useId();
@@ -112,11 +116,27 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
         </h3>
         <ul className="people" data-testid="group-members">
           {sortMembers(c.members).map((m) => (
-            <PersonRow key={m.user.id} user={m.user} online={presenceOf(state.presence, m.user)}>
+            <PersonRow key={m.user.id} user={m.user} online={presenceOf(state.presence, m.user)} wide={can.roleChanges(m).length > 0}>
               <span className={`role role-${m.role}`} data-testid="member-role">
                 {m.user.id === meId ? `${roleLabel(m.role)} · you` : roleLabel(m.role)}
               </span>
               {m.user.id !== meId && <BlockButton controller={controller} user={m.user} blocked={isBlocked(state.blocked, m.user.id)} className="small ghost" />}
+              {can.roleChanges(m).map((change) => (
+                <button
+                  key={change.role}
+                  type="button"
+                  className="small ghost"
+                  disabled={busy}
+                  onClick={() =>
+                    change.confirm
+                      ? setHandOver(m)
+                      : void act(() => controller.setRole(id, m.user.id, change.role), change.role === 'admin' ? `${m.user.display_name} is now an admin.` : `${m.user.display_name} is no longer an admin.`)
+                  }
+                  aria-label={`${change.label}: ${m.user.display_name}`}
+                >
+                  {change.label}
+                </button>
+              ))}
               {can.remove(m) && (
                 <button
                   type="button"
@@ -182,6 +202,21 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
           </button>
         )}
       </div>
+      {handOver && (
+        <ConfirmDialog
+          title="Make owner"
+          confirmLabel="Make owner"
+          onClose={() => setHandOver(null)}
+          onConfirm={async () => {
+            await controller.setRole(id, handOver.user.id, 'owner');
+            setStatus(`${handOver.user.display_name} is now the owner. You are an admin.`);
+          }}
+        >
+          <p>
+            Make {handOver.user.display_name} the owner of this group? You become an admin, and only they can change roles or give ownership back.
+          </p>
+        </ConfirmDialog>
+      )}
     </Modal>
   );
 }

@@ -58,9 +58,10 @@ export function DialogFoot({ error, onCancel, children }: { error: string | null
   );
 }
 
-export function PersonRow({ user, online, children }: { user: User; online?: boolean; children: ReactNode }) {
+/** One person in a dialog's list; `wide` puts the actions on a line of their own under the name. */
+export function PersonRow({ user, online, children, wide = false }: { user: User; online?: boolean; children: ReactNode; wide?: boolean }) {
   return (
-    <li className="person">
+    <li className={`person${wide ? ' wide' : ''}`}>
       <Avatar name={user.display_name} id={user.id} online={online} size={34} />
       <span className="person-text">
         <strong>{user.display_name}</strong>
