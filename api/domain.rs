@@ -209,6 +209,9 @@ pub enum PageCursor {
     Latest,
     Before(i64),
     After(i64),
+    /// Up to `limit / 2` messages before this seq, then it and newer ones (a short side leaves its room to the
+    /// other).
+    Around(i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,28 +220,43 @@ pub struct Page {
     pub limit: i64,
 }
 
+/// The cursors of a history request, as they came.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageCursors {
+    pub before_seq: Option<i64>,
+    pub after_seq: Option<i64>,
+    pub around_seq: Option<i64>,
+}
+
 impl Page {
     pub const DEFAULT_LIMIT: i64 = 50;
     pub const MAX_LIMIT: i64 = 100;
 
-    pub fn parse(before_seq: Option<i64>, after_seq: Option<i64>, limit: Option<i64>) -> Parsed<Self> {
+    pub fn parse(cursors: PageCursors, limit: Option<i64>) -> Parsed<Self> {
         let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
             return Err(ValidationError::new("limit", format!("limit must be between 1 and {}.", Self::MAX_LIMIT)));
         }
-        let cursor = match (before_seq, after_seq) {
-            (Some(_), Some(_)) => {
-                return Err(ValidationError::new("before_seq", "Give before_seq or after_seq, not both."));
-            }
-            (Some(seq), None) if seq < 1 => {
+        let cursor = match (cursors.before_seq, cursors.after_seq, cursors.around_seq) {
+            (None, None, None) => PageCursor::Latest,
+            (Some(seq), None, None) if seq < 1 => {
                 return Err(ValidationError::new("before_seq", "before_seq must be at least 1."));
             }
-            (None, Some(seq)) if seq < 0 => {
+            (None, Some(seq), None) if seq < 0 => {
                 return Err(ValidationError::new("after_seq", "after_seq must not be negative."));
             }
-            (Some(seq), None) => PageCursor::Before(seq),
-            (None, Some(seq)) => PageCursor::After(seq),
-            (None, None) => PageCursor::Latest,
+            (None, None, Some(seq)) if seq < 1 => {
+                return Err(ValidationError::new("around_seq", "around_seq must be at least 1."));
+            }
+            (Some(seq), None, None) => PageCursor::Before(seq),
+            (None, Some(seq), None) => PageCursor::After(seq),
+            (None, None, Some(seq)) => PageCursor::Around(seq),
+            _ => {
+                return Err(ValidationError::new(
+                    "before_seq",
+                    "Give at most one of before_seq, after_seq and around_seq.",
+                ));
+            }
         };
         Ok(Page { cursor, limit })
     }
@@ -271,10 +289,21 @@ mod tests {
 
     #[test]
     fn page_rejects_both_cursors_and_out_of_range_limits() {
-        assert!(Page::parse(Some(5), Some(1), None).is_err());
-        assert!(Page::parse(None, None, Some(0)).is_err());
-        assert!(Page::parse(None, None, Some(101)).is_err());
-        assert_eq!(Page::parse(None, Some(0), None).unwrap().cursor, PageCursor::After(0));
+        assert!(Page::parse(PageCursors { before_seq: Some(5), after_seq: Some(1), around_seq: None }, None).is_err());
+        assert!(
+            Page::parse(PageCursors { around_seq: Some(5), after_seq: Some(1), ..Default::default() }, None).is_err()
+        );
+        assert!(Page::parse(PageCursors { around_seq: Some(0), ..Default::default() }, None).is_err());
+        assert!(Page::parse(PageCursors::default(), Some(0)).is_err());
+        assert!(Page::parse(PageCursors::default(), Some(101)).is_err());
+        assert_eq!(
+            Page::parse(PageCursors { after_seq: Some(0), ..Default::default() }, None).unwrap().cursor,
+            PageCursor::After(0)
+        );
+        assert_eq!(
+            Page::parse(PageCursors { around_seq: Some(7), ..Default::default() }, None).unwrap().cursor,
+            PageCursor::Around(7)
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl HubStore for DbStore {
             let limit = (before - after - 1).clamp(1, Page::MAX_LIMIT);
             let page = Page { cursor: PageCursor::After(after.get()), limit };
             let mut conn = db.get().await.ok()?;
-            let (rows, _) = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?;
+            let rows = crate::db::messages::page(&mut conn, conversation_id, page).await.ok()?.rows;
             Some(
                 rows.into_iter()
                     .filter(|(row, _)| row.seq < before)

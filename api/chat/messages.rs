@@ -6,18 +6,28 @@ use super::writer::{MessageWriter, Sent, SocketOrigin};
 use super::{ChatError, ChatResult, views};
 use crate::db::messages::PendingSend;
 use crate::db::{DbConn, messages};
-use crate::domain::{AttachmentIds, ClientId, MessageBody, Page, ValidationError};
+use crate::domain::{AttachmentIds, ClientId, MessageBody, Page, PageCursor, ValidationError};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{Message, MessagePage, ServerFrame};
 use crate::realtime::{Delivery, Realtime};
 use crate::storage::Storage;
 
 pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Page) -> ChatResult<MessagePage> {
-    require_member(conn, id, me).await?;
-    let (rows, has_more) = messages::page(conn, id, page).await?;
-    let mut messages: Vec<Message> = rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
+    let (conversation, _) = require_member(conn, id, me).await?;
+    let found = messages::page(conn, id, page).await?;
+    let has_newer = found.has_newer.unwrap_or_else(|| {
+        // Seqs are gapless, so newer messages exist when the newest seen is below the conversation's last.
+        let newest_seen = match (found.rows.last(), page.cursor) {
+            (Some((row, _)), _) => row.seq.get(),
+            (None, PageCursor::Before(seq)) => seq - 1,
+            (None, PageCursor::After(seq) | PageCursor::Around(seq)) => seq,
+            (None, PageCursor::Latest) => conversation.last_seq.get(),
+        };
+        newest_seen < conversation.last_seq.get()
+    });
+    let mut messages: Vec<Message> = found.rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
     views::add_reactions(conn, id, &mut messages).await?;
-    Ok(MessagePage { messages, has_more })
+    Ok(MessagePage { messages, has_more: found.has_more, has_newer })
 }
 
 /// What a send carries, as it came (REST or socket).

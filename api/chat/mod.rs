@@ -11,6 +11,8 @@ pub mod messages;
 pub(crate) mod notifications;
 pub(crate) mod pins;
 pub(crate) mod reactions;
+pub(crate) mod search;
+pub(crate) mod search_terms;
 pub(crate) mod views;
 pub(crate) mod writer;
 

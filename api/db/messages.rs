@@ -14,8 +14,39 @@ use crate::with_conn;
 /// A message with its sender's display name, as every reader wants it.
 pub type MessageWithSender = (MessageRow, String);
 
-/// One page of history, ascending by seq, and whether more lies beyond it in the direction asked.
-pub async fn page(
+/// One page of history, ascending by seq.
+pub struct PageRows {
+    pub rows: Vec<MessageWithSender>,
+    /// More lie beyond the page in the direction asked (older ones for an `Around` page).
+    pub has_more: bool,
+    /// Known for an `Around` page only: newer messages lie beyond it.
+    pub has_newer: Option<bool>,
+}
+
+pub async fn page(conn: &mut DbConn, conversation_id: ConversationId, page: Page) -> DbResult<PageRows> {
+    if let PageCursor::Around(seq) = page.cursor {
+        // Up to a full page each way, then the window: half before the seq, the rest from it on, and whichever
+        // side runs short leaves its room to the other (a message near either end still gets a full page).
+        let (older, older_more) =
+            one_way(conn, conversation_id, Page { cursor: PageCursor::Before(seq), ..page }).await?;
+        let (newer, newer_more) =
+            one_way(conn, conversation_id, Page { cursor: PageCursor::After(seq - 1), ..page }).await?;
+        let limit = page.limit as usize;
+        let take_newer = newer.len().min(limit - older.len().min(limit / 2));
+        let take_older = older.len().min(limit - take_newer);
+        let has_more = older_more || take_older < older.len();
+        let has_newer = newer_more || take_newer < newer.len();
+        let mut rows: Vec<MessageWithSender> = older.into_iter().rev().take(take_older).collect();
+        rows.reverse();
+        rows.extend(newer.into_iter().take(take_newer));
+        return Ok(PageRows { rows, has_more, has_newer: Some(has_newer) });
+    }
+    let (rows, has_more) = one_way(conn, conversation_id, page).await?;
+    Ok(PageRows { rows, has_more, has_newer: None })
+}
+
+/// A page in one direction from its cursor, ascending by seq, and whether more lie beyond it that way.
+async fn one_way(
     conn: &mut DbConn,
     conversation_id: ConversationId,
     page: Page,
@@ -31,12 +62,14 @@ pub async fn page(
         match page.cursor {
             PageCursor::Latest => base.order(messages::seq.desc()).load(c).await,
             PageCursor::Before(seq) => base.filter(messages::seq.lt(seq)).order(messages::seq.desc()).load(c).await,
-            PageCursor::After(seq) => base.filter(messages::seq.gt(seq)).order(messages::seq.asc()).load(c).await,
+            PageCursor::After(seq) | PageCursor::Around(seq) => {
+                base.filter(messages::seq.gt(seq)).order(messages::seq.asc()).load(c).await
+            }
         }
     })?;
     let has_more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
-    if !matches!(page.cursor, PageCursor::After(_)) {
+    if matches!(page.cursor, PageCursor::Latest | PageCursor::Before(_)) {
         rows.reverse();
     }
     Ok((rows, has_more))

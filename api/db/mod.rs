@@ -13,6 +13,7 @@ pub mod models;
 pub(crate) mod pins;
 pub(crate) mod reactions;
 pub mod schema;
+pub(crate) mod search;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
 pub mod users;

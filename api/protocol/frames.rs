@@ -26,6 +26,8 @@ pub enum ClientFrame {
         #[serde(default)]
         after_seq: Option<i64>,
         #[serde(default)]
+        around_seq: Option<i64>,
+        #[serde(default)]
         limit: Option<i64>,
     },
     Typing {
@@ -63,6 +65,7 @@ pub enum ServerFrame {
         conversation_id: i64,
         messages: Vec<Message>,
         has_more: bool,
+        has_newer: bool,
     },
     MessageUpdated {
         message: Message,

@@ -9,11 +9,13 @@ mod frames;
 mod notifications;
 mod pins;
 mod reactions;
+mod search;
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
 pub use frames::{ClientFrame, ServerFrame, close_code};
 pub use notifications::{NotificationLevel, NotificationSettings};
 pub use pins::{Pin, PinList};
 pub use reactions::{MessageReactions, Reaction};
+pub use search::{SearchHit, SearchPage, SearchQuery, SnippetPart};
 
 /// The one error shape of every REST error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -316,6 +318,11 @@ pub struct HistoryQuery {
     /// Only messages with a larger seq (catching up).
     #[param(minimum = 0)]
     pub after_seq: Option<i64>,
+    /// The page around this seq (to open a search result or a reply in context): up to `limit / 2` older
+    /// messages, then this one and newer ones; near either end the other side fills the page. At most one of
+    /// the three cursors.
+    #[param(minimum = 1)]
+    pub around_seq: Option<i64>,
     /// 1–100, default 50.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -325,8 +332,11 @@ pub struct HistoryQuery {
 pub struct MessagePage {
     /// Ascending by seq.
     pub messages: Vec<Message>,
-    /// More messages lie beyond this page in the direction asked.
+    /// More messages lie beyond this page in the direction asked (older ones, except with `after_seq`).
     pub has_more: bool,
+    /// Newer messages than this page's newest exist (false for the latest page; `after_seq` pages say it in
+    /// `has_more` too).
+    pub has_newer: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -5,19 +5,20 @@ use actix_web::{HttpResponse, web};
 use super::json::Json;
 use crate::auth::AuthUser;
 use crate::chat::messages;
-use crate::domain::Page;
+use crate::domain::{Page, PageCursors};
 use crate::error::ApiResult;
 use crate::ids::{ConversationId, Seq};
 use crate::protocol::{EditMessageRequest, ErrorBody, HistoryQuery, Message, MessagePage, SendMessageRequest};
 use crate::state::AppState;
 
-/// History, by seq: the newest page, `before_seq` to page back, `after_seq` to catch up.
+/// History, by seq: the newest page, `before_seq` to page back, `after_seq` to catch up, `around_seq` to open a
+/// message in context.
 #[utoipa::path(operation_id = "list_messages", get, path = "/api/conversations/{id}/messages", tag = "messages",
     params(("id" = i64, Path, description = "Conversation id"), HistoryQuery),
     responses(
         (status = 200, description = "Messages ascending by seq", body = MessagePage),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
-        (status = 422, description = "Both cursors, or limit out of 1..100", body = ErrorBody),
+        (status = 422, description = "More than one cursor, or limit out of 1..100", body = ErrorBody),
     ))]
 pub async fn history(
     user: AuthUser,
@@ -25,7 +26,9 @@ pub async fn history(
     path: web::Path<ConversationId>,
     query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = Page::parse(query.before_seq, query.after_seq, query.limit)?;
+    let cursors =
+        PageCursors { before_seq: query.before_seq, after_seq: query.after_seq, around_seq: query.around_seq };
+    let page = Page::parse(cursors, query.limit)?;
     let mut conn = app.db.get().await?;
     let page = messages::history(&mut conn, user.user_id, path.into_inner(), page).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -12,6 +12,7 @@ pub mod messages;
 pub mod middleware;
 pub mod pins;
 pub mod reactions;
+pub mod search;
 pub mod users;
 
 use actix_web::error::{PathError, QueryPayloadError};
@@ -75,6 +76,7 @@ rest_api! {
     "/attachments/{id}" => token [get attachments::download, delete attachments::discard],
     "/attachments/{id}/thumbnail" => token [get attachments::thumbnail],
     "/media-token" => token [post attachments::media_token],
+    "/search" => token [get search::search],
 }
 
 /// The `/api` scope.

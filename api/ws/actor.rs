@@ -15,7 +15,7 @@ use super::outlet::Outlet;
 use super::session::{close_reason, instant_of};
 use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::chat::{self, ChatError};
-use crate::domain::Page;
+use crate::domain::{Page, PageCursors};
 use crate::error::ApiError;
 use crate::ids::{ConversationId, Seq, SessionId, UserId};
 use crate::protocol::{ClientFrame, ServerFrame, close_code};
@@ -184,8 +184,9 @@ impl SocketActor {
                 };
                 self.on_new_message(ConversationId(conversation_id), &draft).await
             }
-            ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, limit } => {
-                self.on_fetch(ConversationId(conversation_id), before_seq, after_seq, limit).await
+            ClientFrame::FetchMessages { conversation_id, before_seq, after_seq, around_seq, limit } => {
+                let cursors = PageCursors { before_seq, after_seq, around_seq };
+                self.on_fetch(ConversationId(conversation_id), cursors, limit).await
             }
             ClientFrame::Typing { conversation_id, is_typing } => {
                 self.on_typing(ConversationId(conversation_id), is_typing).await
@@ -226,14 +227,8 @@ impl SocketActor {
         }
     }
 
-    async fn on_fetch(
-        &mut self,
-        conversation_id: ConversationId,
-        before: Option<i64>,
-        after: Option<i64>,
-        limit: Option<i64>,
-    ) {
-        let page = match Page::parse(before, after, limit) {
+    async fn on_fetch(&mut self, conversation_id: ConversationId, cursors: PageCursors, limit: Option<i64>) {
+        let page = match Page::parse(cursors, limit) {
             Ok(page) => page,
             Err(err) => return self.send_api_error(&err.into(), None),
         };
@@ -252,6 +247,7 @@ impl SocketActor {
                     conversation_id: conversation_id.get(),
                     messages: page.messages,
                     has_more: page.has_more,
+                    has_newer: page.has_newer,
                 };
                 self.send_frame(&frame);
             }

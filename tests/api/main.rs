@@ -4,6 +4,7 @@ mod helpers;
 
 mod access;
 mod architecture;
+mod around;
 mod attachments;
 mod auth;
 mod blocks;
@@ -27,6 +28,7 @@ mod reactions;
 mod replies;
 mod roles;
 mod schema;
+mod search;
 mod sessions;
 mod storage_s3;
 mod surface;

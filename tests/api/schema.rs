@@ -1,4 +1,5 @@
-//! The two migration sets must describe the same tables and columns.
+//! The two migration sets must describe the same tables and columns (apart from each backend's search index:
+//! SQLite's FTS5 tables, PostgreSQL's `body_tsv` column).
 
 use chat_server::db::{DbConn, DbPool};
 use chat_server::with_conn;
@@ -21,11 +22,12 @@ struct ColumnInfo {
 const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, \
     CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'no' ELSE 'yes' END AS nullable \
     FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '__diesel%'";
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '__diesel%' \
+    AND m.name NOT LIKE 'messages_fts%'";
 
 const POSTGRES_COLUMNS: &str = "SELECT table_name::text AS table_name, column_name::text AS column_name, \
     lower(is_nullable)::text AS nullable FROM information_schema.columns \
-    WHERE table_schema = 'public' AND table_name NOT LIKE '__diesel%'";
+    WHERE table_schema = 'public' AND table_name NOT LIKE '__diesel%' AND column_name <> 'body_tsv'";
 
 async fn columns(store: &Store) -> Vec<ColumnInfo> {
     let pool = DbPool::connect(&store.database_url(), 1).await.expect("connect");

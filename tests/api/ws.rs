@@ -397,7 +397,11 @@ async fn a_graceful_shutdown_closes_sockets_with_1001_after_storing_what_was_ack
         &mut conn,
         chat_server::ids::UserId(bob.user.id),
         chat_server::ids::ConversationId(chat.id),
-        chat_server::domain::Page::parse(None, Some(0), Some(100)).expect("page"),
+        chat_server::domain::Page::parse(
+            chat_server::domain::PageCursors { after_seq: Some(0), ..Default::default() },
+            Some(100),
+        )
+        .expect("page"),
     )
     .await
     .expect("history");

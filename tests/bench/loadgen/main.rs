@@ -7,12 +7,14 @@
 //!   cargo run --release --example loadgen -- ramp --start 2000 --step 2000 --max 20000
 //!   cargo run --release --example loadgen -- idle --sockets 50000 --server-pid "$(pgrep -n chat-server)"
 //!   cargo run --release --example loadgen -- history --sizes 10000,1000000
+//!   cargo run --release --example loadgen -- search --messages 1000000
 //!
 //! The server must allow the per-socket frame rate used (CHAT_WS_FRAMES_PER_SEC) and enough open files.
 
 mod client;
 mod history;
 mod run;
+mod search;
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +79,19 @@ enum Mode {
         sizes: Vec<u64>,
         /// Pages fetched per kind and size.
         #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
+    /// Store messages over many groups, a reader a member of some, and time searches of known selectivity.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+        #[arg(long, default_value_t = 100)]
+        rooms: usize,
+        /// Groups the searcher is a member of.
+        #[arg(long, default_value_t = 10)]
+        visible: usize,
+        /// Searches timed per query.
+        #[arg(long, default_value_t = 100)]
         samples: usize,
     },
 }
@@ -172,5 +187,8 @@ async fn main() {
         }
         Mode::Idle { sockets, server_pid, users } => idle(&client, sockets, server_pid, users).await,
         Mode::History { sizes, samples } => history::history(&client, &sizes, samples, &tag).await,
+        Mode::Search { messages, rooms, visible, samples } => {
+            search::search(&client, messages, rooms, visible, samples, &tag).await
+        }
     }
 }

@@ -125,7 +125,7 @@ describe('applyFrame: ack', () => {
 
 describe('applyFrame: messages', () => {
   it('merges a page into the open conversation in seq order, each seq once', () => {
-    const s = apply(openChat(), { type: 'messages', conversation_id: 1, messages: [msg(3), msg(4), msg(5)], has_more: false });
+    const s = apply(openChat(), { type: 'messages', conversation_id: 1, messages: [msg(3), msg(4), msg(5)], has_more: false, has_newer: false });
     expect(seqs(s)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -135,13 +135,14 @@ describe('applyFrame: messages', () => {
       conversation_id: 1,
       messages: [msg(4, { sender_id: 1, client_id: 'k1' })],
       has_more: false,
+      has_newer: false,
     });
     expect(s.outbox).toEqual([]);
   });
 
   it('changes nothing when the page is empty', () => {
     const s = openChat();
-    expect(apply(s, { type: 'messages', conversation_id: 1, messages: [], has_more: false })).toBe(s);
+    expect(apply(s, { type: 'messages', conversation_id: 1, messages: [], has_more: false, has_newer: false })).toBe(s);
   });
 });
 
@@ -318,7 +319,7 @@ describe('applyFrame', () => {
     const frames: ServerFrame[] = [
       { type: 'ack', client_id: 'k1', message: msg(4, { sender_id: 1, client_id: 'k1' }) },
       { type: 'message', message: msg(5) },
-      { type: 'messages', conversation_id: 1, messages: [msg(6)], has_more: false },
+      { type: 'messages', conversation_id: 1, messages: [msg(6)], has_more: false, has_newer: false },
       { type: 'message_updated', message: msg(2, { body: 'fixed', edited_at: '2024-05-15T11:00:00Z' }) },
       { type: 'typing', conversation_id: 1, user_id: 2, is_typing: true },
       { type: 'read', conversation_id: 1, user_id: 2, up_to_seq: 3 },
@@ -367,7 +368,7 @@ describe('applyFrame: conversation features', () => {
 
   it('catch-up pages bring newer reactions and quotes for messages already held', () => {
     const s = openChat();
-    const next = apply(s, { type: 'messages', conversation_id: 1, has_more: false, messages: [msg(2, { reactions: thumbs })] });
+    const next = apply(s, { type: 'messages', conversation_id: 1, has_more: false, has_newer: false, messages: [msg(2, { reactions: thumbs })] });
     expect(next.views[1].messages[1].reactions).toEqual(thumbs);
   });
 
