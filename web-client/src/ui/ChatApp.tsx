@@ -72,10 +72,12 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // A conversation we were removed from (or that does not exist) falls back to the lobby.
+  // A conversation we were removed from (or that does not exist) falls back to the lobby. The controller's own
+  // state decides, not this render's: on the first render the route's conversation is being opened already,
+  // and the render's null would turn a reload of /c/4 into /.
   useEffect(() => {
-    if (state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
-  }, [state.selectedId]);
+    if (controller.state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
+  }, [state.selectedId, controller]);
 
   async function askPermission() {
     if (typeof Notification === 'undefined') return;
