@@ -106,7 +106,10 @@ export class ChatController {
     void this.lists.loadContacts();
     void this.account.loadBlocks();
     // The reader is back: what they now see is read, and a connection waiting to retry need not wait.
-    const onFocus = () => this.reading.markReadIfVisible();
+    const onFocus = () => {
+      this.reading.markReadIfVisible();
+      this.connection.reconnectNow();
+    };
     const onVisible = () => {
       if (document.visibilityState === 'visible') {
         this.reading.markReadIfVisible();

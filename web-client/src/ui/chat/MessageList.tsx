@@ -7,6 +7,7 @@ import { isImage } from '../../logic/attachments';
 import { groupByDay } from '../../logic/days';
 import { canPin } from '../../logic/roles';
 import type { PendingMessage } from '../../logic/messages';
+import { lastEditable } from '../../logic/messages';
 import { tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
@@ -18,7 +19,20 @@ type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 160;
 
-export function MessageList({ controller, state, c, onReply }: { controller: ChatController; state: ChatState; c: Conversation; onReply: (m: Message) => void }) {
+export function MessageList({
+  controller,
+  state,
+  c,
+  onReply,
+  editLast = 0,
+}: {
+  controller: ChatController;
+  state: ChatState;
+  c: Conversation;
+  onReply: (m: Message) => void;
+  /** Bumped to open the editor on the last own message (Up in an empty composer). */
+  editLast?: number;
+}) {
   const id = c.id;
   const view = state.views[id];
   const meId = state.me.id;
@@ -103,6 +117,22 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
     return () => ro.disconnect();
   }, []);
 
+  useEffect(() => {
+    if (editLast === 0) return;
+    const seq = lastEditable(view?.messages ?? [], meId);
+    if (seq === null) return;
+    setEditing(seq);
+    listRef.current?.querySelector(`[data-testid="message"][data-seq="${seq}"]`)?.scrollIntoView({ block: 'nearest' });
+    // Only the bump opens the editor, not a later change of the messages.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [editLast]);
+
+  // The editor closed: writing goes on in the composer.
+  const endEdit = () => {
+    setEditing(null);
+    document.getElementById('composer-input')?.focus();
+  };
+
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
@@ -167,9 +197,9 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
                   tick={item.own ? tickFor(m.seq, others, reads) : undefined}
                   editing={editing === m.seq}
                   onEdit={() => setEditing(m.seq)}
-                  onCancelEdit={() => setEditing(null)}
+                  onCancelEdit={endEdit}
                   onSaveEdit={(body) => {
-                    setEditing(null);
+                    endEdit();
                     if (body.trim() && body.trim() !== m.body) void controller.edit(id, m.seq, body);
                   }}
                   onDelete={() => {
