@@ -1,3 +1,4 @@
+import { conversationLabel } from '../logic/labels';
 import { sortByActivity } from '../logic/unread';
 import { previewText } from '../logic/attachments';
 import { shortStamp } from '../logic/days';
@@ -52,7 +53,7 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
                 data-testid="conversation-item"
                 data-conversation-id={c.id}
                 onClick={() => onOpen(c.id)}
-                aria-label={`${title}${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions === 1 ? '1 mention' : `${mentions} mentions`}` : ''}${muted ? ', muted' : ''}${online ? ', online' : ''}`}
+                aria-label={conversationLabel({ title, preview, stamp, unread, mentions, muted, online: !!online })}
               >
                 <Avatar name={title} id={peer?.id ?? c.id} online={online} group={c.kind === 'group'} />
                 <span className="conv-body">
