@@ -7,8 +7,8 @@ import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 're
 import type { UnreadMarker } from '../../state/store';
 
 const NEAR_BOTTOM_PX = 48;
-/** The unread line sits this far below the top edge, so a bit of what was read shows above it. */
-const MARKER_MARGIN_PX = 24;
+/** The unread line sits this far below the top edge: clear of the sticky day label, with a bit of what was read above. */
+const MARKER_MARGIN_PX = 44;
 
 interface Anchor {
   seq: number;

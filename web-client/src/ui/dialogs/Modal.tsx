@@ -46,11 +46,13 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   );
 }
 
-/** The first field of a dialog's body (its header's ✕ is not one); null when it has none. */
+/** Where the focus starts: the body's first field, else its first button (a confirmation's Cancel) — never ✕. */
 function firstField(d: HTMLDialogElement | null): HTMLElement | null {
   if (!d) return null;
-  for (const el of d.querySelectorAll<HTMLElement>('input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled])')) {
-    if (!el.closest('.modal-head')) return el;
+  for (const selector of ['input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled])', 'button:not([disabled])']) {
+    for (const el of d.querySelectorAll<HTMLElement>(selector)) {
+      if (!el.closest('.modal-head')) return el;
+    }
   }
   return null;
 }
