@@ -55,9 +55,11 @@ export function freePort() {
  * port and database (stop() then start()), which is how the reconnect scenario takes the server away.
  */
 export class Server {
-  constructor(port, dataDir) {
+  /** `env`: extra settings of the server (e.g. CHAT_ACCESS_TOKEN_TTL_SECS), over the harness's own. */
+  constructor(port, dataDir, env = {}) {
     this.port = port;
     this.dataDir = dataDir;
+    this.env = env;
     this.url = `http://127.0.0.1:${port}`;
     this.proc = null;
     this.starts = 0;
@@ -78,6 +80,7 @@ export class Server {
         CHAT_DATA_DIR: this.dataDir,
         CHAT_WEB_DIR: distDir,
         RUST_LOG: process.env.RUST_LOG ?? 'info',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -151,11 +154,11 @@ export async function api(server, method, path, { token, body } = {}) {
 }
 
 /** Build what the suite needs, start a server on a free port with a fresh data dir, and launch Chromium. */
-export async function startStack(prefix) {
+export async function startStack(prefix, { env = {} } = {}) {
   buildServer();
   ensureClientBuilt();
   const dataDir = tempDir(prefix);
-  const server = new Server(await freePort(), dataDir);
+  const server = new Server(await freePort(), dataDir, env);
   await server.start();
   log(`chat-server at ${server.url} (data in ${dataDir})`);
   const browser = await launchBrowser();

@@ -1,11 +1,17 @@
 // The session: kept in sessionStorage (one per tab, so two tabs can be two users), refreshed silently before the
-// access token expires and whenever the server answers 401. Refreshes are single-flight: the refresh token
-// is spent by one refresh, so two concurrent ones would log the user out.
+// access token expires and whenever the server answers 401. Refreshes are single-flight, within the tab and
+// across tabs (TabSync): the refresh token is spent by one refresh, so two concurrent ones would log the user
+// out. A refresh only swaps tokens: subscribers see the same user, so nothing on screen has a reason to change.
+import { fingerprint as fingerprintOf, refreshMarginMs, type TabSync } from './tabsync';
 import type { Session, User } from './types';
 
 const KEY = 'chat.session';
-/** Refresh this long before the access token expires. */
-const EARLY_MS = 60_000;
+/** Sessions stored before the lifetime was kept: the server's default lifetime. */
+const DEFAULT_LIFETIME_MS = 900_000;
+/** After a refresh that failed for want of a network, try again this much later (the 401 path covers the rest). */
+const RETRY_MS = 10_000;
+/** How long a tab waits for the news of a refresh another tab has made of the same token. */
+const ROTATION_WAIT_MS = 3_000;
 
 export interface StoredSession {
   user: User;
@@ -13,6 +19,18 @@ export interface StoredSession {
   refresh_token: string;
   /** Epoch ms at which the access token expires. */
   expires_at: number;
+  /** The access token's whole lifetime (ms): the early-refresh margin scales with it. */
+  lifetime_ms?: number;
+}
+
+/** Whether the token should be refreshed now: it expires within its margin. */
+export function needsRefresh(s: StoredSession, now: number): boolean {
+  return s.expires_at - now <= refreshMarginMs(s.lifetime_ms ?? DEFAULT_LIFETIME_MS);
+}
+
+/** How long to wait before refreshing proactively (0: now). */
+export function refreshDelayMs(s: StoredSession, now: number): number {
+  return Math.max(0, s.expires_at - refreshMarginMs(s.lifetime_ms ?? DEFAULT_LIFETIME_MS) - now);
 }
 
 export class ApiError extends Error {
@@ -85,13 +103,51 @@ export class Auth {
   private refreshing: Promise<string> | null = null;
   private reason: SignOutReason | null = null;
   private readonly listeners = new Set<Listener>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private keepers = 0;
 
   constructor(
     private readonly storage: Storage | null = typeof sessionStorage === 'undefined' ? null : sessionStorage,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
     private readonly now: () => number = () => Date.now(),
+    private readonly sync: TabSync | null = null,
   ) {
     this.session = this.load();
+    // Another tab refreshed the session this tab holds: take its tokens rather than spend a spent one.
+    sync?.subscribe((spent, next) => {
+      if (this.session && fingerprintOf(this.session.refresh_token) === spent) this.set(next);
+    });
+  }
+
+  /**
+   * Refreshes ahead of expiry (by the margin) for as long as someone keeps it fresh; returns the stop.
+   * One timer however many callers: a short lifetime means one refresh per lifetime, never a loop.
+   */
+  keepFresh(): () => void {
+    this.keepers += 1;
+    this.schedule();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.keepers -= 1;
+      this.schedule();
+    };
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const s = this.session;
+    if (!s || this.keepers === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.session && needsRefresh(this.session, this.now())) {
+        this.refresh().catch(() => {
+          if (this.session && !this.timer) this.timer = setTimeout(() => this.schedule(), RETRY_MS);
+        });
+      } else this.schedule();
+    }, refreshDelayMs(s, this.now()));
   }
 
   get current(): StoredSession | null {
@@ -115,6 +171,7 @@ export class Auth {
       access_token: s.access_token,
       refresh_token: s.refresh_token,
       expires_at: this.now() + s.expires_in * 1000,
+      lifetime_ms: s.expires_in * 1000,
     };
     this.reason = null;
     this.set(stored);
@@ -125,11 +182,11 @@ export class Auth {
     if (this.session) this.set({ ...this.session, user });
   }
 
-  /** A valid access token, refreshed first when it expires within a minute. */
+  /** A valid access token, refreshed first when it expires within its margin. */
   async token(): Promise<string> {
     const s = this.session;
     if (!s) throw new ApiError(401, 'logged_out', 'You are logged out.');
-    if (s.expires_at - this.now() > EARLY_MS) return s.access_token;
+    if (!needsRefresh(s, this.now())) return s.access_token;
     return this.refresh();
   }
 
@@ -141,7 +198,15 @@ export class Auth {
     if (this.refreshing) return this.refreshing;
     const s = this.session;
     if (!s) return Promise.reject(new ApiError(401, 'logged_out', 'You are logged out.'));
-    this.refreshing = (async () => {
+    const run = async (): Promise<string> => {
+      // Another tab may have refreshed this very session while this one waited for the lock.
+      const cur = this.session;
+      if (!cur) throw new ApiError(401, 'logged_out', 'You are logged out.');
+      if (cur.refresh_token !== s.refresh_token) return cur.access_token;
+      if (this.sync?.wasSpent(s.refresh_token)) {
+        const next = await this.rotated(s.refresh_token);
+        if (next) return next.access_token;
+      }
       const response = await this.fetchImpl('/api/auth/refresh', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -152,8 +217,11 @@ export class Auth {
         if (response.status === 401 && this.session?.refresh_token === s.refresh_token) this.clear('session_ended');
         throw err;
       }
-      return this.adopt((await response.json()) as Session).access_token;
-    })().finally(() => {
+      const stored = this.adopt((await response.json()) as Session);
+      this.sync?.publish(s.refresh_token, stored);
+      return stored.access_token;
+    };
+    this.refreshing = (this.sync ? this.sync.exclusive(run) : run()).finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
@@ -181,6 +249,22 @@ export class Auth {
     this.clear('logged_out_everywhere');
   }
 
+  /** The session that replaced the one holding `spent`, once another tab says so; null if none came in time. */
+  private rotated(spent: string): Promise<StoredSession | null> {
+    return new Promise((resolve) => {
+      const done = (s: StoredSession | null) => {
+        clearTimeout(t);
+        off();
+        resolve(s);
+      };
+      const off = this.subscribe((s) => {
+        if (!s || s.refresh_token !== spent) done(s);
+      });
+      const t = setTimeout(() => done(null), ROTATION_WAIT_MS);
+      if (this.session?.refresh_token !== spent) done(this.session);
+    });
+  }
+
   clear(reason: SignOutReason = 'logged_out'): void {
     this.reason = reason;
     this.set(null);
@@ -205,7 +289,8 @@ export class Auth {
     } catch {
       /* storage full or disabled: the session lives in memory only */
     }
-    for (const fn of this.listeners) fn(s);
+    for (const fn of [...this.listeners]) fn(s);
+    this.schedule();
   }
 
   private load(): StoredSession | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, closeAction, fullJitterDelay, ticketAction } from './backoff';
+import { Backoff, closeAction, DEFAULT_BACKOFF, fullJitterDelay, ticketAction } from './backoff';
 
 const opts = { baseMs: 500, capMs: 30_000 };
 
@@ -95,5 +95,15 @@ describe('ticketAction', () => {
   it('backs off as usual on a server error, but not before its Retry-After', () => {
     expect(ticketAction({ status: 503, code: 'service_unavailable', retryAfterMs: null })).toEqual({ kind: 'backoff', minDelayMs: 0 });
     expect(ticketAction({ status: 503, code: 'busy', retryAfterMs: 3_000 })).toEqual({ kind: 'backoff', minDelayMs: 3_000 });
+  });
+});
+
+describe('the default backoff', () => {
+  it('never waits more than 5 s, however long the outage', () => {
+    const b = new Backoff(DEFAULT_BACKOFF, () => 0.999999);
+    let longest = 0;
+    for (let i = 0; i < 40; i++) longest = Math.max(longest, b.next());
+    expect(longest).toBeLessThan(5_000);
+    expect(longest).toBeGreaterThan(4_000);
   });
 });

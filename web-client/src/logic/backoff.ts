@@ -7,7 +7,9 @@ export interface BackoffOptions {
   capMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
+// A chat is useless while disconnected: after a long outage the wait is never more than 5 s (full jitter keeps
+// a crowd of clients spread over that window), and focus or the network coming back skips it altogether.
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 5_000 };
 
 /**
  * "Full jitter": a uniformly random delay in [0, min(cap, base·2^attempt)). Spreads a crowd of clients

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { msg } from './fixtures';
-import { catchUpFrom, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from './messages';
+import { catchUpFrom, lastEditable, lastSeq, mergeMessages, newClientId, settleOutbox, type PendingMessage } from './messages';
 
 const seqs = (list: readonly { seq: number }[]) => list.map((m) => m.seq);
 
@@ -69,5 +69,13 @@ describe('newClientId', () => {
   it('is unique', () => {
     const ids = new Set(Array.from({ length: 500 }, newClientId));
     expect(ids.size).toBe(500);
+  });
+});
+
+describe('lastEditable', () => {
+  it('is my newest message that is not deleted', () => {
+    const list = [msg(1, { sender_id: 1 }), msg(2, { sender_id: 1 }), msg(3, { sender_id: 1, deleted: true }), msg(4)];
+    expect(lastEditable(list, 1)).toBe(2);
+    expect(lastEditable([msg(1)], 1)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conv, msg } from './fixtures';
-import { sortByActivity, tabTitle, tickFor, totalUnread, withNewMessage, withReadUpTo, withUnreadCount } from './unread';
+import { sortByActivity, tabTitle, tickFor, totalUnread, unreadMarkerFor, withNewMessage, withReadUpTo, withUnreadCount } from './unread';
 
 describe('totalUnread and the tab title', () => {
   it('sums unread counts across conversations', () => {
@@ -63,5 +63,14 @@ describe('tickFor', () => {
     expect(tickFor(5, [2, 3], { 2: 9 })).toBe('sent');
     expect(tickFor(5, [2, 3], { 2: 9, 3: 5 })).toBe('read');
     expect(tickFor(5, [2], {})).toBe('sent');
+  });
+});
+
+describe('unreadMarkerFor', () => {
+  it('puts the line after what was read, counting the unread', () => {
+    expect(unreadMarkerFor(conv({ id: 4, last_seq: 60, last_read_seq: 20, unread_count: 40 }))).toEqual({ conversationId: 4, afterSeq: 20, count: 40 });
+  });
+  it('has no line when all is read', () => {
+    expect(unreadMarkerFor(conv({ last_seq: 60, last_read_seq: 60, unread_count: 0 }))).toBeNull();
   });
 });

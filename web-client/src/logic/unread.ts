@@ -84,3 +84,9 @@ export function tickFor(seq: number, otherMemberIds: readonly number[], readUpTo
   }
   return 'read';
 }
+
+/** Where the unread line goes when a conversation is opened: after what was read, when anything is unread. */
+export function unreadMarkerFor(c: Pick<Conversation, 'id' | 'unread_count' | 'last_read_seq' | 'last_seq'>): { conversationId: number; afterSeq: number; count: number } | null {
+  if (c.unread_count <= 0 || c.last_read_seq >= c.last_seq) return null;
+  return { conversationId: c.id, afterSeq: c.last_read_seq, count: c.unread_count };
+}

@@ -6,9 +6,6 @@ import { ok, type Api } from '../api/client';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { ReconnectingSocket, socketUrl, type SocketStatus } from '../realtime/socket';
 
-/** How often the token is asked for: the session refreshes it when it is close to expiry. */
-const KEEP_FRESH_MS = 20_000;
-
 export interface ConnectionEvents {
   onFrame: (frame: ServerFrame) => void;
   onStatus: (status: SocketStatus) => void;
@@ -44,8 +41,7 @@ export class Connection {
         }
       }),
     );
-    const keepFresh = setInterval(() => void this.auth.token().catch(() => {}), KEEP_FRESH_MS);
-    this.cleanups.push(() => clearInterval(keepFresh));
+    this.cleanups.push(this.auth.keepFresh());
   }
 
   stop(): void {

@@ -11,6 +11,7 @@ import type { Message, NotificationSettings, ReplyPreview, Role, SearchPage, Ses
 import type { PasswordForm } from '../logic/account';
 import { catchUpFrom, lastSeq } from '../logic/messages';
 import { membersOfUnknownPresence } from '../logic/presence';
+import { unreadMarkerFor } from '../logic/unread';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { Account } from './account';
 import { Connection } from './connection';
@@ -106,7 +107,10 @@ export class ChatController {
     void this.lists.loadContacts();
     void this.account.loadBlocks();
     // The reader is back: what they now see is read, and a connection waiting to retry need not wait.
-    const onFocus = () => this.reading.markReadIfVisible();
+    const onFocus = () => {
+      this.reading.markReadIfVisible();
+      this.connection.reconnectNow();
+    };
     const onVisible = () => {
       if (document.visibilityState === 'visible') {
         this.reading.markReadIfVisible();
@@ -251,15 +255,29 @@ export class ChatController {
 
   // ---- conversations and their messages ----------------------------------------------------------------
 
-  /** Opens a conversation: loads its latest page once, marks it read. */
+  /**
+   * Opens a conversation: loads its latest page once, notes where its unread messages begin (the marker line,
+   * with the history back to it loaded), then marks it read.
+   */
   async open(id: number | null): Promise<void> {
-    this.store.update((s) => (s.selectedId === id ? s : { ...s, selectedId: id }));
+    this.store.update((s) => (s.selectedId === id ? s : { ...s, selectedId: id, unreadMarker: null }));
     if (id === null) return;
-    if (!this.state.conversations[id]) void this.lists.fetch(id);
+    const listed = this.state.conversations[id] ? null : this.lists.fetch(id);
     if (!this.state.pins[id]) void this.features.loadPins(id);
     const v = this.state.views[id];
     if (!v?.loaded) await this.history.loadLatest(id);
+    await listed?.catch(() => {});
+    await this.placeUnreadMarker(id);
     this.reading.markReadIfVisible();
+  }
+
+  private async placeUnreadMarker(id: number): Promise<void> {
+    const c = this.state.conversations[id];
+    const marker = c ? unreadMarkerFor(c) : null;
+    if (this.state.selectedId !== id || !marker) return;
+    // The first unread one must be on screen for the line to be above it.
+    await this.history.reveal(id, marker.afterSeq + 1).catch(() => false);
+    this.store.update((s) => (s.selectedId === id ? { ...s, unreadMarker: marker } : s));
   }
 
   /**

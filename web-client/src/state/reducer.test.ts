@@ -30,6 +30,7 @@ function state(over: Partial<ChatState> = {}): ChatState {
     notice: null,
     pins: {},
     jump: null,
+    unreadMarker: null,
     ...over,
   };
 }

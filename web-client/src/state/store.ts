@@ -43,6 +43,15 @@ export interface ChatState {
   pins: Readonly<Record<number, readonly Pin[]>>;
   /** A message to scroll to and highlight once its conversation shows it (a quote or a search result clicked). */
   jump: Jump | null;
+  /** Where the open conversation's unread messages began when it was opened (the "N unread messages" line). */
+  unreadMarker: UnreadMarker | null;
+}
+
+export interface UnreadMarker {
+  conversationId: number;
+  /** The reader had read up to here: the line goes above the first message after it. */
+  afterSeq: number;
+  count: number;
 }
 
 export interface Jump {
@@ -92,6 +101,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     notice: null,
     pins: {},
     jump: null,
+    unreadMarker: null,
   };
 }
 

@@ -10,6 +10,8 @@ import { SettingsView } from './SettingsView';
 import { NewChatDialog } from './dialogs/NewChatDialog';
 import { NewGroupDialog } from './dialogs/NewGroupDialog';
 import { SearchDialog } from './dialogs/SearchDialog';
+import { SwitcherDialog } from './dialogs/SwitcherDialog';
+import { useTheme } from './useTheme';
 import { useChatState } from './hooks';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
@@ -25,7 +27,8 @@ const isSettingsPath = (path: string) => path.replace(/\/$/, '') === SETTINGS_PA
 export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
   const controller = useMemo(() => new ChatController(api, auth, me), [api, auth, me]);
   const state = useChatState(controller);
-  const [dialog, setDialog] = useState<'chat' | 'group' | 'search' | null>(null);
+  const [dialog, setDialog] = useState<'chat' | 'group' | 'search' | 'switch' | null>(null);
+  const { theme, toggle: toggleTheme } = useTheme();
   const [settings, setSettings] = useState(() => isSettingsPath(location.pathname));
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
 
@@ -60,22 +63,27 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
     };
   }, [controller, navigate]);
 
-  // Ctrl/Cmd+Shift+F: message search.
+  // Ctrl/Cmd+Shift+F: message search; Ctrl/Cmd+K: jump to a conversation.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
         e.preventDefault();
         setDialog('search');
+      } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDialog('switch');
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // A conversation we were removed from (or that does not exist) falls back to the lobby.
+  // A conversation we were removed from (or that does not exist) falls back to the lobby. The controller's own
+  // state decides, not this render's: on the first render the route's conversation is being opened already,
+  // and the render's null would turn a reload of /c/4 into /.
   useEffect(() => {
-    if (state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
-  }, [state.selectedId]);
+    if (controller.state.selectedId === null && idFromPath(location.pathname) !== null) history.replaceState(null, '', '/');
+  }, [state.selectedId, controller]);
 
   async function askPermission() {
     if (typeof Notification === 'undefined') return;
@@ -85,6 +93,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
   const selected = state.selectedId;
   return (
     <div className="layout" data-pane={selected === null && !settings ? 'lobby' : 'chat'}>
+      <h1 className="sr-only">Chat</h1>
       <aside className="sidebar" aria-label="Conversations">
         <header className="sidebar-head">
           <div className="me">
@@ -96,6 +105,17 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
           </div>
           <button type="button" className="ghost icon settings-button" onClick={() => setDialog('search')} aria-label="Search messages" title="Search messages (Ctrl+Shift+F)" aria-haspopup="dialog">
             <Icon name="search" />
+          </button>
+          <button
+            type="button"
+            className="ghost icon settings-button"
+            onClick={toggleTheme}
+            aria-label="Dark theme"
+            aria-pressed={theme === 'dark'}
+            title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
+            data-testid="theme-toggle"
+          >
+            <Icon name={theme === 'dark' ? 'sun' : 'moon'} />
           </button>
           <button
             type="button"
@@ -165,6 +185,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
           }}
         />
       )}
+      {dialog === 'switch' && <SwitcherDialog state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
       {dialog === 'group' && <NewGroupDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
     </div>
   );

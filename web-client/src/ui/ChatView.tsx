@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from
 import type { ChatController } from '../state/controller';
 import type { ChatState } from '../state/store';
 import { isBlocked } from '../logic/blocks';
+import { draftKey } from '../logic/drafts';
 import { draftsOf } from '../logic/uploads';
 import { presenceOf } from '../logic/presence';
 import { replyPreviewOf } from '../logic/replies';
@@ -25,6 +26,8 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
   const meId = state.me.id;
   const [dragging, setDragging] = useState(false);
   const [replyTo, setReplyTo] = useState<ReplyPreview | null>(null);
+  // Bumped by Up in an empty composer: the list opens the editor on the last own message.
+  const [editLast, setEditLast] = useState(0);
   const depth = useRef(0);
 
   // A file dropped beside the drop zone must not make the browser leave the app to show it.
@@ -110,7 +113,7 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
       )}
       <ChatHeader controller={controller} state={state} c={c} title={title} peer={peer} blockedPeer={blockedPeer} online={online} onBack={onBack} />
 
-      <MessageList controller={controller} state={state} c={c} onReply={(m) => setReplyTo(replyPreviewOf(m))} />
+      <MessageList controller={controller} state={state} c={c} onReply={(m) => setReplyTo(replyPreviewOf(m))} editLast={editLast} />
 
       <div className="typing-line" aria-live="polite" data-testid="typing">
         {typers.length > 0 && <span>{typingText(typers)}</span>}
@@ -138,6 +141,8 @@ export function ChatView({ controller, state, id, onBack }: { controller: ChatCo
           onAttach={(files) => controller.attach(id, files)}
           onRemoveUpload={(key) => controller.removeUpload(key)}
           onRetryUpload={(key) => controller.retryUpload(key)}
+          draftKey={draftKey(meId, id)}
+          onEditLast={() => setEditLast((n) => n + 1)}
         />
       )}
     </section>

@@ -45,6 +45,7 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
           const active = state.selectedId === c.id;
           return (
             <li key={c.id}>
+              {/* The name is the visible text (label in name), with what only an icon or a colour shows in sr-only words. */}
               <button
                 type="button"
                 className={`conv-item${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}${muted ? ' is-muted' : ''}`}
@@ -52,29 +53,33 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
                 data-testid="conversation-item"
                 data-conversation-id={c.id}
                 onClick={() => onOpen(c.id)}
-                aria-label={`${title}${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions === 1 ? '1 mention' : `${mentions} mentions`}` : ''}${muted ? ', muted' : ''}${online ? ', online' : ''}`}
               >
                 <Avatar name={title} id={peer?.id ?? c.id} online={online} group={c.kind === 'group'} />
                 <span className="conv-body">
                   <span className="conv-top">
                     <span className="conv-title">{title}</span>
+                    {online && <span className="sr-only">, online</span>}
                     {muted && (
                       <span className="muted-icon" title="Muted" data-testid="muted-icon">
                         <Icon name="bellOff" />
+                        <span className="sr-only">, muted</span>
                       </span>
                     )}
+                    {stamp && <span className="sr-only">, </span>}
                     <span className="conv-time">{stamp}</span>
                   </span>
                   <span className="conv-bottom">
+                    <span className="sr-only">, </span>
                     <span className={`conv-preview${typers.length ? ' typing' : ''}`}>{preview}</span>
                     {mentions > 0 && (
                       <span className="badge mention-badge" data-testid="mention-badge" title={mentions === 1 ? '1 unread mention' : `${mentions} unread mentions`}>
-                        @
+                        @<span className="sr-only"> {mentions === 1 ? '1 mention' : `${mentions} mentions`}</span>
                       </span>
                     )}
                     {unread > 0 && (
                       <span className="badge" data-testid="unread-badge">
                         {unread > 99 ? '99+' : unread}
+                        <span className="sr-only"> unread</span>
                       </span>
                     )}
                   </span>

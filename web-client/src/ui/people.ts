@@ -1,3 +1,4 @@
+import { firstGrapheme } from '../logic/graphemes';
 import type { Conversation, User } from '../api/types';
 
 /** The other person of a direct conversation. */
@@ -12,7 +13,7 @@ export function conversationTitle(c: Conversation, meId: number): string {
 
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
-  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] ?? '?').slice(0, 1);
+  const letters = parts.length > 1 ? firstGrapheme(parts[0]) + firstGrapheme(parts[parts.length - 1]) : firstGrapheme(parts[0] ?? '?');
   return letters.toUpperCase();
 }
 

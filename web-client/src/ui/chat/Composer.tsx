@@ -3,9 +3,13 @@
 // a drop or a paste on the conversation, see ChatView) and wait in the tray above the text; the message is sent
 // once they are all uploaded — Send stays disabled meanwhile, and says why. A reply shows the quoted message
 // above the text with ✕ (or Escape) to cancel it. Typing `@` offers the conversation's members: arrow keys move,
-// Enter or Tab picks, Escape closes the list.
+// Enter or Tab picks, Escape closes the list. The text is a draft kept per conversation (see logic/drafts);
+// near the body limit a counter shows, and past it Send is refused with the reason (never a silent cut). Up in
+// an empty composer edits one's last message.
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Member, ReplyPreview } from '../../api/types';
+import { bodyLength, counterText } from '../../logic/compose';
+import { loadDraft, saveDraft } from '../../logic/drafts';
 import { activeMention, insertMention, mentionCandidates, type MentionQuery } from '../../logic/mentions';
 import { canSend, isUploading, type DraftUpload } from '../../logic/uploads';
 import { Avatar } from '../Avatar';
@@ -25,16 +29,21 @@ export function Composer(props: {
   onAttach: (files: File[]) => void;
   onRemoveUpload: (key: string) => void;
   onRetryUpload: (key: string) => void;
+  /** Where the draft is kept (logic/drafts' draftKey). */
+  draftKey: string;
+  /** Up in an empty composer: edit one's last message. */
+  onEditLast?: () => void;
 }) {
-  const { drafts, onSend, onTyping, onBlur, onAttach, replyTo, onCancelReply } = props;
-  const [body, setBody] = useState('');
+  const { drafts, onSend, onTyping, onBlur, onAttach, replyTo, onCancelReply, draftKey } = props;
+  const [body, setBody] = useState(() => loadDraft(draftKey));
   const [mention, setMention] = useState<MentionQuery | null>(null);
   const [active, setActive] = useState(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const listId = useId();
   const uploading = isUploading(drafts);
-  const ready = canSend(body, drafts);
+  const length = bodyLength(body);
+  const ready = canSend(body, drafts) && length.over === 0;
   const candidates = mention ? mentionCandidates(props.members, mention.query, props.meId) : [];
   const open = candidates.length > 0;
 
@@ -44,6 +53,8 @@ export function Composer(props: {
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
   }, [body]);
+
+  useEffect(() => saveDraft(draftKey, body), [draftKey, body]);
 
   // Replying: the text is where the answer goes.
   useEffect(() => {
@@ -99,6 +110,11 @@ export function Composer(props: {
     if (e.key === 'Escape' && replyTo) {
       e.preventDefault();
       onCancelReply();
+      return;
+    }
+    if (e.key === 'ArrowUp' && !body && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && props.onEditLast) {
+      e.preventDefault();
+      props.onEditLast();
       return;
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
@@ -189,8 +205,14 @@ export function Composer(props: {
               onBlur();
             }}
             autoFocus
-            maxLength={4000}
+            aria-describedby={length.showCounter ? 'composer-counter' : undefined}
+            aria-invalid={length.over > 0 || undefined}
           />
+          {length.showCounter && (
+            <div id="composer-counter" className={`composer-counter${length.over ? ' over' : ''}`} data-testid="composer-counter" role={length.over ? 'alert' : undefined}>
+              {counterText(length)}
+            </div>
+          )}
         </div>
         <button
           type="submit"
@@ -198,7 +220,7 @@ export function Composer(props: {
           disabled={!ready}
           aria-label="Send message"
           aria-describedby={uploading ? 'upload-hint' : undefined}
-          title={uploading ? 'Waiting for the uploads to finish' : undefined}
+          title={uploading ? 'Waiting for the uploads to finish' : length.over ? 'The message is too long' : undefined}
         >
           Send
         </button>

@@ -1,31 +1,42 @@
-// The messages of the open conversation, grouped by day: stored ones in seq order, then own pending ones. It
-// keeps the reader's place: stuck to the bottom for new messages unless they scrolled up (then a "new messages"
-// pill counts them), still when older history is prepended, and older pages load when the top comes near.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+// The messages of the open conversation, grouped by day: stored ones in seq order, then own pending ones, with
+// the "N unread messages" line above the first one unread when it was opened. The reader's place is kept by
+// useReadingPlace; older pages load when the top comes near.
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Attachment, Conversation, Message } from '../../api/types';
 import { isImage } from '../../logic/attachments';
 import { groupByDay } from '../../logic/days';
 import { canPin } from '../../logic/roles';
 import type { PendingMessage } from '../../logic/messages';
+import { lastEditable } from '../../logic/messages';
 import { tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
 import { ImageViewer } from './ImageViewer';
 import { PendingBubble, StoredBubble } from './MessageBubble';
+import { useReadingPlace } from './useReadingPlace';
 
 type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
 
-const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 160;
 
-export function MessageList({ controller, state, c, onReply }: { controller: ChatController; state: ChatState; c: Conversation; onReply: (m: Message) => void }) {
+export function MessageList({
+  controller,
+  state,
+  c,
+  onReply,
+  editLast = 0,
+}: {
+  controller: ChatController;
+  state: ChatState;
+  c: Conversation;
+  onReply: (m: Message) => void;
+  /** Bumped to open the editor on the last own message (Up in an empty composer). */
+  editLast?: number;
+}) {
   const id = c.id;
   const view = state.views[id];
   const meId = state.me.id;
   const listRef = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
-  const prev = useRef<{ first: number | null; lastKey: string | null; height: number; count: number }>({ first: null, lastKey: null, height: 0, count: 0 });
-  const [newCount, setNewCount] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
   const [viewing, setViewing] = useState<{ images: readonly Attachment[]; index: number } | null>(null);
   const [highlighted, setHighlighted] = useState<number | null>(null);
@@ -47,32 +58,19 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((u) => u !== meId), [c, meId]);
   const reads = state.reads[id] ?? {};
 
-  // Keep the reader's place: stick to the bottom for new messages unless they scrolled up (then count them in
-  // a pill); keep the viewport still when older history is prepended above.
-  useLayoutEffect(() => {
-    const el = listRef.current;
-    if (!el) return;
-    const first = view?.messages[0]?.seq ?? null;
+  const marker = state.unreadMarker?.conversationId === id ? state.unreadMarker : null;
+  const firstUnread = useMemo(() => (marker ? (view?.messages.find((m) => m.seq > marker.afterSeq)?.seq ?? null) : null), [marker, view?.messages]);
+  const shape = useMemo(() => {
     const last = items[items.length - 1];
-    const lastKey = last?.key ?? null;
-    const p = prev.current;
-    if (p.count === 0 && items.length > 0) {
-      el.scrollTop = el.scrollHeight;
-    } else if (first !== null && p.first !== null && first < p.first) {
-      el.scrollTop += el.scrollHeight - p.height;
-    } else if (lastKey !== p.lastKey && lastKey !== null) {
-      const mine = last.kind === 'pending' || (last.kind === 'stored' && last.own);
-      if (atBottom.current || mine) {
-        el.scrollTop = el.scrollHeight;
-        setNewCount(0);
-      } else {
-        setNewCount((n) => n + 1);
-      }
-    } else if (atBottom.current) {
-      el.scrollTop = el.scrollHeight;
-    }
-    prev.current = { first, lastKey, height: el.scrollHeight, count: items.length };
+    return {
+      first: view?.messages[0]?.seq ?? null,
+      lastKey: last?.key ?? null,
+      lastMine: last?.kind === 'pending' || (last?.kind === 'stored' && last.own),
+      count: items.length,
+    };
   }, [items, view?.messages]);
+  const place = useReadingPlace(listRef, shape, marker);
+  const newCount = place.newCount;
 
   // A jump (a quote or a search result clicked): once the message is rendered, scroll it to the middle and
   // highlight it for a moment. The reader is no longer at the bottom: new messages count in the pill.
@@ -80,7 +78,7 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
     if (!jump) return;
     const el = listRef.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${jump.seq}"]`);
     if (!el) return;
-    atBottom.current = false;
+    place.leftBottom();
     el.scrollIntoView({ block: 'center' });
     el.querySelector<HTMLElement>('.bubble')?.focus({ preventScroll: true });
     setHighlighted(jump.seq);
@@ -92,30 +90,31 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
     return () => clearTimeout(t);
   }, [highlighted]);
 
-  // Images take their final size before they load; the typing line and window resizes change the height: stay pinned.
   useEffect(() => {
-    const el = listRef.current;
-    if (!el || typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver(() => {
-      if (atBottom.current) el.scrollTop = el.scrollHeight;
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
+    if (editLast === 0) return;
+    const seq = lastEditable(view?.messages ?? [], meId);
+    if (seq === null) return;
+    setEditing(seq);
+    listRef.current?.querySelector(`[data-testid="message"][data-seq="${seq}"]`)?.scrollIntoView({ block: 'nearest' });
+    // Only the bump opens the editor, not a later change of the messages.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [editLast]);
+
+  // The editor closed: writing goes on in the composer.
+  const endEdit = () => {
+    setEditing(null);
+    document.getElementById('composer-input')?.focus();
+  };
 
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
-    if (atBottom.current && newCount) setNewCount(0);
+    place.scrolled();
     if (el.scrollTop < NEAR_TOP_PX && view?.hasMoreBefore && !view.loadingOlder) void controller.loadOlder(id);
   }
 
   function toBottom() {
-    const el = listRef.current;
-    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
-    atBottom.current = true;
-    setNewCount(0);
+    place.toBottom();
     controller.markRead(id);
   }
 
@@ -145,6 +144,12 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
             {g.items.map((item, i) => {
               const before = g.items[i - 1];
               const showName = c.kind === 'group' && item.kind === 'stored' && !item.own && !(before?.kind === 'stored' && before.m.sender_id === item.m.sender_id);
+              const unreadLine =
+                item.kind === 'stored' && item.m.seq === firstUnread && marker ? (
+                  <div className="unread-marker" data-testid="unread-marker" role="separator" aria-label={unreadText(marker.count)}>
+                    <span>{unreadText(marker.count)}</span>
+                  </div>
+                ) : null;
               if (item.kind === 'pending') {
                 return (
                   <PendingBubble
@@ -159,35 +164,37 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
               }
               const m = item.m;
               return (
-                <StoredBubble
-                  key={item.key}
-                  m={m}
-                  own={item.own}
-                  showName={showName}
-                  tick={item.own ? tickFor(m.seq, others, reads) : undefined}
-                  editing={editing === m.seq}
-                  onEdit={() => setEditing(m.seq)}
-                  onCancelEdit={() => setEditing(null)}
-                  onSaveEdit={(body) => {
-                    setEditing(null);
-                    if (body.trim() && body.trim() !== m.body) void controller.edit(id, m.seq, body);
-                  }}
-                  onDelete={() => {
-                    if (window.confirm('Delete this message for everyone?')) void controller.remove(id, m.seq);
-                  }}
-                  mediaToken={mediaToken}
-                  onOpenImage={openImage}
-                  members={c.members}
-                  meId={meId}
-                  pinned={pinned.has(m.seq)}
-                  canPin={mayPin}
-                  highlighted={highlighted === m.seq}
-                  original={m.reply_to ? bySeq.get(m.reply_to.seq) : undefined}
-                  onReply={() => onReply(m)}
-                  onReact={(emoji, on) => void controller.react(id, m.seq, emoji, on).catch((e) => controller.tell(e))}
-                  onPin={(on) => void controller.pin(id, m.seq, on).catch((e) => controller.tell(e))}
-                  onOpenQuote={(seq) => void controller.jumpTo(id, seq)}
-                />
+                <Fragment key={item.key}>
+                  {unreadLine}
+                  <StoredBubble
+                    m={m}
+                    own={item.own}
+                    showName={showName}
+                    tick={item.own ? tickFor(m.seq, others, reads) : undefined}
+                    editing={editing === m.seq}
+                    onEdit={() => setEditing(m.seq)}
+                    onCancelEdit={endEdit}
+                    onSaveEdit={(body) => {
+                      endEdit();
+                      if (body.trim() && body.trim() !== m.body) void controller.edit(id, m.seq, body);
+                    }}
+                    onDelete={() => {
+                      if (window.confirm('Delete this message for everyone?')) void controller.remove(id, m.seq);
+                    }}
+                    mediaToken={mediaToken}
+                    onOpenImage={openImage}
+                    members={c.members}
+                    meId={meId}
+                    pinned={pinned.has(m.seq)}
+                    canPin={mayPin}
+                    highlighted={highlighted === m.seq}
+                    original={m.reply_to ? bySeq.get(m.reply_to.seq) : undefined}
+                    onReply={() => onReply(m)}
+                    onReact={(emoji, on) => void controller.react(id, m.seq, emoji, on).catch((e) => controller.tell(e))}
+                    onPin={(on) => void controller.pin(id, m.seq, on).catch((e) => controller.tell(e))}
+                    onOpenQuote={(seq) => void controller.jumpTo(id, seq)}
+                  />
+                </Fragment>
               );
             })}
           </div>
@@ -203,4 +210,8 @@ export function MessageList({ controller, state, c, onReply }: { controller: Cha
       )}
     </div>
   );
+}
+
+export function unreadText(count: number): string {
+  return count === 1 ? '1 unread message' : `${count} unread messages`;
 }

@@ -3,6 +3,7 @@
 // popover of emoji buttons (arrow keys move, Escape closes it and gives the focus back).
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import type { Member, Message, Reaction, ReplyPreview } from '../../api/types';
+import { linkParts } from '../../logic/links';
 import { mentionParts } from '../../logic/mentions';
 import { chipLabel, pickerEmojis, reactedBy, reactorsText } from '../../logic/reactions';
 import { quoteText } from '../../logic/replies';
@@ -16,6 +17,22 @@ export function MessageText({ body, members, meId }: { body: string; members: re
           <span key={i} className={`mention${p.mention.id === meId ? ' mention-mine' : ''}`} title={p.mention.display_name} data-testid="mention">
             {p.text}
           </span>
+        ) : (
+          <LinkedText key={i} text={p.text} />
+        ),
+      )}
+    </>
+  );
+}
+
+function LinkedText({ text }: { text: string }) {
+  return (
+    <>
+      {linkParts(text).map((p, i) =>
+        p.href ? (
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" className="message-link" data-testid="message-link">
+            {p.text}
+          </a>
         ) : (
           p.text
         ),

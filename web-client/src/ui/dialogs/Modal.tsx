@@ -1,5 +1,7 @@
 // The frame every dialog shares: a native modal <dialog> (focus trapped, Escape and a click outside close it)
 // with a titled header, the footer with its error and buttons, and the row that shows one person in a dialog's lists.
+// The focus starts in the dialog's first field (the search field, the title), not on ✕, and goes back to
+// whatever opened the dialog when it closes, however it closes.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { User } from '../../api/types';
 import { Avatar } from '../Avatar';
@@ -10,8 +12,13 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   const titleId = useId();
   useEffect(() => {
     const d = ref.current;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    firstField(d)?.focus();
+    return () => {
+      d?.close();
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog
@@ -37,6 +44,17 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
       </div>
     </dialog>
   );
+}
+
+/** Where the focus starts: the body's first field, else its first button (a confirmation's Cancel) — never ✕. */
+function firstField(d: HTMLDialogElement | null): HTMLElement | null {
+  if (!d) return null;
+  for (const selector of ['input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled])', 'button:not([disabled])']) {
+    for (const el of d.querySelectorAll<HTMLElement>(selector)) {
+      if (!el.closest('.modal-head')) return el;
+    }
+  }
+  return null;
 }
 
 /** A dialog's last lines: its error if any, then Cancel and the dialog's action (passed as children). */
