@@ -55,10 +55,10 @@ async fn add_reactions(conn: &mut DbConn, messages: &mut [Message]) -> ChatResul
         views::add_reactions(conn, ConversationId(*id), group).await?;
     }
     for message in messages.iter_mut() {
-        if let Some(group) = by_conversation.get(&message.conversation_id) {
-            if let Some(done) = group.iter().find(|m| m.seq == message.seq) {
-                message.reactions = done.reactions.clone();
-            }
+        if let Some(group) = by_conversation.get(&message.conversation_id)
+            && let Some(done) = group.iter().find(|m| m.seq == message.seq)
+        {
+            message.reactions = done.reactions.clone();
         }
     }
     Ok(())

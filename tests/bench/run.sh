@@ -7,6 +7,7 @@
 #   tests/bench/run.sh pg -- ramp --start 6000 --step 2000 --max 20000 --duration 8
 #   tests/bench/run.sh sqlite -- idle --sockets 18000 --server-pid SERVER_PID
 #
+# KEEP=1 keeps the database (and SQLite's directory) for a look afterwards.
 # SERVER / LOADGEN pick the binaries (default: target/release/chat-server and target/release/examples/loadgen).
 set -euo pipefail
 backend=$1; shift; [ "${1:-}" = -- ] && shift
@@ -46,6 +47,8 @@ pgss() {
 cleanup() {
   [ -n "${PGSS:-}" ] && [ -n "$db" ] && pgss report
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  # KEEP=1 leaves the database for a look at query plans afterwards.
+  if [ -n "${KEEP:-}" ]; then echo "kept: ${DATABASE_URL}" >&2; return; fi
   [ -n "$db" ] && dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
   rm -rf "$work"
 }
