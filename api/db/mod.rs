@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod blocks;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
+pub(crate) mod locks;
 pub(crate) mod mentions;
 pub(crate) mod messages;
 pub mod models;

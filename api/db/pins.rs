@@ -5,9 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::locks::RowLocks;
 use super::messages::MessageWithSender;
 use super::models::MessageRow;
-use super::schema::{conversations, memberships, messages, pins, users};
+use super::schema::{conversations, messages, pins, users};
 use super::{DbConn, DbError, DbResult};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{ConversationKind, Role};
@@ -41,12 +42,7 @@ pub async fn set(
 ) -> DbResult<PinOutcome> {
     let now = super::now();
     crate::write_transaction!(conn, |c| {
-        let role: Option<String> = diesel::update(memberships::table.find((conversation_id, user_id)))
-            .set(memberships::role.eq(memberships::role))
-            .returning(memberships::role)
-            .get_result(c)
-            .await
-            .optional()?;
+        let role = c.lock_membership(conversation_id, user_id).await?;
         let Some(role) = role.and_then(|r| Role::from_name(&r)) else { return Ok(PinOutcome::NotFound) };
         let (kind, version): (String, i64) = conversations::table
             .find(conversation_id)
@@ -63,14 +59,7 @@ pub async fn set(
             return Ok(PinOutcome::Done { changed, version });
         }
         // The message's row lock: its deletion (which unpins) cannot pass between this check and the insert.
-        let deleted_at: Option<Option<NaiveDateTime>> = diesel::update(
-            messages::table.filter(messages::conversation_id.eq(conversation_id)).filter(messages::seq.eq(seq)),
-        )
-        .set(messages::id.eq(messages::id))
-        .returning(messages::deleted_at)
-        .get_result(c)
-        .await
-        .optional()?;
+        let deleted_at = c.lock_message(conversation_id, seq).await?;
         match deleted_at {
             None => return Ok(PinOutcome::NotFound),
             Some(Some(_)) => return Ok(PinOutcome::Deleted),

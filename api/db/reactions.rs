@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{conversations, memberships, messages, reactions};
+use super::locks::RowLocks;
+use super::schema::{conversations, reactions};
 use super::{DbConn, DbError, DbResult};
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::with_conn;
@@ -43,21 +44,10 @@ pub async fn set(
 ) -> DbResult<ReactOutcome> {
     let now = super::now();
     crate::write_transaction!(conn, |c| {
-        let member = diesel::update(memberships::table.find((conversation_id, user_id)))
-            .set(memberships::role.eq(memberships::role))
-            .execute(c)
-            .await?;
-        if member == 0 {
+        if c.lock_membership(conversation_id, user_id).await?.is_none() {
             return Ok(ReactOutcome::NotFound);
         }
-        let message: Option<Option<chrono::NaiveDateTime>> = diesel::update(
-            messages::table.filter(messages::conversation_id.eq(conversation_id)).filter(messages::seq.eq(seq)),
-        )
-        .set(messages::id.eq(messages::id))
-        .returning(messages::deleted_at)
-        .get_result(c)
-        .await
-        .optional()?;
+        let message = c.lock_message(conversation_id, seq).await?;
         match message {
             None => return Ok(ReactOutcome::NotFound),
             Some(Some(_)) => return Ok(ReactOutcome::Deleted),

@@ -7,8 +7,9 @@ use diesel_async::RunQueryDsl;
 
 use super::extras::{mentions_column, preview};
 use crate::db::attachments::Removed;
+use crate::db::locks::RowLocks;
 use crate::db::models::MessageRow;
-use crate::db::schema::{attachments, memberships, mentions, messages, pins, reactions, users};
+use crate::db::schema::{attachments, mentions, messages, pins, reactions, users};
 use crate::db::{DbConn, DbError, DbResult};
 use crate::ids::UserId;
 
@@ -18,11 +19,7 @@ pub async fn edit(conn: &mut DbConn, original: &MessageRow, body: &str, mention_
     let (id, conversation_id, seq, author) = (original.id, original.conversation_id, original.seq, original.sender_id);
     let now = crate::db::now();
     crate::write_transaction!(conn, |c| {
-        let member = diesel::update(memberships::table.find((conversation_id, author)))
-            .set(memberships::role.eq(memberships::role))
-            .execute(c)
-            .await?;
-        if member == 0 {
+        if c.lock_membership(conversation_id, author).await?.is_none() {
             return Ok(false);
         }
         diesel::delete(
@@ -99,22 +96,30 @@ pub async fn tombstone(conn: &mut DbConn, original: &MessageRow) -> DbResult<Tom
         .returning((attachments::public_id, attachments::thumbnail_type))
         .get_results(c)
         .await?;
-        let (cid, s) = (conversation_id, seq);
-        diesel::delete(mentions::table.filter(mentions::conversation_id.eq(cid)).filter(mentions::seq.eq(s)))
-            .execute(c)
-            .await?;
-        diesel::delete(reactions::table.filter(reactions::conversation_id.eq(cid)).filter(reactions::seq.eq(s)))
-            .execute(c)
-            .await?;
-        let unpinned = diesel::delete(pins::table.filter(pins::conversation_id.eq(cid)).filter(pins::seq.eq(s)))
-            .execute(c)
-            .await?
-            > 0;
+        diesel::delete(
+            mentions::table.filter(mentions::conversation_id.eq(conversation_id)).filter(mentions::seq.eq(seq)),
+        )
+        .execute(c)
+        .await?;
+        diesel::delete(
+            reactions::table.filter(reactions::conversation_id.eq(conversation_id)).filter(reactions::seq.eq(seq)),
+        )
+        .execute(c)
+        .await?;
+        let unpinned =
+            diesel::delete(pins::table.filter(pins::conversation_id.eq(conversation_id)).filter(pins::seq.eq(seq)))
+                .execute(c)
+                .await?
+                > 0;
         let name: String = users::table.find(gone.sender_id).select(users::display_name).first(c).await?;
-        diesel::update(messages::table.filter(messages::conversation_id.eq(cid)).filter(messages::reply_to_seq.eq(s)))
-            .set(messages::reply_preview.eq(preview(&gone, &name)))
-            .execute(c)
-            .await?;
+        diesel::update(
+            messages::table
+                .filter(messages::conversation_id.eq(conversation_id))
+                .filter(messages::reply_to_seq.eq(seq)),
+        )
+        .set(messages::reply_preview.eq(preview(&gone, &name)))
+        .execute(c)
+        .await?;
         Ok::<_, DbError>(Tombstoned { removed, unpinned })
     })
 }

@@ -22,7 +22,7 @@ pub fn preview(original: &MessageRow, sender_name: &str) -> String {
             .map(|a| format!("📎 {}", a.name))
             .unwrap_or_default()
     } else {
-        original.body.chars().take(EXCERPT_CHARS).collect()
+        original.body.clone()
     };
     let preview = ReplyPreview {
         seq: original.seq.get(),
