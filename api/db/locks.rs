@@ -31,19 +31,28 @@ pub(crate) trait RowLocks {
     ) -> QueryResult<Option<Option<NaiveDateTime>>>;
 }
 
+/// The member's role, as a query each backend locks in its own way.
+#[diesel::dsl::auto_type]
+fn role_of(conversation_id: ConversationId, user_id: UserId) -> _ {
+    memberships::table.find((conversation_id, user_id)).select(memberships::role)
+}
+
+/// When the message was deleted (if it was), as a query each backend locks in its own way.
+#[diesel::dsl::auto_type]
+fn deletion_of(conversation_id: ConversationId, seq: Seq) -> _ {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::seq.eq(seq))
+        .select(messages::deleted_at)
+}
+
 impl RowLocks for AsyncPgConnection {
     async fn lock_membership(
         &mut self,
         conversation_id: ConversationId,
         user_id: UserId,
     ) -> QueryResult<Option<String>> {
-        memberships::table
-            .find((conversation_id, user_id))
-            .select(memberships::role)
-            .for_no_key_update()
-            .first(self)
-            .await
-            .optional()
+        role_of(conversation_id, user_id).for_no_key_update().first(self).await.optional()
     }
 
     async fn lock_message(
@@ -51,14 +60,7 @@ impl RowLocks for AsyncPgConnection {
         conversation_id: ConversationId,
         seq: Seq,
     ) -> QueryResult<Option<Option<NaiveDateTime>>> {
-        messages::table
-            .filter(messages::conversation_id.eq(conversation_id))
-            .filter(messages::seq.eq(seq))
-            .select(messages::deleted_at)
-            .for_no_key_update()
-            .first(self)
-            .await
-            .optional()
+        deletion_of(conversation_id, seq).for_no_key_update().first(self).await.optional()
     }
 }
 
@@ -68,7 +70,7 @@ impl RowLocks for SqliteConn {
         conversation_id: ConversationId,
         user_id: UserId,
     ) -> QueryResult<Option<String>> {
-        memberships::table.find((conversation_id, user_id)).select(memberships::role).first(self).await.optional()
+        role_of(conversation_id, user_id).first(self).await.optional()
     }
 
     async fn lock_message(
@@ -76,12 +78,6 @@ impl RowLocks for SqliteConn {
         conversation_id: ConversationId,
         seq: Seq,
     ) -> QueryResult<Option<Option<NaiveDateTime>>> {
-        messages::table
-            .filter(messages::conversation_id.eq(conversation_id))
-            .filter(messages::seq.eq(seq))
-            .select(messages::deleted_at)
-            .first(self)
-            .await
-            .optional()
+        deletion_of(conversation_id, seq).first(self).await.optional()
     }
 }

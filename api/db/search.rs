@@ -71,26 +71,18 @@ pub async fn hits(conn: &mut DbConn, query: &HitQuery<'_>) -> DbResult<Vec<Hit>>
         Some(cursor) => (Some(cursor.rank), Some(cursor.id)),
         None => (None, None),
     };
-    let hits = match conn {
-        DbConn::Postgres(_) => with_conn!(conn, |c| diesel::sql_query(POSTGRES)
-            .bind::<BigInt, _>(query.user_id.get())
-            .bind::<Text, _>(query.tsquery)
-            .bind::<Nullable<BigInt>, _>(conversation)
-            .bind::<Nullable<Double>, _>(rank)
-            .bind::<Nullable<BigInt>, _>(id)
-            .bind::<BigInt, _>(query.limit)
-            .load(c)
-            .await),
-        DbConn::Sqlite(_) => with_conn!(conn, |c| diesel::sql_query(SQLITE)
-            .bind::<BigInt, _>(query.user_id.get())
-            .bind::<Text, _>(query.fts5)
-            .bind::<Nullable<BigInt>, _>(conversation)
-            .bind::<Nullable<Double>, _>(rank)
-            .bind::<Nullable<BigInt>, _>(id)
-            .bind::<BigInt, _>(query.limit)
-            .load(c)
-            .await),
-    }?;
+    let (sql, text) = match conn {
+        DbConn::Postgres(_) => (POSTGRES, query.tsquery),
+        DbConn::Sqlite(_) => (SQLITE, query.fts5),
+    };
+    let statement = diesel::sql_query(sql)
+        .bind::<BigInt, _>(query.user_id.get())
+        .bind::<Text, _>(text)
+        .bind::<Nullable<BigInt>, _>(conversation)
+        .bind::<Nullable<Double>, _>(rank)
+        .bind::<Nullable<BigInt>, _>(id)
+        .bind::<BigInt, _>(query.limit);
+    let hits = with_conn!(conn, |c| statement.load(c).await)?;
     Ok(hits)
 }
 

@@ -106,3 +106,50 @@ pub(crate) async fn setup(client: &Client, shape: &Shape, tag: &str) -> Vec<Room
     eprintln!("setup: {users_needed} users, {} rooms in {:.1?}", rooms.len(), began.elapsed());
     rooms
 }
+
+/// One socket that stores messages as fast as the server acknowledges them: frames pipelined a window at a time,
+/// each window's acks awaited before the next (under the server's per-socket mailbox, 256 frames by default,
+/// which closes a socket whose unread acks overflow it).
+pub(crate) struct Pipeline {
+    sink: futures_util::stream::SplitSink<Ws, tokio_tungstenite::tungstenite::Message>,
+    stream: futures_util::stream::SplitStream<Ws>,
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Pipeline {
+    pub(crate) const WINDOW: u64 = 200;
+
+    pub(crate) async fn open(client: &Client, token: &str) -> Self {
+        let (sink, stream) = client.socket(token, 0).await.split();
+        Pipeline { sink, stream }
+    }
+
+    /// Send `new_message` frames numbered `from..to` (made by `frame`) and wait until every one is acked.
+    pub(crate) async fn store(&mut self, from: u64, to: u64, mut frame: impl FnMut(u64) -> serde_json::Value) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message as WsMessage;
+        let mut next = from;
+        while next < to {
+            let window = Self::WINDOW.min(to - next);
+            for n in next..next + window {
+                self.sink.send(WsMessage::Text(frame(n).to_string().into())).await.expect("send");
+            }
+            let mut acked = 0;
+            while acked < window {
+                let text = match self.stream.next().await {
+                    Some(Ok(WsMessage::Text(text))) => text,
+                    Some(Ok(WsMessage::Close(close))) => panic!("the server closed the socket: {close:?}"),
+                    Some(Ok(_)) => continue,
+                    other => panic!("the socket closed: {other:?}"),
+                };
+                match serde_json::from_str::<super::run::LightFrame>(&text) {
+                    Ok(frame) if frame.kind == "ack" => acked += 1,
+                    Ok(frame) if frame.kind == "error" => panic!("the server refused a send: {text}"),
+                    _ => {}
+                }
+            }
+            next += window;
+        }
+    }
+}

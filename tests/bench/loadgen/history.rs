@@ -4,48 +4,24 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::client::Client;
-use super::run::LightFrame;
-
-/// Frames in flight before the generator waits for their acks: under the server's per-socket mailbox (256 frames
-/// by default), which closes a socket whose unread acks overflow it.
-const WINDOW: u64 = 200;
+use super::client::{Client, Pipeline};
 
 pub(crate) async fn history(client: &Client, sizes: &[u64], samples: usize, tag: &str) {
     let me = client.register(&format!("hist{tag}")).await;
     let conversation = client.group(&me.access_token, "history", &[]).await;
-    let ws = client.socket(&me.access_token, 0).await;
-    let (mut sink, mut stream) = ws.split();
+    let mut pipeline = Pipeline::open(client, &me.access_token).await;
     let mut stored = 0u64;
     for &size in sizes {
         let began = Instant::now();
-        while stored < size {
-            let window = WINDOW.min(size - stored);
-            for n in stored..stored + window {
-                let frame = json!({"type": "new_message", "conversation_id": conversation,
-                    "client_id": format!("h{n}"), "body": format!("history message number {n}")});
-                sink.send(WsMessage::Text(frame.to_string().into())).await.expect("send");
-            }
-            let mut acked = 0;
-            while acked < window {
-                let text = match stream.next().await {
-                    Some(Ok(WsMessage::Text(text))) => text,
-                    Some(Ok(WsMessage::Close(close))) => panic!("the server closed the socket: {close:?}"),
-                    Some(Ok(_)) => continue,
-                    other => panic!("the socket closed: {other:?}"),
-                };
-                match serde_json::from_str::<LightFrame>(&text) {
-                    Ok(frame) if frame.kind == "ack" => acked += 1,
-                    Ok(frame) if frame.kind == "error" => panic!("the server refused a send: {text}"),
-                    _ => {}
-                }
-            }
-            stored += window;
-        }
+        pipeline
+            .store(stored, size, |n| {
+                json!({"type": "new_message", "conversation_id": conversation,
+                    "client_id": format!("h{n}"), "body": format!("history message number {n}")})
+            })
+            .await;
+        stored = stored.max(size);
         eprintln!("history: {size} messages stored ({:.1?} for this step)", began.elapsed());
         let latest = time_pages(client, &me.access_token, conversation, samples, |_| String::new()).await;
         let back = time_pages(client, &me.access_token, conversation, samples, |i| {

@@ -7,14 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::client::Client;
-use super::run::LightFrame;
+use super::client::{Client, Pipeline};
 
-const WINDOW: u64 = 200;
 const VOCABULARY: u64 = 5000;
 
 /// A small deterministic generator (xorshift), so runs on both backends store the same bodies.
@@ -60,34 +56,18 @@ pub(crate) async fn search(client: &Client, messages: u64, rooms: usize, visible
         ids.push(client.group(&writer.access_token, &format!("search {r}"), members).await);
     }
     let began = Instant::now();
-    let ws = client.socket(&writer.access_token, 0).await;
-    let (mut sink, mut stream) = ws.split();
+    let mut pipeline = Pipeline::open(client, &writer.access_token).await;
     let mut words = Words(0x9E37_79B9_7F4A_7C15);
-    let mut stored = 0u64;
-    while stored < messages {
-        let window = WINDOW.min(messages - stored);
-        for n in stored..stored + window {
-            let frame = json!({"type": "new_message", "conversation_id": ids[n as usize % rooms],
-                "client_id": format!("s{n}"), "body": words.body()});
-            sink.send(WsMessage::Text(frame.to_string().into())).await.expect("send");
-        }
-        let mut acked = 0;
-        while acked < window {
-            let text = match stream.next().await {
-                Some(Ok(WsMessage::Text(text))) => text,
-                Some(Ok(_)) => continue,
-                other => panic!("the socket closed: {other:?}"),
-            };
-            match serde_json::from_str::<LightFrame>(&text) {
-                Ok(frame) if frame.kind == "ack" => acked += 1,
-                Ok(frame) if frame.kind == "error" => panic!("the server refused a send: {text}"),
-                _ => {}
-            }
-        }
-        stored += window;
-        if stored.is_multiple_of(100_000) {
-            eprintln!("search: {stored} messages stored ({:.1?})", began.elapsed());
-        }
+    let step = 100_000;
+    for from in (0..messages).step_by(step as usize) {
+        let to = (from + step).min(messages);
+        pipeline
+            .store(from, to, |n| {
+                json!({"type": "new_message", "conversation_id": ids[n as usize % rooms],
+                    "client_id": format!("s{n}"), "body": words.body()})
+            })
+            .await;
+        eprintln!("search: {to} messages stored ({:.1?})", began.elapsed());
     }
     println!(
         "search: {messages} messages in {rooms} groups stored in {:.1?}; the searcher is a member of {visible} ({} messages)",
