@@ -51,6 +51,8 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
       // Someone we blocked is none of our business; the REST lists leave their presence out as well.
       if (isBlocked(state.blocked, frame.user_id) || state.presence[frame.user_id] === frame.online) return state;
       return { ...state, presence: { ...state.presence, [frame.user_id]: frame.online } };
+    case 'user':
+      return renamed(state, frame.user);
     case 'conversation':
       return upsertConversation(state, frame.conversation);
     case 'removed':
@@ -269,4 +271,17 @@ function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads']
     }
   }
   return changed ? { ...all, [c.id]: next } : all;
+}
+
+/** Someone's new display name, wherever the state holds them as a member (history joins current names). */
+function renamed(state: ChatState, user: { id: number; display_name: string }): ChatState {
+  let changed = false;
+  const conversations = Object.fromEntries(
+    Object.entries(state.conversations).map(([id, c]) => {
+      if (!c.members.some((m) => m.user.id === user.id && m.user.display_name !== user.display_name)) return [id, c];
+      changed = true;
+      return [id, { ...c, members: c.members.map((m) => (m.user.id === user.id ? { ...m, user: { ...m.user, display_name: user.display_name } } : m)) }];
+    }),
+  );
+  return changed ? { ...state, conversations } : state;
 }
