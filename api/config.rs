@@ -144,6 +144,11 @@ pub struct Settings {
     #[arg(long = "behind-proxy", env = "CHAT_BEHIND_PROXY", default_value_t = false)]
     pub behind_proxy: bool,
 
+    /// Leave `Secure` off the web client's session cookie: only for a plain-http deployment reached by a name
+    /// other than localhost (browsers keep Secure cookies on http://localhost and 127.0.0.1, never elsewhere).
+    #[arg(long = "insecure-cookies", env = "CHAT_INSECURE_COOKIES", default_value_t = false)]
+    pub insecure_cookies: bool,
+
     /// The origin(s) users open the web client at (scheme://host[:port], comma-separated), e.g.
     /// https://chat.example.com: socket upgrades and CORS admit these (and CHAT_ALLOWED_ORIGINS), never what the
     /// Host header claims. Empty: the listener's own http://127.0.0.1:<port>, http://localhost:<port> and
@@ -201,6 +206,7 @@ impl Settings {
             public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             behind_proxy: false,
+            insecure_cookies: false,
             jwt_secret: None,
             data_dir: "data".into(),
             web_dir: "web-client/dist".into(),

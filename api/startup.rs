@@ -177,6 +177,7 @@ impl Application {
             },
             quota: SocketQuota::new(settings.max_sockets_per_user),
             csp: origins.content_security_policy(),
+            cookie_secure: !settings.insecure_cookies,
             origins,
         });
         let admin = match &settings.admin_bind {

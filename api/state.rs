@@ -34,6 +34,8 @@ pub struct AppState {
     pub origins: AllowedOrigins,
     /// The web client's Content-Security-Policy (it names the admitted origins).
     pub csp: HeaderValue,
+    /// The web session cookie carries `Secure` (see `CHAT_INSECURE_COOKIES`).
+    pub cookie_secure: bool,
 }
 
 /// Limits of one socket; chosen, not inherited from library defaults, because they set memory per socket.

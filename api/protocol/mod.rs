@@ -57,6 +57,28 @@ pub struct User {
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 
+/// A browser's session (`/api/auth/web/*`): the refresh token travels only in an HttpOnly cookie, never here.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebSession {
+    pub user: User,
+    pub session_id: i64,
+    /// Bearer token for `Authorization`; keep it in memory only.
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl From<Session> for WebSession {
+    fn from(session: Session) -> Self {
+        WebSession {
+            user: session.user,
+            session_id: session.session_id,
+            access_token: session.access_token,
+            expires_in: session.expires_in,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     pub user: User,

@@ -33,12 +33,14 @@ pub async fn register(
     app: web::Data<AppState>,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    app.limits.auth_attempt(app.limits.client_ip(&req))?;
+    Ok(HttpResponse::Created().json(sign_up(&req, &app, body.into_inner()).await?))
+}
+
+/// Registration as both `register`s do it (this one, and the web client's with a cookie).
+pub(super) async fn sign_up(req: &HttpRequest, app: &AppState, body: RegisterRequest) -> ApiResult<Session> {
+    app.limits.auth_attempt(app.limits.client_ip(req))?;
     let mut conn = app.db.get().await?;
-    let session =
-        service::register(&mut conn, &app.keys, &app.hasher, &app.realtime, body.into_inner(), device(&req).as_deref())
-            .await?;
-    Ok(HttpResponse::Created().json(session))
+    Ok(service::register(&mut conn, &app.keys, &app.hasher, &app.realtime, body, device(req).as_deref()).await?)
 }
 
 /// Log in with username and password. After five failures for a username from one address, each further
@@ -51,15 +53,18 @@ pub async fn register(
         (status = 503, description = "Too busy hashing passwords (see Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(req: HttpRequest, app: web::Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
-    let ip = app.limits.client_ip(&req);
+    Ok(HttpResponse::Ok().json(sign_in(&req, &app, body.into_inner()).await?))
+}
+
+/// A login as both `login`s do it, slowed down after failures the same way.
+pub(super) async fn sign_in(req: &HttpRequest, app: &AppState, body: LoginRequest) -> ApiResult<Session> {
+    let ip = app.limits.client_ip(req);
     app.limits.auth_attempt(ip)?;
     let mut conn = app.db.get().await?;
     let subject = Subject::username(&body.username);
-    let device = device(&req);
-    let attempt =
-        service::login(&mut conn, &app.keys, &app.hasher, &app.realtime, body.into_inner(), device.as_deref());
-    let session = app.limits.sign_in(subject, ip, attempt, AuthError::is_wrong_secret).await??;
-    Ok(HttpResponse::Ok().json(session))
+    let device = device(req);
+    let attempt = service::login(&mut conn, &app.keys, &app.hasher, &app.realtime, body, device.as_deref());
+    Ok(app.limits.sign_in(subject, ip, attempt, AuthError::is_wrong_secret).await??)
 }
 
 /// Spend a refresh token for a new access token (and a new refresh token) of the same session.

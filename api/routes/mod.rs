@@ -14,6 +14,7 @@ pub mod pins;
 pub mod reactions;
 pub mod search;
 pub mod users;
+pub mod web_session;
 
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -52,6 +53,10 @@ rest_api! {
     "/auth/logout" => token [post auth::logout],
     "/auth/logout-all" => token [post auth::logout_all],
     "/auth/sessions" => token [get auth::list_sessions],
+    "/auth/web/register" => open [post web_session::register],
+    "/auth/web/login" => open [post web_session::login],
+    "/auth/web/refresh" => open [post web_session::refresh],
+    "/auth/web/logout" => token [post web_session::logout],
     "/auth/sessions/{id}" => token [delete auth::end_session],
     "/ws-ticket" => token [post auth::ws_ticket],
     "/users/me" => token [get users::me, patch users::update_me],

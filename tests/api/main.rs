@@ -36,5 +36,6 @@ mod surface;
 mod test_user;
 mod tickets;
 mod tokens;
+mod web_session;
 mod ws;
 mod ws_client;
