@@ -21,7 +21,7 @@ use crate::db::{DbError, DbPool};
 use crate::limits::RateLimits;
 pub use crate::origins::AllowedOrigins;
 use crate::realtime::mailbox::MailboxLimits;
-use crate::realtime::quota::SocketQuota;
+use crate::realtime::quota::UserQuota;
 use crate::realtime::store::HubStore;
 use crate::realtime::{Hub, Realtime};
 use crate::routes;
@@ -175,7 +175,8 @@ impl Application {
                 drain_timeout: Duration::from_secs(settings.ws_drain_secs.max(1)),
                 ..SocketLimits::default()
             },
-            quota: SocketQuota::new(settings.max_sockets_per_user),
+            quota: UserQuota::new(settings.max_sockets_per_user),
+            searches: UserQuota::new(crate::chat::search::RUNNING_PER_USER),
             csp: origins.content_security_policy(),
             cookie_secure: !settings.insecure_cookies,
             origins,

@@ -14,7 +14,7 @@ use crate::limits::RateLimits;
 use crate::origins::AllowedOrigins;
 use crate::realtime::Realtime;
 use crate::realtime::mailbox::MailboxLimits;
-use crate::realtime::quota::SocketQuota;
+use crate::realtime::quota::UserQuota;
 
 pub struct AppState {
     pub db: DbPool,
@@ -29,7 +29,9 @@ pub struct AppState {
     /// What one socket may hold.
     pub sockets: SocketLimits,
     /// Sockets per user on this instance.
-    pub quota: Arc<SocketQuota>,
+    pub quota: Arc<UserQuota>,
+    /// Searches running per user on this instance.
+    pub searches: Arc<UserQuota>,
     /// Origins admitted for CORS and socket upgrades.
     pub origins: AllowedOrigins,
     /// The web client's Content-Security-Policy (it names the admitted origins).

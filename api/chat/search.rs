@@ -14,6 +14,9 @@ use crate::protocol::{Message, SearchHit, SearchPage, SearchQuery};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 50;
+/// Searches one user may have running at once, per instance: a search of a common word holds a database
+/// connection for a tenth of a second or more, so the REST rate alone would let one user keep cores busy.
+pub const RUNNING_PER_USER: usize = 2;
 
 pub async fn search(conn: &mut DbConn, me: UserId, query: &SearchQuery) -> ChatResult<SearchPage> {
     let terms = SearchTerms::parse(query.q.trim_start())?;

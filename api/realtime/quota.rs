@@ -1,23 +1,24 @@
-//! How many sockets each user holds on this instance, so one account cannot pin an unbounded number of them.
+//! How many of one kind of thing each user holds at once on this instance (sockets; searches running), so one
+//! account cannot pin an unbounded number of them.
 
 use crate::ids::UserId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub struct SocketQuota {
+pub struct UserQuota {
     open: Mutex<HashMap<UserId, usize>>,
     per_user: usize,
 }
 
-/// One admitted socket; dropping it gives the place back.
-pub struct SocketPermit {
-    quota: Arc<SocketQuota>,
+/// One admitted place; dropping it gives the place back (on every path, errors included).
+pub struct QuotaPermit {
+    quota: Arc<UserQuota>,
     user_id: UserId,
 }
 
-impl SocketQuota {
+impl UserQuota {
     pub fn new(per_user: usize) -> Arc<Self> {
-        Arc::new(SocketQuota { open: Mutex::new(HashMap::new()), per_user: per_user.max(1) })
+        Arc::new(UserQuota { open: Mutex::new(HashMap::new()), per_user: per_user.max(1) })
     }
 
     pub fn per_user(&self) -> usize {
@@ -35,18 +36,18 @@ impl SocketQuota {
 
     /// A place for one more socket of the user, or None when they hold the most already. Taken before the
     /// upgrade, so concurrent upgrades cannot all slip under the cap.
-    pub fn admit(self: &Arc<Self>, user_id: UserId) -> Option<SocketPermit> {
+    pub fn admit(self: &Arc<Self>, user_id: UserId) -> Option<QuotaPermit> {
         let mut open = self.open();
         let count = open.entry(user_id).or_default();
         if *count >= self.per_user {
             return None;
         }
         *count += 1;
-        Some(SocketPermit { quota: self.clone(), user_id })
+        Some(QuotaPermit { quota: self.clone(), user_id })
     }
 }
 
-impl Drop for SocketPermit {
+impl Drop for QuotaPermit {
     fn drop(&mut self) {
         let mut open = self.quota.open();
         if let Some(count) = open.get_mut(&self.user_id) {
@@ -64,7 +65,7 @@ mod tests {
 
     #[test]
     fn a_user_gets_at_most_the_cap_and_a_closed_socket_frees_its_place() {
-        let quota = SocketQuota::new(2);
+        let quota = UserQuota::new(2);
         let a = quota.admit(UserId(1)).expect("first");
         let _b = quota.admit(UserId(1)).expect("second");
         assert!(quota.admit(UserId(1)).is_none(), "third refused");

@@ -23,7 +23,7 @@ pub async fn search(
     app: web::Data<AppState>,
     query: web::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let _running = app.limits.search(user.user_id).ok_or_else(|| {
+    let _running = app.searches.admit(user.user_id).ok_or_else(|| {
         ApiError::TooMany("too_many_searches", "Two of your searches are still running; wait for one to finish.".into())
     })?;
     let mut conn = app.db.get().await?;

@@ -17,7 +17,7 @@ use crate::ids::UserId;
 use crate::protocol::ServerFrame;
 use crate::realtime::KillSwitch;
 use crate::realtime::mailbox::{Delivery, Mailbox};
-use crate::realtime::quota::SocketPermit;
+use crate::realtime::quota::QuotaPermit;
 use crate::state::AppState;
 
 /// A socket registered with the hub whose routing is complete, waiting for its actor. Dropped without being
@@ -29,7 +29,7 @@ pub struct Opened {
     first_here: bool,
     mailbox: Arc<Mailbox>,
     kill: Arc<KillSwitch>,
-    permit: Option<SocketPermit>,
+    permit: Option<QuotaPermit>,
     registered: bool,
 }
 
@@ -48,7 +48,7 @@ impl Drop for Opened {
 pub async fn open(
     ctx: Arc<AppState>,
     user: AuthUser,
-    permit: SocketPermit,
+    permit: QuotaPermit,
     mut conn: DbConn,
 ) -> Result<Opened, ApiError> {
     let mailbox = Arc::new(Mailbox::new(ctx.sockets.mailbox));
