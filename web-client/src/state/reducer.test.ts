@@ -22,6 +22,7 @@ function state(over: Partial<ChatState> = {}): ChatState {
     typing: {},
     reads: {},
     presence: {},
+    lastSeen: {},
     contacts: [],
     blocked: [],
     blocksLoaded: true,
