@@ -8,12 +8,13 @@ import type { Refusal } from './account';
 /** The server's limit, in characters (code points) after trimming. */
 export const DISPLAY_NAME_MAX = 64;
 
-/** Why the server would refuse this display name, in words; null when it would take it. */
+/**
+ * What the form can tell before asking: an empty or too long name, in words; null otherwise. The rarer refusals
+ * (control characters pasted in) are the server's to judge: its 422 is shown at the field the same way.
+ */
 export function displayNameProblem(raw: string): string | null {
   const name = raw.trim();
   if (!name) return 'Enter a display name.';
-  // Control characters (newlines, tabs, escapes) would break every line the name is shown on.
-  if (/\p{Cc}/u.test(name)) return 'A display name cannot contain line breaks or control characters.';
   const length = Array.from(name).length;
   if (length > DISPLAY_NAME_MAX) return `A display name has at most ${DISPLAY_NAME_MAX} characters (this one has ${length}).`;
   return null;

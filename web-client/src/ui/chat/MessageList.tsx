@@ -155,6 +155,7 @@ export function MessageList({
                   <PendingBubble
                     key={item.key}
                     p={item.p}
+                    members={c.members}
                     onRetry={() => controller.retry(item.p.client_id)}
                     onDiscard={() => controller.discard(item.p.client_id)}
                     mediaToken={mediaToken}
