@@ -8,6 +8,7 @@ import type { Attachment, Member, Message } from '../../api/types';
 import { clockTime } from '../../logic/days';
 import { mentionsMe } from '../../logic/mentions';
 import type { PendingMessage } from '../../logic/messages';
+import { currentName } from '../../logic/profile';
 import type { Tick } from '../../logic/unread';
 import { Icon } from '../Icon';
 import { hueFor } from '../people';
@@ -77,8 +78,8 @@ export function StoredBubble(props: {
       <div className="msg-col">
         <div className={`bubble${attachments.length ? ' has-media' : ''}`} tabIndex={m.deleted ? undefined : 0}>
           {props.showName && (
-            <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
-              {m.sender_name}
+            <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }} data-testid="sender-name">
+              {currentName(props.members, m.sender_id, m.sender_name)}
             </div>
           )}
           {m.reply_to && !m.deleted && <Quote r={m.reply_to} members={props.members} original={props.original} onOpen={() => props.onOpenQuote(m.reply_to!.seq)} />}
