@@ -85,7 +85,12 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Parsed<Self> {
-        trimmed_text("display_name", "Display name", raw, 64).map(DisplayName)
+        let name = trimmed_text("display_name", "Display name", raw, 64)?;
+        // A name is shown in other people's lists and headers: no line breaks, no invisible controls.
+        if name.chars().any(char::is_control) {
+            return Err(ValidationError::new("display_name", "Display name must not contain control characters."));
+        }
+        Ok(DisplayName(name))
     }
 
     pub fn as_str(&self) -> &str {

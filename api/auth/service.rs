@@ -26,7 +26,22 @@ pub fn hash_token(token: &str) -> String {
 }
 
 pub fn public_user(row: &UserRow) -> User {
-    User { id: row.id.get(), username: row.username.clone(), display_name: row.display_name.clone(), online: None }
+    User {
+        id: row.id.get(),
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        online: None,
+        last_seen_at: None,
+    }
+}
+
+/// The user as someone who may know their presence sees them: `online`, and when they were last seen.
+pub fn visible_user(row: &UserRow, online: bool) -> User {
+    User {
+        online: Some(online),
+        last_seen_at: row.last_seen_at.map(|at| chrono::DateTime::from_naive_utc_and_offset(at, chrono::Utc)),
+        ..public_user(row)
+    }
 }
 
 pub async fn register(

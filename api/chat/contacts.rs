@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{ChatError, ChatResult};
-use crate::auth::service::public_user;
+use crate::auth::service::{public_user, visible_user};
 use crate::db::{DbConn, blocks, contacts, conversations, users};
 use crate::domain::ValidationError;
 use crate::ids::UserId;
@@ -21,7 +21,10 @@ pub async fn list(conn: &mut DbConn, realtime: &Realtime, owner_id: UserId) -> C
     let online = realtime.online_among(visible.iter().copied().collect()).await;
     Ok(rows
         .iter()
-        .map(|row| User { online: visible.contains(&row.id).then(|| online.contains(&row.id)), ..public_user(row) })
+        .map(|row| match visible.contains(&row.id) {
+            true => visible_user(row, online.contains(&row.id)),
+            false => public_user(row),
+        })
         .collect())
 }
 

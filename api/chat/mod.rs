@@ -10,6 +10,7 @@ pub(crate) mod mentions;
 pub mod messages;
 pub(crate) mod notifications;
 pub(crate) mod pins;
+pub(crate) mod profile;
 pub(crate) mod reactions;
 pub(crate) mod search;
 pub(crate) mod search_terms;

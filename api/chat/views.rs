@@ -155,8 +155,10 @@ async fn parts(
         .collect();
     let mut by_conversation: HashMap<ConversationId, Vec<Member>> = HashMap::new();
     for (membership, user) in members {
-        let mut user_view = public_user(&user);
-        user_view.online = presence.and_then(|p| p.of(user.id));
+        let user_view = match presence.and_then(|p| p.of(user.id)) {
+            Some(online) => crate::auth::service::visible_user(&user, online),
+            None => public_user(&user),
+        };
         by_conversation.entry(membership.conversation_id).or_default().push(Member {
             user: user_view,
             role: membership.role,

@@ -49,6 +49,7 @@ pub struct UserRow {
     pub display_name: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]

@@ -34,25 +34,63 @@ pub async fn by_ids(conn: &mut DbConn, ids: &[UserId]) -> DbResult<Vec<UserRow>>
     Ok(with_conn!(conn, |c| users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(c).await)?)
 }
 
-/// Usernames that start with `prefix` (already lower-cased), alphabetically, without `exclude`.
-pub async fn search_prefix(conn: &mut DbConn, prefix: &str, exclude: UserId, limit: i64) -> DbResult<Vec<UserRow>> {
-    // `_` is legal in usernames and a LIKE wildcard: escape it (and `%`, `\`) so the prefix is literal.
-    let mut pattern = String::with_capacity(prefix.len() + 2);
-    for ch in prefix.chars() {
+diesel::define_sql_function! {
+    /// Lower case (PostgreSQL folds every script; SQLite's built-in folds ASCII letters only).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a literal inside a LIKE pattern: `_` is legal in usernames and a wildcard, so it (and `%`, `\`) is
+/// escaped with `\`.
+fn like_literal(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for ch in text.chars() {
         if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(ch);
+        escaped.push(ch);
     }
-    pattern.push('%');
+    escaped
+}
+
+/// People whose username or display name holds `needle` (already lower-cased), without `exclude`, best first:
+/// the username itself, usernames that start with it, display names with a word that starts with it, then the
+/// rest; alphabetically within each.
+pub async fn search(conn: &mut DbConn, needle: &str, exclude: UserId, limit: i64) -> DbResult<Vec<UserRow>> {
+    let literal = like_literal(needle);
+    let (anywhere, start, word) = (format!("%{literal}%"), format!("{literal}%"), format!("% {literal}%"));
+    let tier = |n: i32| n.into_sql::<diesel::sql_types::Integer>();
+    let rank = diesel::dsl::case_when(users::username.eq(needle), tier(0))
+        .when(users::username.like(&start).escape('\\'), tier(1))
+        .when(lower(users::display_name).like(&start).escape('\\'), tier(2))
+        .when(lower(users::display_name).like(&word).escape('\\'), tier(2))
+        .otherwise(tier(3));
     Ok(with_conn!(conn, |c| users::table
-        .filter(users::username.like(&pattern).escape('\\'))
         .filter(users::id.ne(exclude))
-        .order(users::username.asc())
+        .filter(
+            users::username.like(&anywhere).escape('\\').or(lower(users::display_name).like(&anywhere).escape('\\')),
+        )
+        .order((rank, users::username.asc()))
         .limit(limit)
         .select(UserRow::as_select())
         .load(c)
         .await)?)
+}
+
+/// Record that the user's last session went away now; returns the moment.
+pub async fn seen_now(conn: &mut DbConn, user_id: UserId) -> DbResult<chrono::DateTime<chrono::Utc>> {
+    let now = super::now();
+    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::last_seen_at.eq(now)).execute(c).await)?;
+    Ok(chrono::DateTime::from_naive_utc_and_offset(now, chrono::Utc))
+}
+
+/// A new display name; the updated user, or `None` if there is no such user.
+pub async fn set_display_name(conn: &mut DbConn, user_id: UserId, display_name: &str) -> DbResult<Option<UserRow>> {
+    Ok(with_conn!(conn, |c| diesel::update(users::table.find(user_id))
+        .set(users::display_name.eq(display_name))
+        .returning(UserRow::as_returning())
+        .get_result(c)
+        .await
+        .optional())?)
 }
 
 /// Store a new password hash and end every other live session of the user, together; returns the sessions

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Conversation, Message, NotificationSettings, Reaction};
+use super::{Conversation, Message, NotificationSettings, Reaction, User};
 
 /// Frames a client sends over `/ws`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -109,6 +109,14 @@ pub enum ServerFrame {
     Presence {
         user_id: i64,
         online: bool,
+        /// When `online` turns false: the moment the user's last session went away.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// A user's profile changed (their display name): to their other sessions and to everyone who shares a
+    /// conversation with them.
+    User {
+        user: User,
     },
     Conversation {
         conversation: Conversation,

@@ -50,6 +50,11 @@ pub struct User {
     /// conversation, and neither has blocked the other).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online: Option<bool>,
+    /// When the user's last connected session went away (null: never, or connected since), present under the
+    /// same rule as `online`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub last_seen_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -101,6 +106,13 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpdateProfileRequest {
+    /// 1–64 characters after trimming, no control characters.
+    #[schema(example = "Alice Liddell")]
+    pub display_name: String,
+}
+
 /// A single-use ticket for `GET /ws?ticket=…`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WsTicket {
@@ -136,7 +148,7 @@ pub struct SessionList {
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserSearchQuery {
-    /// Username prefix, 1–32 characters.
+    /// 1–32 characters found anywhere in a username or display name, case-insensitively.
     pub query: String,
 }
 

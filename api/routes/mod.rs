@@ -54,7 +54,7 @@ rest_api! {
     "/auth/sessions" => token [get auth::list_sessions],
     "/auth/sessions/{id}" => token [delete auth::end_session],
     "/ws-ticket" => token [post auth::ws_ticket],
-    "/users/me" => token [get users::me],
+    "/users/me" => token [get users::me, patch users::update_me],
     "/users/me/password" => token [post users::change_password],
     "/users" => token [get users::search],
     "/users/me/blocks" => token [get blocks::list],

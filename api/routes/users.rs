@@ -9,7 +9,7 @@ use crate::db::users;
 use crate::domain::ValidationError;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::Subject;
-use crate::protocol::{ChangePasswordRequest, ErrorBody, User, UserList, UserSearchQuery};
+use crate::protocol::{ChangePasswordRequest, ErrorBody, UpdateProfileRequest, User, UserList, UserSearchQuery};
 use crate::state::AppState;
 
 /// Change the caller's password. Every other session of the caller ends; this one goes on. Wrong current
@@ -49,7 +49,26 @@ pub async fn me(user: AuthUser, app: web::Data<AppState>) -> ApiResult<HttpRespo
     Ok(HttpResponse::Ok().json(public_user(&row)))
 }
 
-/// Users whose username starts with `query` (at most 20, the caller excluded), for adding contacts.
+/// Change the caller's display name; their other sessions and everyone who shares a conversation with them get a
+/// `user` frame.
+#[utoipa::path(operation_id = "update_me", patch, path = "/api/users/me", tag = "users",
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The caller, updated", body = User),
+        (status = 422, description = "An empty, overlong (over 64 characters) or control-character name (field `display_name`)", body = ErrorBody),
+    ))]
+pub async fn update_me(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    body: Json<UpdateProfileRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = app.db.get().await?;
+    let updated = crate::chat::profile::rename(&mut conn, &app.realtime, user.user_id, &body.display_name).await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+/// People whose username or display name holds `query` (at most 20, the caller excluded), best match first: the
+/// username itself, usernames starting with it, display names with a word starting with it, then the rest.
 #[utoipa::path(operation_id = "search_users", get, path = "/api/users", tag = "users", params(UserSearchQuery),
     responses(
         (status = 200, description = "Matching users", body = UserList),
@@ -60,11 +79,11 @@ pub async fn search(
     app: web::Data<AppState>,
     query: web::Query<UserSearchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let prefix = query.query.trim().to_lowercase();
-    if prefix.is_empty() || prefix.chars().count() > 32 {
+    let needle = query.query.trim().to_lowercase();
+    if needle.is_empty() || needle.chars().count() > 32 {
         return Err(ValidationError::new("query", "query must be 1 to 32 characters long.").into());
     }
     let mut conn = app.db.get().await?;
-    let rows = users::search_prefix(&mut conn, &prefix, user.user_id, 20).await?;
+    let rows = users::search(&mut conn, &needle, user.user_id, 20).await?;
     Ok(HttpResponse::Ok().json(UserList { users: rows.iter().map(public_user).collect() }))
 }

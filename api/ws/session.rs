@@ -151,6 +151,9 @@ async fn announce_presence(ctx: &Arc<AppState>, user_id: UserId, online: bool) {
     let ctx = ctx.clone();
     actix_web::rt::spawn(async move {
         let Ok(mut conn) = ctx.db.get().await else { return };
+        // Last seen: kept by the instance that saw the last socket anywhere go; an unwritable time is not worth
+        // withholding the presence change for.
+        let last_seen_at = if online { None } else { crate::db::users::seen_now(&mut conn, user_id).await.ok() };
         let Ok(co_members) = conversations::co_member_ids(&mut conn, user_id).await else { return };
         // Presence by consent: people who share a conversation, never across a block.
         let Ok(blocked) = crate::db::blocks::related_to(&mut conn, user_id).await else { return };
@@ -158,7 +161,7 @@ async fn announce_presence(ctx: &Arc<AppState>, user_id: UserId, online: bool) {
         if !co_members.is_empty() {
             ctx.realtime.to_users(
                 co_members,
-                &ServerFrame::Presence { user_id: user_id.get(), online },
+                &ServerFrame::Presence { user_id: user_id.get(), online, last_seen_at },
                 Delivery::Ephemeral,
             );
         }

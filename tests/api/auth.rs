@@ -149,7 +149,7 @@ on_both_backends! {
         assert_eq!(sessions.len(), 20, "each login is its own session");
     }
 
-    async fn user_search_matches_a_literal_prefix_without_the_caller(app) {
+    async fn user_search_matches_literally_without_the_caller(app) {
         let me = app.register("a_b").await;
         app.register("a_bc").await;
         app.register("axbd").await;

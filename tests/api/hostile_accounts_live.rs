@@ -126,7 +126,7 @@ on_both_backends! {
         let mut b = bob.socket().await;
         ready_for_events(&mut b).await;
         b.send_json(json!({"type": "typing", "conversation_id": group.id, "is_typing": true})).await;
-        c.expect("bob online", |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == bob.user.id).then_some(())).await;
+        c.expect("bob online", |f| matches!(f, ServerFrame::Presence { user_id, online: true, .. } if *user_id == bob.user.id).then_some(())).await;
         c.expect("bob typing", |f| matches!(f, ServerFrame::Typing { user_id, .. } if *user_id == bob.user.id).then_some(())).await;
         a.expect_none(Duration::from_millis(400), "bob's presence or typing at alice, who blocked him", |f| {
             matches!(f, ServerFrame::Presence { user_id, .. } | ServerFrame::Typing { user_id, .. } if *user_id == bob.user.id)

@@ -33,7 +33,7 @@ fn conversation_of(frame: &ServerFrame) -> Option<i64> {
         | ServerFrame::Notifications { conversation_id, .. }
         | ServerFrame::Removed { conversation_id } => Some(*conversation_id),
         ServerFrame::Conversation { conversation } => Some(conversation.id),
-        ServerFrame::Presence { .. } | ServerFrame::Error { .. } => None,
+        ServerFrame::Presence { .. } | ServerFrame::User { .. } | ServerFrame::Error { .. } => None,
     }
 }
 

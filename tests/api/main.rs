@@ -24,6 +24,7 @@ mod own_services;
 mod passwords;
 mod pins;
 mod presence;
+mod profile;
 mod reactions;
 mod replies;
 mod roles;

@@ -100,7 +100,7 @@ async fn presence_crosses_instances_and_counts_sockets_on_both() {
     a.direct(&alice.access_token, bob.user.id).await;
     let mut watcher = a.ws(&alice.access_token).await;
     let presence = |f: &ServerFrame| match f {
-        ServerFrame::Presence { user_id, online } if *user_id == bob.user.id => Some(*online),
+        ServerFrame::Presence { user_id, online, .. } if *user_id == bob.user.id => Some(*online),
         _ => None,
     };
     let bob_on_b = b.ws(&bob.access_token).await;
@@ -247,7 +247,7 @@ async fn a_dead_instances_presence_claims_expire_instead_of_keeping_users_online
     let _bob_socket = a.ws(&bob.access_token).await;
     let online = watcher
         .expect("presence", |f| match f {
-            ServerFrame::Presence { user_id, online } if *user_id == bob.user.id => Some(*online),
+            ServerFrame::Presence { user_id, online, .. } if *user_id == bob.user.id => Some(*online),
             _ => None,
         })
         .await;

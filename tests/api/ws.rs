@@ -164,13 +164,13 @@ on_both_backends! {
         let mut s = app.ws(&stranger.access_token).await;
         let b = app.ws(&bob.access_token).await;
         let online = a.expect("presence online", |f| match f {
-            ServerFrame::Presence { user_id, online } if *user_id == bob.user.id => Some(*online),
+            ServerFrame::Presence { user_id, online, .. } if *user_id == bob.user.id => Some(*online),
             _ => None,
         }).await;
         assert!(online);
         drop(b);
         let online = a.expect("presence offline", |f| match f {
-            ServerFrame::Presence { user_id, online } if *user_id == bob.user.id => Some(*online),
+            ServerFrame::Presence { user_id, online, .. } if *user_id == bob.user.id => Some(*online),
             _ => None,
         }).await;
         assert!(!online);

@@ -1,0 +1,2 @@
+-- When the user's last socket anywhere closed (shown to people who share a conversation with them).
+ALTER TABLE users ADD COLUMN last_seen_at TIMESTAMP;
