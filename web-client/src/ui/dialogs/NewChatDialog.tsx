@@ -56,7 +56,7 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
                 {contactIds.has(u.id) ? (
                   <span className="muted small-text">Contact</span>
                 ) : (
-                  <button type="button" className="small ghost" onClick={() => void addContact(u.id)} aria-label={`Add ${u.display_name} to contacts`}>
+                  <button type="button" className="small ghost" onClick={() => void addContact(u.id)} aria-label={`Add contact: ${u.display_name}`}>
                     Add contact
                   </button>
                 )}
