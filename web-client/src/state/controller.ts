@@ -3,7 +3,7 @@
 // out, what a (re)connect and the reader's return set off) and hands each UI request to the module that owns it:
 // connection (socket), outbox (optimistic sends), uploads (the composer's files), media (the media token),
 // history (pages, catch-up, edits), reading (read marking), typing, notifications, title, conversations (lists,
-// people, groups) and account (sessions, password, blocks).
+// people, groups), account (sessions, password, blocks) and profile (my display name).
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import { uploadAttachment } from '../api/upload';
