@@ -29,7 +29,12 @@ pub struct RateLimits {
     upgrades_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     frames_per_user: DefaultKeyedRateLimiter<UserId>,
     failed_sign_ins: FailedSignIns,
+    searches: InFlight,
 }
+
+/// Searches one user may have running at once, per instance: a search of a common word holds a database
+/// connection for a tenth of a second or more, so the REST rate alone would let one user keep cores busy.
+pub const SEARCHES_IN_FLIGHT_PER_USER: usize = 2;
 
 fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
@@ -47,7 +52,14 @@ impl RateLimits {
             upgrades_per_ip: DefaultKeyedRateLimiter::keyed(per_minute(settings.ws_upgrades_per_minute_per_address)),
             frames_per_user: DefaultKeyedRateLimiter::keyed(frames_quota(settings.ws_frames_per_sec)),
             failed_sign_ins: FailedSignIns::new(Backoff::default()),
+            searches: InFlight::new(SEARCHES_IN_FLIGHT_PER_USER),
         }
+    }
+
+    /// A search by `user_id` begins; `None` when they already have as many running as allowed. It ends when the
+    /// guard is dropped.
+    pub fn search(&self, user_id: UserId) -> Option<InFlightGuard> {
+        self.searches.enter(user_id)
     }
 
     /// The client's address: the peer, or behind a trusted proxy the last address it appended to
@@ -346,5 +358,67 @@ mod tests {
             tracker.failed((Subject::Account(UserId(i as i64)), None), now);
         }
         assert_eq!(tracker.len(), FailedSignIns::MAX_KEYS);
+    }
+}
+
+/// Work in flight per user: a count each, given back when its guard drops (on every path, errors included).
+struct InFlight {
+    per_user: usize,
+    counts: std::sync::Arc<Mutex<HashMap<UserId, usize>>>,
+}
+
+pub struct InFlightGuard {
+    counts: std::sync::Arc<Mutex<HashMap<UserId, usize>>>,
+    user_id: UserId,
+}
+
+impl InFlight {
+    fn new(per_user: usize) -> Self {
+        InFlight { per_user, counts: Default::default() }
+    }
+
+    fn enter(&self, user_id: UserId) -> Option<InFlightGuard> {
+        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(user_id).or_insert(0);
+        if *count >= self.per_user {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightGuard { counts: self.counts.clone(), user_id })
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = counts.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    #[test]
+    fn a_user_holds_at_most_the_allowance_and_gets_it_back_when_a_guard_drops() {
+        let in_flight = InFlight::new(2);
+        let first = in_flight.enter(UserId(1)).expect("first");
+        let _second = in_flight.enter(UserId(1)).expect("second");
+        assert!(in_flight.enter(UserId(1)).is_none());
+        assert!(in_flight.enter(UserId(2)).is_some(), "another user is not held up");
+        drop(first);
+        assert!(in_flight.enter(UserId(1)).is_some());
+    }
+
+    #[test]
+    fn an_idle_user_leaves_no_entry_behind() {
+        let in_flight = InFlight::new(1);
+        drop(in_flight.enter(UserId(7)));
+        assert!(in_flight.counts.lock().unwrap().is_empty());
     }
 }

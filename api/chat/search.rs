@@ -36,7 +36,7 @@ pub async fn search(conn: &mut DbConn, me: UserId, query: &SearchQuery) -> ChatR
     });
     let rows = search::messages_of(conn, &hits).await?;
     let mut messages: Vec<Message> = rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
-    add_reactions(conn, &mut messages).await?;
+    complete(conn, &mut messages).await?;
     let results = messages
         .into_iter()
         .filter(|m| !m.deleted)
@@ -45,20 +45,20 @@ pub async fn search(conn: &mut DbConn, me: UserId, query: &SearchQuery) -> ChatR
     Ok(SearchPage { results, next_before: next_before.flatten() })
 }
 
-/// Reactions per conversation of the page (hits span conversations; reactions are kept per conversation).
-async fn add_reactions(conn: &mut DbConn, messages: &mut [Message]) -> ChatResult<()> {
+/// [`views::complete`] per conversation of the page (hits span conversations; reactions are kept per conversation).
+async fn complete(conn: &mut DbConn, messages: &mut [Message]) -> ChatResult<()> {
     let mut by_conversation: BTreeMap<i64, Vec<Message>> = BTreeMap::new();
     for message in messages.iter() {
         by_conversation.entry(message.conversation_id).or_default().push(message.clone());
     }
     for (id, group) in &mut by_conversation {
-        views::add_reactions(conn, ConversationId(*id), group).await?;
+        views::complete(conn, ConversationId(*id), group).await?;
     }
     for message in messages.iter_mut() {
         if let Some(group) = by_conversation.get(&message.conversation_id)
             && let Some(done) = group.iter().find(|m| m.seq == message.seq)
         {
-            message.reactions = done.reactions.clone();
+            *message = done.clone();
         }
     }
     Ok(())

@@ -51,8 +51,28 @@ pub fn reactions(rows: impl IntoIterator<Item = (String, UserId)>) -> Vec<Reacti
     grouped
 }
 
+/// What a stored message lacks to be read: its reactions, and its quote's sender named as they are called now (a
+/// reply preview keeps the name it was written with). Two queries at most, for messages of one conversation.
+pub async fn complete(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
+    add_reactions(conn, id, messages).await?;
+    let quoted: HashSet<UserId> =
+        messages.iter().filter_map(|m| m.reply_to.as_ref()).map(|r| UserId(r.sender_id)).collect();
+    if quoted.is_empty() {
+        return Ok(());
+    }
+    let quoted: Vec<UserId> = quoted.into_iter().collect();
+    let names: HashMap<i64, String> =
+        crate::db::users::by_ids(conn, &quoted).await?.into_iter().map(|u| (u.id.get(), u.display_name)).collect();
+    for quote in messages.iter_mut().filter_map(|m| m.reply_to.as_mut()) {
+        if let Some(name) = names.get(&quote.sender_id) {
+            quote.sender_name.clone_from(name);
+        }
+    }
+    Ok(())
+}
+
 /// Fill in the reactions of messages of one conversation, in one query.
-pub async fn add_reactions(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
+async fn add_reactions(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
     let seqs: Vec<Seq> = messages.iter().filter(|m| !m.deleted).map(|m| Seq(m.seq)).collect();
     let mut by_seq: HashMap<Seq, Vec<(String, UserId)>> = HashMap::new();
     for (seq, emoji, user_id) in crate::db::reactions::of_messages(conn, id, &seqs).await? {

@@ -48,6 +48,22 @@ on_both_backends! {
         assert_eq!(me.display_name, "Ann Smith");
     }
 
+    async fn a_quote_names_its_original_sender_as_they_are_called_now(app) {
+        let ann = app.register("ann").await;
+        let bob = app.register("bob").await;
+        let group = app.group(&ann.access_token, "g", &[bob.user.id]).await;
+        let original = app.send(&ann.access_token, group.id, "the plan").await;
+        let reply = app.post(&format!("/api/conversations/{}/messages", group.id), Some(&bob.access_token),
+            &json!({"body": "agreed", "client_id": "q1", "reply_to_seq": original.seq})).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(app.rename_me(&ann.access_token, "Ann Smith").await.status, StatusCode::OK);
+        let page = app.history(&bob.access_token, group.id, "").await;
+        let quote = page.messages.iter().find_map(|m| m.reply_to.as_ref()).expect("the quote");
+        assert_eq!(quote.sender_name, "Ann Smith");
+        let found: chat_server::protocol::SearchPage = app.get("/api/search?q=agreed", &bob.access_token).await.json();
+        assert_eq!(found.results[0].message.reply_to.as_ref().map(|q| q.sender_name.as_str()), Some("Ann Smith"));
+    }
+
     async fn hostile_a_stranger_is_not_told_of_a_rename(app) {
         let ann = app.register("ann").await;
         let eve = app.register("eve").await;

@@ -98,6 +98,26 @@ test('the owner adds carol: she gets the group live; as a plain member she can o
   await until('carol settings closed', async () => (await settings(pageC).count()) === 0);
 });
 
+test('in a group, "seen by" names who has read my message so far; ✓✓ once everyone has', async () => {
+  // Carol has the group open; Bob looks at his lobby, so only Carol reads at first.
+  if (await settings(pageA).count()) {
+    await pageA.keyboard.press('Escape');
+    await until('alice settings closed', async () => (await settings(pageA).count()) === 0);
+  }
+  const box = pageA.getByLabel('Message', { exact: true });
+  await box.fill('Seen by whom?');
+  await box.press('Enter');
+  const mine = pageA.getByTestId('message').filter({ has: pageA.getByTestId('message-body').getByText('Seen by whom?') });
+  // A message counts as read in the window the user is using: Carol's click gives hers the focus.
+  await pageC.getByTestId('message').filter({ hasText: 'Seen by whom?' }).click();
+  await mine.getByTestId('seen-count').filter({ hasText: 'seen by 1' }).waitFor();
+  assert.equal(await mine.getByTestId('tick').getAttribute('aria-label'), `Sent, seen by ${carol.display}`);
+  await snap(pageA, 'group-seen-by.png');
+  await conversationItem(pageB, 'Reading circle').click();
+  await mine.locator('[data-tick=read]').waitFor();
+  await openSettings(pageA); // where the next step goes on
+});
+
 test('the owner removes carol: her client drops the group live and goes back to the lobby', async () => {
   await snap(pageA, 'group-settings-desktop.png');
   await settings(pageA).getByRole('button', { name: `Remove ${carol.display} from the group` }).click();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conv, msg } from './fixtures';
-import { sortByActivity, tabTitle, tickFor, totalUnread, unreadMarkerFor, withNewMessage, withReadUpTo, withUnreadCount } from './unread';
+import { seenBy, sortByActivity, tabTitle, tickFor, totalUnread, unreadMarkerFor, withNewMessage, withReadUpTo, withUnreadCount } from './unread';
 
 describe('totalUnread and the tab title', () => {
   it('sums unread counts across conversations', () => {
@@ -72,5 +72,22 @@ describe('unreadMarkerFor', () => {
   });
   it('has no line when all is read', () => {
     expect(unreadMarkerFor(conv({ last_seq: 60, last_read_seq: 60, unread_count: 0 }))).toBeNull();
+  });
+});
+
+describe('seenBy', () => {
+  const others = [
+    { id: 2, name: 'Bob' },
+    { id: 3, name: 'Carol' },
+    { id: 4, name: 'Dan' },
+  ];
+
+  it('names the members who have read up to the seq, in member order', () => {
+    expect(seenBy(5, others, { 4: 9, 2: 5, 3: 4 })).toEqual(['Bob', 'Dan']);
+  });
+
+  it('is empty when no one has read that far, or positions are unknown', () => {
+    expect(seenBy(5, others, { 2: 4 })).toEqual([]);
+    expect(seenBy(1, others, {})).toEqual([]);
   });
 });

@@ -85,6 +85,11 @@ export function tickFor(seq: number, otherMemberIds: readonly number[], readUpTo
   return 'read';
 }
 
+/** In a group, the other members who have read up to `seq` (by display name, in member order): "seen by". */
+export function seenBy(seq: number, others: readonly { id: number; name: string }[], readUpTo: Readonly<Record<number, number>>): string[] {
+  return others.filter((o) => (readUpTo[o.id] ?? 0) >= seq).map((o) => o.name);
+}
+
 /** Where the unread line goes when a conversation is opened: after what was read, when anything is unread. */
 export function unreadMarkerFor(c: Pick<Conversation, 'id' | 'unread_count' | 'last_read_seq' | 'last_seq'>): { conversationId: number; afterSeq: number; count: number } | null {
   if (c.unread_count <= 0 || c.last_read_seq >= c.last_seq) return null;

@@ -18,16 +18,18 @@ import { MessageText, Quote, ReactionChips, ReactionPicker } from './MessagePart
 /** Opens the viewer on the `index`th image of a message's attachments. */
 export type OpenImage = (attachments: readonly Attachment[], index: number) => void;
 
-function Ticks({ tick }: { tick: Tick }) {
+/** ✓ sent, ✓✓ read by everyone; in a group, who has seen it so far (`seenBy`, names). */
+function Ticks({ tick, seenBy = [] }: { tick: Tick; seenBy?: readonly string[] }) {
   if (tick === 'read')
     return (
-      <span className="tick read" aria-label="Read" title="Read" data-testid="tick" data-tick="read">
+      <span className="tick read" aria-label="Read" title={seenBy.length ? `Read by ${seenBy.join(', ')}` : 'Read'} data-testid="tick" data-tick="read">
         ✓✓
       </span>
     );
+  const label = seenBy.length ? `Sent, seen by ${seenBy.join(', ')}` : 'Sent';
   return (
-    <span className="tick" aria-label="Sent" title="Sent" data-testid="tick" data-tick="sent">
-      ✓
+    <span className="tick" aria-label={label} title={label} data-testid="tick" data-tick="sent">
+      ✓{seenBy.length > 0 && <span className="seen-count" data-testid="seen-count"> seen by {seenBy.length}</span>}
     </span>
   );
 }
@@ -37,6 +39,8 @@ export function StoredBubble(props: {
   own: boolean;
   showName: boolean;
   tick?: Tick;
+  /** In a group: the other members who have read this own message so far. */
+  seenBy?: readonly string[];
   editing: boolean;
   onEdit: () => void;
   onCancelEdit: () => void;
@@ -103,7 +107,7 @@ export function StoredBubble(props: {
             <time dateTime={m.created_at} title={new Date(m.created_at).toLocaleString()}>
               {time}
             </time>
-            {props.tick && !m.deleted && <Ticks tick={props.tick} />}
+            {props.tick && !m.deleted && <Ticks tick={props.tick} seenBy={props.seenBy} />}
           </div>
         </div>
         <ReactionChips reactions={reactions} members={props.members} meId={meId} onToggle={props.onReact} />

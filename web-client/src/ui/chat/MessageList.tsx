@@ -8,7 +8,7 @@ import { groupByDay } from '../../logic/days';
 import { canPin } from '../../logic/roles';
 import type { PendingMessage } from '../../logic/messages';
 import { lastEditable } from '../../logic/messages';
-import { tickFor } from '../../logic/unread';
+import { seenBy, tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
 import { ImageViewer } from './ImageViewer';
@@ -56,6 +56,10 @@ export function MessageList({
 
   const bySeq = useMemo(() => new Map((view?.messages ?? []).map((m) => [m.seq, m])), [view?.messages]);
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((u) => u !== meId), [c, meId]);
+  const othersByName = useMemo(
+    () => (c.kind === 'group' ? c.members.filter((m) => m.user.id !== meId).map((m) => ({ id: m.user.id, name: m.user.display_name })) : []),
+    [c, meId],
+  );
   const reads = state.reads[id] ?? {};
 
   const marker = state.unreadMarker?.conversationId === id ? state.unreadMarker : null;
@@ -172,6 +176,7 @@ export function MessageList({
                     own={item.own}
                     showName={showName}
                     tick={item.own ? tickFor(m.seq, others, reads) : undefined}
+                    seenBy={item.own ? seenBy(m.seq, othersByName, reads) : undefined}
                     editing={editing === m.seq}
                     onEdit={() => setEditing(m.seq)}
                     onCancelEdit={endEdit}
