@@ -31,6 +31,7 @@ describe('user frames', () => {
     const s = apply(withBob(), { type: 'user', user: robert });
     const c = s.conversations[1];
     expect(c.members.find((m) => m.user.id === 2)?.user.display_name).toBe('Robert Smith');
+    expect(c.members.find((m) => m.user.id === 1)?.user.display_name).toBe('Alice');
     expect(s.views[1].messages[0].sender_name).toBe('Robert Smith');
     expect(s.views[1].messages[1].sender_name).toBe('Alice');
     expect(s.views[1].messages[1].reply_to?.sender_name).toBe('Robert Smith');
