@@ -1,7 +1,7 @@
 // A conversation's header: back to the list, who it is with (online, or when they were last seen, when the peer's
-// presence is known — the words age on screen —, otherwise their username; a group's members), Block/Unblock for a direct chat's peer, and the group settings
-// dialog for a group; the pinned messages and the caller's notification level (a muted bell when quieter
-// than every message).
+// presence is known — the words age on screen —, otherwise their username; a group's members), Block/Unblock
+// for a direct chat's peer, and the group settings dialog for a group; the pinned messages and the caller's
+// notification level (a muted bell when quieter than every message).
 import { useState } from 'react';
 import type { Conversation, User } from '../../api/types';
 import { isMuted, levelSummary } from '../../logic/notifications';
@@ -34,8 +34,8 @@ export function ChatHeader(props: {
   const [open, setOpen] = useState<'pins' | 'notifications' | null>(null);
   const meId = state.me.id;
   const pinCount = state.pins[c.id]?.length ?? 0;
+  const muted = isMuted(c, Date.now());
   const now = useClock(30_000);
-  const muted = isMuted(c, now.getTime());
   return (
     <>
       <header className="chat-head">
