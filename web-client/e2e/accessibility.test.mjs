@@ -1,4 +1,5 @@
-// End-to-end accessibility (issue 15, item 10): axe-core on the lobby, a direct chat, a group and every dialog,
+// End-to-end accessibility (issue 15, item 10): axe-core on the lobby, a direct chat, a group and every dialog
+// (the profile dialog among them),
 // in the light and the dark theme, with no serious or critical violation; a dialog starts in its first field
 // and gives the focus back to its opener on Escape and on close; Ctrl/Cmd+K jumps to a conversation; the
 // theme follows the system and the toggle's choice survives a reload. Screenshots of both themes.
@@ -112,7 +113,8 @@ for (const theme of ['light', 'dark']) {
     await assertClean(page, `the lobby (${theme})`);
     await snap(page, `a11y-${theme}-lobby.png`);
 
-    await checkDialog('New chat', async () => (await page.getByRole('button', { name: 'New chat' }).focus(), await page.keyboard.press('Enter'), page.getByRole('button', { name: 'New chat' })), { focus: 'Find people by username', theme });
+    await checkDialog('New chat', async () => (await page.getByRole('button', { name: 'New chat' }).focus(), await page.keyboard.press('Enter'), page.getByRole('button', { name: 'New chat' })), { focus: 'Find people by username or name', theme });
+    await checkDialog('Profile', async () => (await page.getByTestId('me-button').click(), page.getByTestId('me-button')), { focus: 'Display name', theme, shot: `a11y-${theme}-profile.png` });
     await checkDialog('New group', async () => (await page.getByRole('button', { name: 'New group' }).click(), page.getByRole('button', { name: 'New group' })), { focus: 'Group name', theme });
     await checkDialog('Search', async () => (await page.getByRole('button', { name: 'Search messages' }).click(), page.getByRole('button', { name: 'Search messages' })), { theme });
     await checkDialog('Switcher', async () => (await page.keyboard.press('Control+k'), null), { focus: 'Conversation name', theme });

@@ -72,7 +72,7 @@ test('both connect to the socket', async () => {
 test('alice finds bob, adds him as a contact and opens a direct chat', async () => {
   await pageA.getByRole('button', { name: 'New chat' }).click();
   await pageA.getByLabel('Find people by username').fill(bob.username.slice(0, 6));
-  await pageA.getByRole('button', { name: `Add ${bob.display} to contacts` }).click();
+  await pageA.getByRole('button', { name: `Add contact: ${bob.display}` }).click();
   await pageA.getByTestId('search-results').getByText('Contact', { exact: true }).waitFor();
   await pageA.getByLabel('Find people by username').fill('');
   await pageA.getByTestId('contacts').getByText(bob.display).waitFor();

@@ -182,7 +182,7 @@ test('the blocked side is refused: no new chat with alice, no contact — in pla
   await dialog.getByLabel('Find people by username').fill(alice.username);
   await dialog.getByRole('button', { name: `Message ${alice.display}` }).click();
   await dialog.getByRole('alert').filter({ hasText: "You can't start a conversation with this user." }).waitFor();
-  await dialog.getByRole('button', { name: `Add ${alice.display} to contacts` }).click();
+  await dialog.getByRole('button', { name: `Add contact: ${alice.display}` }).click();
   await dialog.getByRole('alert').filter({ hasText: "You can't add this user." }).waitFor();
   await snap(bobPage, 'blocked-side-refused.png');
   await bobPage.keyboard.press('Escape');

@@ -4,6 +4,7 @@ import { App } from './ui/App';
 import { applyStoredTheme } from './ui/useTheme';
 import './styles.css';
 import './theme-dark.css';
+import './profile.css';
 
 applyStoredTheme();
 

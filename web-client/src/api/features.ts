@@ -1,10 +1,10 @@
 // The REST paths of the conversation features as the client calls them: the generated `paths` of
 // ../openapi/openapi.json, plus what the spec does not describe yet, typed from issue 14's wire contract —
-// `around_seq` on the history and `GET /api/search`. Each local addition gives way to the generated one as soon as
+// `around_seq` on the history and `GET /api/search`; issue 15's `PATCH /api/users/me`. Each local addition gives way to the generated one as soon as
 // the spec has it. The same openapi-fetch client (its bearer token and retry after a refresh) seen through them.
 import type { Client } from 'openapi-fetch';
 import type { Api } from './client';
-import type { paths, SearchPage } from './types';
+import type { paths, SearchPage, User } from './types';
 
 type Json<T> = { content: { 'application/json': T } };
 type Failure = { default: Json<{ error: { code: string; message: string; field?: string | null } }> };
@@ -29,9 +29,19 @@ type LocalSearch = {
 };
 type Search = paths extends Record<'/api/search', infer S> ? S : LocalSearch;
 
-export type FeaturePaths = Omit<paths, '/api/conversations/{id}/messages'> & {
+type Me = paths['/api/users/me'];
+type LocalPatchMe = {
+  parameters: { query?: never; header?: never; path?: never; cookie?: never };
+  requestBody: Json<{ display_name: string }>;
+  responses: { 200: Json<User> } & Failure;
+};
+/** The caller's profile with `PATCH` (a new display name), until the spec has it. */
+type MeWithPatch = [NonNullable<Me['patch']>] extends [never] ? Omit<Me, 'patch'> & { patch: LocalPatchMe } : Me;
+
+export type FeaturePaths = Omit<paths, '/api/conversations/{id}/messages' | '/api/users/me'> & {
   '/api/conversations/{id}/messages': HistoryWithAround;
   '/api/search': Search;
+  '/api/users/me': MeWithPatch;
 };
 
 export type FeatureApi = Client<FeaturePaths>;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Auth, needsRefresh, refreshDelayMs, type StoredSession } from './auth';
 import { fingerprint, refreshMarginMs, type TabSync } from './tabsync';
-import { sameUser } from '../logic/session';
+import { sameAccount } from '../logic/session';
 
 const user = { id: 7, username: 'alice', display_name: 'Alice' };
 const session = (n: number, expires_in: number) => ({ user: { ...user }, session_id: 1, access_token: `a${n}`, refresh_token: `r${n}`, expires_in });
@@ -75,13 +75,15 @@ describe('keepFresh', () => {
     expect(fetchImpl).toHaveBeenCalledTimes(7);
   });
 
-  it('keeps the same user (by value) across a refresh, so the chat is not rebuilt', async () => {
+  it('keeps the same account across a refresh and a new display name, so the chat is not rebuilt', async () => {
     const auth = new Auth(null, server(900) as unknown as typeof fetch);
     const before = auth.adopt(session(1, 900)).user;
     await auth.refresh();
     expect(auth.current?.user).not.toBe(before);
-    expect(sameUser(before, auth.current!.user)).toBe(true);
-    expect(sameUser(before, { ...before, display_name: 'Al' })).toBe(false);
+    expect(sameAccount(before, auth.current!.user)).toBe(true);
+    auth.updateUser({ ...before, display_name: 'Al' });
+    expect(sameAccount(before, auth.current!.user)).toBe(true);
+    expect(sameAccount(before, { ...before, id: 2 })).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 // Named aliases for the generated OpenAPI schema types (src/api/schema.d.ts, from ../openapi/openapi.json).
-// Every shape comes from the server's spec. Issue 14's additions (replies, reactions, mentions, notification
+// Every shape comes from the server's spec. Issue 14's additions, and issue 15's on `User`, (replies, reactions, mentions, notification
 // levels, pins, search) are declared here from its wire contract only until the spec carries them: `Spec<K, L>`
 // is the generated schema K when the spec has it, else the local declaration L, and `Plus<G, L>` adds to a
 // generated shape only the fields it does not have yet — so the generated types win as soon as they exist.
@@ -10,7 +10,8 @@ type Spec<K extends string, L> = Schemas extends Record<K, infer R> ? R : L;
 type Plus<G, L> = G & Omit<L, keyof G>;
 
 export type { paths };
-export type User = Schemas['User'];
+/** `last_seen_at` (issue 15): when their last socket closed; present under the same rule as `online`. */
+export type User = Plus<Schemas['User'], { last_seen_at?: string | null }>;
 export type Member = Schemas['Member'];
 export type Session = Schemas['Session'];
 export type ErrorBody = Schemas['ErrorBody'];

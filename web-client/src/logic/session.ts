@@ -1,8 +1,7 @@
-// Whether two answers describe the same user the same way: a refresh answers an equal user in a new object.
+// Whether two answers describe the same account: a refresh answers an equal user in a new object, and a new
+// display name (issue 15) changes the user but not who is signed in — neither may rebuild the chat.
 import type { User } from '../api/types';
 
-export function sameUser(a: User, b: User): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof User>;
-  for (const k of keys) if (a[k] !== b[k]) return false;
-  return true;
+export function sameAccount(a: User, b: User): boolean {
+  return a.id === b.id;
 }

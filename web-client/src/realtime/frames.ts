@@ -2,8 +2,9 @@
 // components `ClientFrame` and `ServerFrame`, so a change on the server shows up here as a type error. Issue 14's
 // frames (react; reaction, pin, notifications; `reply_to_seq` on new_message, `mention_count` on unread) are
 // declared from its wire contract until the spec has them: a local frame is dropped once the spec has its type.
+// Issue 15's `user` frame (someone's profile changed) and the presence frame's `last_seen_at` likewise.
 import type { components } from '../api/schema';
-import type { NotificationSettings, Reaction } from '../api/types';
+import type { NotificationSettings, Reaction, User } from '../api/types';
 
 type GenClient = components['schemas']['ClientFrame'];
 type GenServer = components['schemas']['ServerFrame'];
@@ -14,7 +15,8 @@ type LocalClientFrame =
 type LocalServerFrame =
   | { type: 'reaction'; conversation_id: number; seq: number; user_id: number; emoji: string; added: boolean; reactions: Reaction[] }
   | { type: 'pin'; conversation_id: number; seq: number; pinned: boolean; user_id: number }
-  | { type: 'notifications'; conversation_id: number; notifications: NotificationSettings };
+  | { type: 'notifications'; conversation_id: number; notifications: NotificationSettings }
+  | { type: 'user'; user: User };
 
 type NewMessageGen = Extract<GenClient, { type: 'new_message' }>;
 export type ClientFrame =
@@ -42,12 +44,19 @@ const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
   'reaction',
   'pin',
   'notifications',
+  'user',
 ]);
 
 /** The `mention_count` an `unread` frame carries (issue 14), undefined from a server without it. */
 export function mentionCountOf(frame: ServerFrameOf<'unread'>): number | undefined {
   const n = (frame as { mention_count?: unknown }).mention_count;
   return typeof n === 'number' ? n : undefined;
+}
+
+/** When a `presence` frame says the user was last seen (issue 15: set when `online` is false), else undefined. */
+export function lastSeenOfFrame(frame: ServerFrameOf<'presence'>): string | undefined {
+  const t = (frame as { last_seen_at?: unknown }).last_seen_at;
+  return typeof t === 'string' ? t : undefined;
 }
 
 /** Parses one text frame; null for anything that is not a known server frame (ignored, never thrown). */

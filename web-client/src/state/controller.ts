@@ -3,7 +3,7 @@
 // out, what a (re)connect and the reader's return set off) and hands each UI request to the module that owns it:
 // connection (socket), outbox (optimistic sends), uploads (the composer's files), media (the media token),
 // history (pages, catch-up, edits), reading (read marking), typing, notifications, title, conversations (lists,
-// people, groups) and account (sessions, password, blocks).
+// people, groups), account (sessions, password, blocks) and profile (my display name).
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import { uploadAttachment } from '../api/upload';
@@ -22,6 +22,7 @@ import { History } from './history';
 import { MediaTokens } from './media';
 import { notifyMessage } from './notifications';
 import { loadOutbox, Outbox } from './outbox';
+import { Profile } from './profile';
 import { Reading } from './reading';
 import { applyFrame, ingestMessages } from './reducer';
 import { initialState, Store, type ChatState } from './store';
@@ -42,6 +43,8 @@ export class ChatController {
   private readonly lists: Conversations;
   private readonly account: Account;
   private readonly features: Features;
+  /** The caller's display name (issue 15), called by the UI directly. */
+  readonly profile: Profile;
   private jumps = 0;
   private readonly cleanups: Array<() => void> = [];
   private started = false;
@@ -57,7 +60,7 @@ export class ChatController {
     const store = new Store<ChatState>(initialState(me, loadOutbox(me.id)));
     this.store = store;
     const sendFrame = (frame: ClientFrame) => this.connection.send(frame);
-    const notice = (e: unknown) => this.showNotice(e);
+    const notice = (e: unknown) => this.tell(e);
     const ingest = (id: number, messages: readonly Message[]) => this.ingest(id, messages);
     this.connection = new Connection(api, auth, {
       onFrame: (f) => this.onFrame(f),
@@ -90,6 +93,7 @@ export class ChatController {
     this.lists = new Conversations({ store, api, notice });
     this.account = new Account({ store, api, notice, reloadLists: () => this.reloadLists() });
     this.features = new Features({ store, api });
+    this.profile = new Profile({ store, api, auth });
   }
 
   get state(): ChatState {
@@ -172,10 +176,6 @@ export class ChatController {
 
   /** A failure of something the user did, in words, as the transient notice. */
   tell(e: unknown): void {
-    this.showNotice(e);
-  }
-
-  private showNotice(e: unknown): void {
     const notice = describeError(e);
     this.store.update((s) => ({ ...s, notice }));
   }

@@ -22,6 +22,7 @@ function state(over: Partial<ChatState> = {}): ChatState {
     typing: {},
     reads: {},
     presence: {},
+    lastSeen: {},
     contacts: [],
     blocked: [],
     blocksLoaded: true,
@@ -438,19 +439,5 @@ describe('applyFrame: conversation features', () => {
   it('forgetting a conversation drops its pins', () => {
     const s = openChat({ pins: { 1: [] } });
     expect(apply(s, { type: 'removed', conversation_id: 1 }).pins).toEqual({});
-  });
-});
-
-describe('applyFrame: user', () => {
-  it("shows a member's new display name in every conversation that holds them", () => {
-    const s = apply(openChat(), { type: 'user', user: { id: 2, username: 'bob', display_name: 'Robert' } });
-    expect(s.conversations[1].members.find((m) => m.user.id === 2)?.user.display_name).toBe('Robert');
-    expect(s.conversations[1].members.find((m) => m.user.id === 1)?.user.display_name).toBe('Alice');
-  });
-
-  it('is no news (the same state) for someone the state does not hold, or a name that did not change', () => {
-    const s = openChat();
-    expect(apply(s, { type: 'user', user: { id: 9, username: 'zed', display_name: 'Zed' } })).toBe(s);
-    expect(apply(s, { type: 'user', user: { id: 2, username: 'bob', display_name: 'Bob' } })).toBe(s);
   });
 });

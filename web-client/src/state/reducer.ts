@@ -4,14 +4,16 @@
 // frame (fetches, acks' timers, notifications) are the controller's.
 import type { Conversation, Message, Pin, Reaction } from '../api/types';
 import { attachmentRefusalMessage } from '../logic/attachments';
-import { blockRefusalMessage, isBlocked } from '../logic/blocks';
+import { blockRefusalMessage } from '../logic/blocks';
 import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
+import { withLastSeenOf } from '../logic/lastSeen';
 import { withPresenceOf } from '../logic/presence';
 import { reactionRefusal } from '../logic/reactions';
 import { refreshQuotes } from '../logic/replies';
 import { withMentionCount, withNewMessage, withUnreadCount } from '../logic/unread';
 import { mentionCountOf, type ServerFrame, type ServerFrameOf } from '../realtime/frames';
 import type { ChatState } from './store';
+import { withPresenceFrame, withUserUpdate } from './users';
 
 /** Someone else's typing indicator lapses after this long without a new typing frame. */
 export const TYPING_TTL_MS = 6_000;
@@ -48,11 +50,9 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
       return { ...state, conversations: { ...state.conversations, [c.id]: { ...c, notifications: frame.notifications } } };
     }
     case 'presence':
-      // Someone we blocked is none of our business; the REST lists leave their presence out as well.
-      if (isBlocked(state.blocked, frame.user_id) || state.presence[frame.user_id] === frame.online) return state;
-      return { ...state, presence: { ...state.presence, [frame.user_id]: frame.online } };
+      return withPresenceFrame(state, frame);
     case 'user':
-      return renamed(state, frame.user);
+      return withUserUpdate(state, frame.user);
     case 'conversation':
       return upsertConversation(state, frame.conversation);
     case 'removed':
@@ -168,6 +168,7 @@ export function pinRefusal(code: string): string | null {
 /** A conversation as the server sent it (a frame or a REST answer), its members' presence and read positions. */
 export function upsertConversation(state: ChatState, c: Conversation): ChatState {
   const presence = withPresenceOf(state.presence, c.members.map((m) => m.user));
+  const lastSeen = withLastSeenOf(state.lastSeen, c.members.map((m) => m.user));
   const had = state.conversations[c.id];
   // `conversation` frames leave out the caller's own mention count and notification level: keep the held ones.
   const own: Partial<Conversation> = {};
@@ -185,20 +186,22 @@ export function upsertConversation(state: ChatState, c: Conversation): ChatState
           last_read_seq: Math.max(c.last_read_seq, had.last_read_seq),
         }
       : { ...c, ...own };
-  return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, reads: withReads(state.reads, c) };
+  return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, lastSeen, reads: withReads(state.reads, c) };
 }
 
 /** The whole conversation list (`GET /api/conversations`), replacing the one held. */
 export function withConversationList(state: ChatState, list: readonly Conversation[]): ChatState {
   const conversations: Record<number, Conversation> = {};
   let presence = state.presence;
+  let lastSeen = state.lastSeen;
   let reads = state.reads;
   for (const c of list) {
     conversations[c.id] = c;
     reads = withReads(reads, c);
     presence = withPresenceOf(presence, c.members.map((m) => m.user));
+    lastSeen = withLastSeenOf(lastSeen, c.members.map((m) => m.user));
   }
-  return { ...state, conversations, conversationsLoaded: true, presence, reads };
+  return { ...state, conversations, conversationsLoaded: true, presence, lastSeen, reads };
 }
 
 /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
@@ -271,17 +274,4 @@ function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads']
     }
   }
   return changed ? { ...all, [c.id]: next } : all;
-}
-
-/** Someone's new display name, wherever the state holds them as a member (history joins current names). */
-function renamed(state: ChatState, user: { id: number; display_name: string }): ChatState {
-  let changed = false;
-  const conversations = Object.fromEntries(
-    Object.entries(state.conversations).map(([id, c]) => {
-      if (!c.members.some((m) => m.user.id === user.id && m.user.display_name !== user.display_name)) return [id, c];
-      changed = true;
-      return [id, { ...c, members: c.members.map((m) => (m.user.id === user.id ? { ...m, user: { ...m.user, display_name: user.display_name } } : m)) }];
-    }),
-  );
-  return changed ? { ...state, conversations } : state;
 }

@@ -31,6 +31,8 @@ export interface ChatState {
   /** conversation id → user id → the seq that member has read up to (read receipts seen). */
   reads: Readonly<Record<number, Readonly<Record<number, number>>>>;
   presence: Readonly<Record<number, boolean>>;
+  /** user id → when their last socket closed (RFC 3339), where the server tells (issue 15). */
+  lastSeen: Readonly<Record<number, string>>;
   contacts: readonly User[];
   /** The people this user has blocked (`GET /api/users/me/blocks`). */
   blocked: readonly User[];
@@ -93,6 +95,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     typing: {},
     reads: {},
     presence: {},
+    lastSeen: {},
     contacts: [],
     blocked: [],
     blocksLoaded: false,

@@ -3,7 +3,7 @@ import { Auth, signOutMessage, type StoredSession } from '../api/auth';
 import { createApi } from '../api/client';
 import { browserTabSync } from '../api/tabsync';
 import type { User } from '../api/types';
-import { sameUser } from '../logic/session';
+import { sameAccount } from '../logic/session';
 import { AuthScreen } from './AuthScreen';
 import { ChatApp } from './ChatApp';
 
@@ -14,11 +14,12 @@ export function App() {
 
   useEffect(() => auth.subscribe(setSession), [auth]);
 
-  // A token refresh hands out a new session object with an equal user: the chat must not notice (a new `me`
-  // would build a new controller, and lose the view, the route and the draft).
+  // A token refresh hands out a new session object, and a new display name a new user object: the chat must not
+  // notice (a new `me` would build a new controller, and lose the view, the route and the draft). Only another
+  // account is a new `me`; the chat follows its own name from the server (`state.me`).
   const me = useRef<User | null>(null);
   if (!session) me.current = null;
-  else if (!me.current || !sameUser(me.current, session.user)) me.current = session.user;
+  else if (!me.current || !sameAccount(me.current, session.user)) me.current = session.user;
 
   // Keyed by user: logging in as someone else starts from a clean state.
   const userId = session?.user.id ?? null;

@@ -9,6 +9,7 @@ import { ConversationList } from './ConversationList';
 import { SettingsView } from './SettingsView';
 import { NewChatDialog } from './dialogs/NewChatDialog';
 import { NewGroupDialog } from './dialogs/NewGroupDialog';
+import { ProfileDialog } from './dialogs/ProfileDialog';
 import { SearchDialog } from './dialogs/SearchDialog';
 import { SwitcherDialog } from './dialogs/SwitcherDialog';
 import { useTheme } from './useTheme';
@@ -27,7 +28,7 @@ const isSettingsPath = (path: string) => path.replace(/\/$/, '') === SETTINGS_PA
 export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
   const controller = useMemo(() => new ChatController(api, auth, me), [api, auth, me]);
   const state = useChatState(controller);
-  const [dialog, setDialog] = useState<'chat' | 'group' | 'search' | 'switch' | null>(null);
+  const [dialog, setDialog] = useState<'chat' | 'group' | 'search' | 'switch' | 'profile' | null>(null);
   const { theme, toggle: toggleTheme } = useTheme();
   const [settings, setSettings] = useState(() => isSettingsPath(location.pathname));
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
@@ -96,13 +97,15 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
       <h1 className="sr-only">Chat</h1>
       <aside className="sidebar" aria-label="Conversations">
         <header className="sidebar-head">
-          <div className="me">
-            <Avatar name={me.display_name} id={me.id} size={36} />
-            <div className="me-text">
-              <strong data-testid="me-name">{me.display_name}</strong>
-              <span className="muted">@{me.username}</span>
-            </div>
-          </div>
+          {/* Its visible text is its name (label in name); what it does is said after it. */}
+          <button type="button" className="me ghost" onClick={() => setDialog('profile')} aria-haspopup="dialog" title="Edit your profile" data-testid="me-button">
+            <Avatar name={state.me.display_name} id={state.me.id} size={36} />
+            <span className="me-text">
+              <strong data-testid="me-name">{state.me.display_name}</strong>
+              <span className="muted">@{state.me.username}</span>
+              <span className="sr-only">Edit your profile</span>
+            </span>
+          </button>
           <button type="button" className="ghost icon settings-button" onClick={() => setDialog('search')} aria-label="Search messages" title="Search messages (Ctrl+Shift+F)" aria-haspopup="dialog">
             <Icon name="search" />
           </button>
@@ -156,7 +159,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         ) : (
           <div className="empty-main">
             <div>
-              <h2>Welcome, {me.display_name}</h2>
+              <h2>Welcome, {state.me.display_name}</h2>
               <p className="muted">Pick a conversation, or start a new one.</p>
             </div>
           </div>
@@ -186,6 +189,7 @@ export function ChatApp({ auth, api, me }: { auth: Auth; api: Api; me: User }) {
         />
       )}
       {dialog === 'switch' && <SwitcherDialog state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
+      {dialog === 'profile' && <ProfileDialog controller={controller} me={state.me} onClose={() => setDialog(null)} />}
       {dialog === 'group' && <NewGroupDialog controller={controller} state={state} onClose={() => setDialog(null)} onOpen={(id) => (setDialog(null), navigate(id))} />}
     </div>
   );

@@ -1,14 +1,16 @@
-// A conversation's header: back to the list, who it is with (online or offline when the peer's presence is known,
-// otherwise their username; a group's members), Block/Unblock for a direct chat's peer, and the group settings
-// dialog for a group; the pinned messages and the caller's notification level (a muted bell when quieter
-// than every message).
+// A conversation's header: back to the list, who it is with (online, or when they were last seen, when the peer's
+// presence is known — the words age on screen —, otherwise their username; a group's members), Block/Unblock
+// for a direct chat's peer, and the group settings dialog for a group; the pinned messages and the caller's
+// notification level (a muted bell when quieter than every message).
 import { useState } from 'react';
 import type { Conversation, User } from '../../api/types';
 import { isMuted, levelSummary } from '../../logic/notifications';
 import { clockTime } from '../../logic/days';
+import { peerStatus } from '../../logic/lastSeen';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
 import { Avatar } from '../Avatar';
+import { useClock } from '../hooks';
 import { Icon } from '../Icon';
 import { BlockButton } from '../dialogs/BlockButton';
 import { GroupSettingsDialog } from '../dialogs/GroupSettingsDialog';
@@ -33,6 +35,7 @@ export function ChatHeader(props: {
   const meId = state.me.id;
   const pinCount = state.pins[c.id]?.length ?? 0;
   const muted = isMuted(c, Date.now());
+  const now = useClock(30_000);
   return (
     <>
       <header className="chat-head">
@@ -44,7 +47,9 @@ export function ChatHeader(props: {
           <h2 className="chat-title" data-testid="chat-title">
             {title}
           </h2>
-          <span className="muted small-text">{subtitle(c, online, meId)}</span>
+          <span className="muted small-text" data-testid="chat-subtitle">
+            {subtitle(c, online, peer ? state.lastSeen[peer.id] : undefined, meId, now)}
+          </span>
         </div>
         <div className="head-tools">
           <button
@@ -100,14 +105,13 @@ export function ChatHeader(props: {
   );
 }
 
-function subtitle(c: Conversation, online: boolean | undefined, meId: number): string {
+function subtitle(c: Conversation, online: boolean | undefined, lastSeenAt: string | undefined, meId: number, now: Date): string {
   if (c.kind === 'group') {
     const n = c.members.length;
     const names = c.members.filter((m) => m.user.id !== meId).map((m) => m.user.display_name);
     return `${n} members · ${['You', ...names].join(', ')}`;
   }
-  if (online === undefined) return peerUsername(c, meId);
-  return online ? 'online' : 'offline';
+  return peerStatus(online, lastSeenAt, now) ?? peerUsername(c, meId);
 }
 
 function peerUsername(c: Conversation, meId: number): string {

@@ -132,7 +132,7 @@ export function Composer(props: {
           <Icon name="reply" />
           <div className="reply-bar-quote">
             <span className="reply-bar-label">Replying to</span>
-            <Quote r={replyTo} />
+            <Quote r={replyTo} members={props.members} />
           </div>
           <button type="button" className="ghost icon reply-cancel" onClick={() => (onCancelReply(), ref.current?.focus())} aria-label="Cancel reply" title="Cancel reply">
             ✕

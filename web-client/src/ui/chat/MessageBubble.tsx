@@ -8,6 +8,7 @@ import type { Attachment, Member, Message } from '../../api/types';
 import { clockTime } from '../../logic/days';
 import { mentionsMe } from '../../logic/mentions';
 import type { PendingMessage } from '../../logic/messages';
+import { currentName } from '../../logic/profile';
 import type { Tick } from '../../logic/unread';
 import { Icon } from '../Icon';
 import { hueFor } from '../people';
@@ -81,11 +82,11 @@ export function StoredBubble(props: {
       <div className="msg-col">
         <div className={`bubble${attachments.length ? ' has-media' : ''}`} tabIndex={m.deleted ? undefined : 0}>
           {props.showName && (
-            <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }}>
-              {m.sender_name}
+            <div className="sender" style={{ ['--hue' as string]: hueFor(m.sender_id) }} data-testid="sender-name">
+              {currentName(props.members, m.sender_id, m.sender_name)}
             </div>
           )}
-          {m.reply_to && !m.deleted && <Quote r={m.reply_to} original={props.original} onOpen={() => props.onOpenQuote(m.reply_to!.seq)} />}
+          {m.reply_to && !m.deleted && <Quote r={m.reply_to} members={props.members} original={props.original} onOpen={() => props.onOpenQuote(m.reply_to!.seq)} />}
           {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
           {props.editing ? (
             <EditForm initial={m.body} onCancel={props.onCancelEdit} onSave={props.onSaveEdit} />
@@ -160,14 +161,14 @@ export function StoredBubble(props: {
   );
 }
 
-export function PendingBubble(props: { p: PendingMessage; onRetry: () => void; onDiscard: () => void; mediaToken: string | null; onOpenImage: OpenImage }) {
+export function PendingBubble(props: { p: PendingMessage; members: readonly Member[]; onRetry: () => void; onDiscard: () => void; mediaToken: string | null; onOpenImage: OpenImage }) {
   const { p, onRetry, onDiscard } = props;
   const failed = p.status === 'failed';
   const attachments = p.attachments ?? [];
   return (
     <div className={`msg own ${failed ? 'failed' : 'pending'}`} data-testid="message" data-pending={p.status}>
       <div className={`bubble${attachments.length ? ' has-media' : ''}`}>
-        {p.reply_to && <Quote r={p.reply_to} />}
+        {p.reply_to && <Quote r={p.reply_to} members={props.members} />}
         {attachments.length > 0 && <MessageAttachments attachments={attachments} token={props.mediaToken} onOpen={(i) => props.onOpenImage(attachments, i)} />}
         {p.body && (
           <div className="body" data-testid="message-body">

@@ -159,6 +159,7 @@ export function MessageList({
                   <PendingBubble
                     key={item.key}
                     p={item.p}
+                    members={c.members}
                     onRetry={() => controller.retry(item.p.client_id)}
                     onDiscard={() => controller.discard(item.p.client_id)}
                     mediaToken={mediaToken}

@@ -6,6 +6,7 @@ import type { Member, Message, Reaction, ReplyPreview } from '../../api/types';
 import { linkParts } from '../../logic/links';
 import { mentionParts } from '../../logic/mentions';
 import { chipLabel, pickerEmojis, reactedBy, reactorsText } from '../../logic/reactions';
+import { currentName } from '../../logic/profile';
 import { quoteText } from '../../logic/replies';
 import { hueFor } from '../people';
 
@@ -41,19 +42,21 @@ function LinkedText({ text }: { text: string }) {
   );
 }
 
-export function Quote({ r, original, onOpen }: { r: ReplyPreview; original?: Message; onOpen?: () => void }) {
+/** A reply's quote; its sender named by id among `members` (their current name), the quoted name otherwise. */
+export function Quote({ r, members, original, onOpen }: { r: ReplyPreview; members: readonly Member[]; original?: Message; onOpen?: () => void }) {
   const text = quoteText(r, original);
+  const name = currentName(members, r.sender_id, r.sender_name);
   const content = (
     <>
-      <span className="quote-name" style={{ ['--hue' as string]: hueFor(r.sender_id) }}>
-        {r.sender_name}
+      <span className="quote-name" style={{ ['--hue' as string]: hueFor(r.sender_id) }} data-testid="quote-name">
+        {name}
       </span>
       <span className={`quote-text${r.deleted ? ' deleted' : ''}`}>{text}</span>
     </>
   );
   if (!onOpen) return <div className="quote">{content}</div>;
   return (
-    <button type="button" className="quote" onClick={onOpen} data-testid="quote" aria-label={`Reply to ${r.sender_name}: ${text}. Show the original message`}>
+    <button type="button" className="quote" onClick={onOpen} data-testid="quote" aria-label={`Reply to ${name}: ${text}. Show the original message`}>
       {content}
     </button>
   );

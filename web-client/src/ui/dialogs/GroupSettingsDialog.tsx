@@ -155,8 +155,8 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
 
       {can.addMembers && (
         <section aria-label="Add members">
-          <label htmlFor={searchId}>Add people by username</label>
-          <input id={searchId} type="search" placeholder="Username…" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" spellCheck={false} />
+          <label htmlFor={searchId}>Add people by username or name</label>
+          <input id={searchId} type="search" placeholder="Name or username…" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" spellCheck={false} />
           {searchError && (
             <p className="form-error" role="alert">
               {searchError}
@@ -167,7 +167,7 @@ export function GroupSettingsDialog({ controller, state, id, onClose }: { contro
               {searching && candidates.length === 0 ? <p className="muted">Searching…</p> : candidates.length === 0 ? <p className="muted">Nobody else found.</p> : null}
               <ul className="people" data-testid="add-member-results">
                 {candidates.map((u) => (
-                  <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
+                  <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)} query={query}>
                     <button
                       type="button"
                       className="small primary"

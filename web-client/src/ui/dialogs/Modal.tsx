@@ -4,6 +4,7 @@
 // whatever opened the dialog when it closes, however it closes.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { User } from '../../api/types';
+import { matchParts } from '../../logic/highlight';
 import { Avatar } from '../Avatar';
 
 /** A native modal <dialog>: focus is trapped, Escape closes it. */
@@ -76,16 +77,28 @@ export function DialogFoot({ error, onCancel, children }: { error: string | null
   );
 }
 
-/** One person in a dialog's list; `wide` puts the actions on a line of their own under the name. */
-export function PersonRow({ user, online, children, wide = false }: { user: User; online?: boolean; children: ReactNode; wide?: boolean }) {
+/**
+ * One person in a dialog's list; `wide` puts the actions on a line of their own under the name. A people
+ * search's `query` is marked where it matched, in the display name or the username ("Robert Smith @bob").
+ */
+export function PersonRow({ user, online, children, wide = false, query = '' }: { user: User; online?: boolean; children: ReactNode; wide?: boolean; query?: string }) {
   return (
     <li className={`person${wide ? ' wide' : ''}`}>
       <Avatar name={user.display_name} id={user.id} online={online} size={34} />
       <span className="person-text">
-        <strong>{user.display_name}</strong>
-        <span className="muted">@{user.username}</span>
+        <strong data-testid="person-name">
+          <Marked text={user.display_name} query={query} />
+        </strong>
+        <span className="muted" data-testid="person-username">
+          @<Marked text={user.username} query={query} />
+        </span>
       </span>
       <span className="person-actions">{children}</span>
     </li>
   );
+}
+
+/** Text with the part that matched a search `query` in <mark> (as text, never markup). */
+export function Marked({ text, query }: { text: string; query: string }) {
+  return <>{matchParts(text, query).map((p, i) => (p.match ? <mark key={i}>{p.text}</mark> : p.text))}</>;
 }

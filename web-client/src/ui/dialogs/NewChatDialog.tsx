@@ -1,4 +1,4 @@
-// "New chat": find people by username (or pick a contact), message them, add or remove contacts.
+// "New chat": find people by username or display name (or pick a contact), message them, add or remove contacts.
 import { useId, useState } from 'react';
 import { presenceOf } from '../../logic/presence';
 import type { ChatController } from '../../state/controller';
@@ -40,8 +40,8 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
 
   return (
     <Modal title="New chat" onClose={onClose}>
-      <label htmlFor={searchId}>Find people by username</label>
-      <input id={searchId} type="search" placeholder="Username…" value={query} onChange={(e) => setQuery(e.target.value)} autoFocus autoComplete="off" spellCheck={false} />
+      <label htmlFor={searchId}>Find people by username or name</label>
+      <input id={searchId} type="search" placeholder="Name or username…" value={query} onChange={(e) => setQuery(e.target.value)} autoFocus autoComplete="off" spellCheck={false} />
       {(error || searchError) && (
         <p className="form-error" role="alert">
           {error || searchError}
@@ -52,11 +52,11 @@ export function NewChatDialog({ controller, state, onClose, onOpen }: { controll
           {busy && results.length === 0 ? <p className="muted">Searching…</p> : results.length === 0 ? <p className="muted">Nobody found.</p> : null}
           <ul className="people" data-testid="search-results">
             {results.map((u) => (
-              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)}>
+              <PersonRow key={u.id} user={u} online={presenceOf(state.presence, u)} query={query}>
                 {contactIds.has(u.id) ? (
                   <span className="muted small-text">Contact</span>
                 ) : (
-                  <button type="button" className="small ghost" onClick={() => void addContact(u.id)} aria-label={`Add ${u.display_name} to contacts`}>
+                  <button type="button" className="small ghost" onClick={() => void addContact(u.id)} aria-label={`Add contact: ${u.display_name}`}>
                     Add contact
                   </button>
                 )}

@@ -5,7 +5,7 @@ import type { ChatController } from '../../state/controller';
 import { describeActionError } from '../../state/errors';
 import type { ChatState } from '../../state/store';
 import { Avatar } from '../Avatar';
-import { DialogFoot, Modal } from './Modal';
+import { DialogFoot, Marked, Modal } from './Modal';
 import { useUserSearch } from './useUserSearch';
 
 export function NewGroupDialog({ controller, state, onClose, onOpen }: { controller: ChatController; state: ChatState; onClose: () => void; onOpen: (id: number) => void }) {
@@ -48,7 +48,7 @@ export function NewGroupDialog({ controller, state, onClose, onOpen }: { control
         <label htmlFor={titleId}>Group name</label>
         <input id={titleId} value={title} onChange={(e) => setTitle(e.target.value)} maxLength={100} autoFocus required />
         <label htmlFor={searchId}>Add members</label>
-        <input id={searchId} type="search" placeholder="Search by username, or pick from contacts" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
+        <input id={searchId} type="search" placeholder="Search by name or username, or pick from contacts" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
         {picked.size > 0 && (
           <ul className="chips" aria-label="Chosen members">
             {[...picked.values()].map((u) => (
@@ -62,7 +62,7 @@ export function NewGroupDialog({ controller, state, onClose, onOpen }: { control
         )}
         <fieldset className="pick">
           <legend className="sr-only">{query.trim() ? 'Search results' : 'Contacts'}</legend>
-          {candidates.length === 0 && <p className="muted">{query.trim() ? 'Nobody found.' : 'No contacts yet: search by username.'}</p>}
+          {candidates.length === 0 && <p className="muted">{query.trim() ? 'Nobody found.' : 'No contacts yet: search by name or username.'}</p>}
           <ul className="people">
             {candidates.map((u) => (
               <li key={u.id} className="person">
@@ -70,8 +70,12 @@ export function NewGroupDialog({ controller, state, onClose, onOpen }: { control
                   <input type="checkbox" checked={picked.has(u.id)} onChange={() => toggle(u)} />
                   <Avatar name={u.display_name} id={u.id} size={30} />
                   <span className="person-text">
-                    <strong>{u.display_name}</strong>
-                    <span className="muted">@{u.username}</span>
+                    <strong>
+                      <Marked text={u.display_name} query={query} />
+                    </strong>
+                    <span className="muted">
+                      @<Marked text={u.username} query={query} />
+                    </span>
                   </span>
                 </label>
               </li>

@@ -1,11 +1,11 @@
-// Finding people by username for the dialogs: a debounced prefix search that keeps the last answer's results
-// and drops answers to queries typed over since.
+// Finding people for the dialogs: a debounced search (the server matches a part of the username or the display
+// name and ranks the answers) that keeps the last answer's results and drops answers to queries typed over since.
 import { useEffect, useState } from 'react';
 import type { User } from '../../api/types';
 import type { ChatController } from '../../state/controller';
 import { describeError } from '../../state/errors';
 
-/** Debounced prefix search of users. */
+/** Debounced search of users, in the server's order. */
 export function useUserSearch(controller: ChatController, query: string): { results: User[]; busy: boolean; error: string | null } {
   const [results, setResults] = useState<User[]>([]);
   const [busy, setBusy] = useState(false);
