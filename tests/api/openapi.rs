@@ -73,10 +73,28 @@ async fn real_responses_match_the_documented_schemas() {
     record(&Method::POST, "/api/auth/refresh", &reply);
     let reply = app.post("/api/auth/refresh", None, &json!({"refresh_token": "nope"})).await;
     record(&Method::POST, "/api/auth/refresh", &reply);
+    let web = |path: &str, origin: &str, body: Option<serde_json::Value>| {
+        let mut req = app.client.post(format!("{}/api/auth/web/{path}", app.address)).header("origin", origin);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move { read_reply(req.send().await.expect("request")).await }
+    };
+    let own = format!("http://127.0.0.1:{}", app.port);
+    let credentials = json!({"username": "contract", "password": "password-contract"});
+    record(&Method::POST, "/api/auth/web/login", &web("login", &own, Some(credentials.clone())).await);
+    record(&Method::POST, "/api/auth/web/login", &web("login", "https://evil.example", Some(credentials)).await);
+    let webbie = json!({"username": "webbie", "password": "password-webbie"});
+    record(&Method::POST, "/api/auth/web/register", &web("register", &own, Some(webbie)).await);
+    record(&Method::POST, "/api/auth/web/refresh", &web("refresh", &own, None).await);
     let reply = app.request(Method::GET, "/api/users/me", None, None).await;
     record(&Method::GET, "/api/users/me", &reply);
     let reply = app.get("/api/users/me", &token).await;
     record(&Method::GET, "/api/users/me", &reply);
+    let reply = app.patch("/api/users/me", &token, &json!({"display_name": "Contract"})).await;
+    record(&Method::PATCH, "/api/users/me", &reply);
+    let reply = app.patch("/api/users/me", &token, &json!({"display_name": ""})).await;
+    record(&Method::PATCH, "/api/users/me", &reply);
     let friend = app.register("friend").await;
     let reply = app.get("/api/users?query=fr", &token).await;
     record(&Method::GET, "/api/users", &reply);
@@ -154,6 +172,10 @@ async fn real_responses_match_the_documented_schemas() {
     record(&Method::POST, "/api/ws-ticket", &reply);
     let reply = app.request(Method::POST, "/api/ws-ticket", None, None).await;
     record(&Method::POST, "/api/ws-ticket", &reply);
+    let reply = app.get("/api/search?q=hello&limit=5", &token).await;
+    record(&Method::GET, "/api/search", &reply);
+    let reply = app.get("/api/search?q=a", &token).await;
+    record(&Method::GET, "/api/search", &reply);
     let reply = app.get("/api/auth/sessions", &token).await;
     record(&Method::GET, "/api/auth/sessions", &reply);
     let reply = app.delete("/api/auth/sessions/987654", &token).await;
