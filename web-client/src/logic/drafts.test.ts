@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bodyLength, counterText, MAX_BODY_CHARS } from './compose';
-import { draftKey, loadDraft, saveDraft } from './drafts';
+import { draftKey, forgetDrafts, loadDraft, saveDraft } from './drafts';
 
 class MemoryStorage {
   m = new Map<string, string>();
@@ -13,9 +13,28 @@ class MemoryStorage {
   removeItem(k: string) {
     this.m.delete(k);
   }
+  get length() {
+    return this.m.size;
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
 }
 
 describe('drafts', () => {
+  it("are all forgotten for the user who signs out, and only theirs", () => {
+    const s = new MemoryStorage() as unknown as Storage;
+    saveDraft(draftKey(1, 4), 'secret plan', s);
+    saveDraft(draftKey(1, 5), 'another', s);
+    saveDraft(draftKey(12, 4), 'user twelve', s);
+    s.setItem('chat.theme', 'dark');
+    forgetDrafts(1, s);
+    expect(loadDraft(draftKey(1, 4), s)).toBe('');
+    expect(loadDraft(draftKey(1, 5), s)).toBe('');
+    expect(loadDraft(draftKey(12, 4), s)).toBe('user twelve');
+    expect(s.getItem('chat.theme')).toBe('dark');
+  });
+
   it('are kept per user and conversation', () => {
     const s = new MemoryStorage() as unknown as Storage;
     saveDraft(draftKey(1, 4), 'hello four', s);

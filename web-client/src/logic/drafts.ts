@@ -31,3 +31,19 @@ export function saveDraft(key: string, text: string, storage: Storage | null = s
     /* storage full or disabled: the draft lives as long as the composer */
   }
 }
+
+/** Forgets every draft of `userId`: signing out leaves nothing of what they were writing on this browser. */
+export function forgetDrafts(userId: number, storage: Storage | null = store()): void {
+  try {
+    if (!storage) return;
+    const mine = `${PREFIX}${userId}.`;
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i += 1) {
+      const key = storage.key(i);
+      if (key?.startsWith(mine)) keys.push(key);
+    }
+    for (const key of keys) storage.removeItem(key);
+  } catch {
+    /* storage disabled: there is nothing kept to forget */
+  }
+}

@@ -3,6 +3,7 @@ import { Auth, signOutMessage, type StoredSession } from '../api/auth';
 import { createApi } from '../api/client';
 import { browserTabSync } from '../api/tabsync';
 import type { User } from '../api/types';
+import { forgetDrafts } from '../logic/drafts';
 import { sameAccount } from '../logic/session';
 import { AuthScreen } from './AuthScreen';
 import { ChatApp } from './ChatApp';
@@ -23,6 +24,17 @@ export function App() {
 
   // Keyed by user: logging in as someone else starts from a clean state.
   const userId = session?.user.id ?? null;
+
+  // Signing out (here, or everywhere from here) forgets the drafts kept for reloads: the next person at this
+  // browser finds nothing of them. A session ended elsewhere keeps them for when the same user signs back in.
+  const signedIn = useRef<number | null>(null);
+  useEffect(() => {
+    const reason = auth.signOutReason;
+    if (userId === null && signedIn.current !== null && (reason === 'logged_out' || reason === 'logged_out_everywhere')) {
+      forgetDrafts(signedIn.current);
+    }
+    signedIn.current = userId;
+  }, [userId, auth]);
   if (!session || userId === null || !me.current) return <AuthScreen auth={auth} api={api} notice={signOutMessage(auth.signOutReason)} />;
   return <ChatApp key={userId} auth={auth} api={api} me={me.current} />;
 }
