@@ -272,11 +272,19 @@ test('server restart: both clients reconnect, pending messages are resent, nothi
   for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'no gap in seq');
 });
 
-test('logout (in settings) returns to the login screen and forgets the session', async () => {
+test('logout (in settings) returns to the login screen and forgets the session and its drafts', async () => {
+  // A draft Bob left on this browser, and one of another account's, which is not his to forget.
+  const bobId = await pageB.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session') ?? '{}').user.id);
+  await pageB.evaluate((id) => {
+    localStorage.setItem(`chat.draft.${id}.999`, 'a half-written secret');
+    localStorage.setItem('chat.draft.424242.1', 'someone else');
+  }, bobId);
   await pageB.getByRole('button', { name: 'Settings', exact: true }).click();
   await pageB.getByRole('button', { name: 'Log out' }).click();
   await pageB.getByRole('tab', { name: 'Log in' }).waitFor();
   assert.equal(await pageB.evaluate(() => sessionStorage.getItem('chat.session')), null);
+  const drafts = await pageB.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chat.draft.')));
+  assert.deepEqual(drafts, ['chat.draft.424242.1']);
   // Logged out on purpose: no "you were signed out" message.
   assert.equal(await pageB.getByTestId('signed-out-notice').count(), 0);
   assert.deepEqual(pageErrors, []);
