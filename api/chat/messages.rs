@@ -26,7 +26,7 @@ pub async fn history(conn: &mut DbConn, me: UserId, id: ConversationId, page: Pa
         newest_seen < conversation.last_seq.get()
     });
     let mut messages: Vec<Message> = found.rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
-    views::complete(conn, id, &mut messages).await?;
+    views::complete(conn, &mut messages).await?;
     Ok(MessagePage { messages, has_more: found.has_more, has_newer })
 }
 
@@ -141,7 +141,7 @@ async fn announce_updated(
 ) -> ChatResult<Message> {
     let (row, name) = messages::by_seq(conn, id, seq).await?.ok_or(ChatError::NotFound)?;
     let mut message = views::message(row, name);
-    views::complete(conn, id, std::slice::from_mut(&mut message)).await?;
+    views::complete(conn, std::slice::from_mut(&mut message)).await?;
     let frame = ServerFrame::MessageUpdated { message: message.clone() };
     realtime.to_conversation(id, version, &frame, Delivery::Reliable, None, Vec::new());
     Ok(message)

@@ -54,7 +54,7 @@ pub async fn list(conn: &mut DbConn, me: UserId, id: ConversationId) -> ChatResu
     require_member(conn, id, me).await?;
     let mut pins: Vec<Pin> = pins::list(conn, id, None).await?.into_iter().map(pin).collect();
     let mut messages: Vec<_> = pins.iter().map(|p| p.message.clone()).collect();
-    views::complete(conn, id, &mut messages).await?;
+    views::complete(conn, &mut messages).await?;
     for (pin, message) in pins.iter_mut().zip(messages) {
         pin.message = message;
     }

@@ -1,8 +1,6 @@
 //! Message search: the caller's readable messages (conversations they are a member of now), ranked by
 //! relevance, then newest; one page at a time, each page continuing from the last hit of the one before.
 
-use std::collections::BTreeMap;
-
 use super::conversations::require_member;
 use super::search_terms::SearchTerms;
 use super::{ChatResult, views};
@@ -39,32 +37,13 @@ pub async fn search(conn: &mut DbConn, me: UserId, query: &SearchQuery) -> ChatR
     });
     let rows = search::messages_of(conn, &hits).await?;
     let mut messages: Vec<Message> = rows.into_iter().map(|(row, name)| views::message(row, name)).collect();
-    complete(conn, &mut messages).await?;
+    views::complete(conn, &mut messages).await?;
     let results = messages
         .into_iter()
         .filter(|m| !m.deleted)
         .map(|message| SearchHit { snippet: terms.snippet(&message.body), message })
         .collect();
     Ok(SearchPage { results, next_before: next_before.flatten() })
-}
-
-/// [`views::complete`] per conversation of the page (hits span conversations; reactions are kept per conversation).
-async fn complete(conn: &mut DbConn, messages: &mut [Message]) -> ChatResult<()> {
-    let mut by_conversation: BTreeMap<i64, Vec<Message>> = BTreeMap::new();
-    for message in messages.iter() {
-        by_conversation.entry(message.conversation_id).or_default().push(message.clone());
-    }
-    for (id, group) in &mut by_conversation {
-        views::complete(conn, ConversationId(*id), group).await?;
-    }
-    for message in messages.iter_mut() {
-        if let Some(group) = by_conversation.get(&message.conversation_id)
-            && let Some(done) = group.iter().find(|m| m.seq == message.seq)
-        {
-            *message = done.clone();
-        }
-    }
-    Ok(())
 }
 
 /// `next_before` is the last hit's rank and id; opaque to clients, readable in logs.

@@ -52,9 +52,10 @@ pub fn reactions(rows: impl IntoIterator<Item = (String, UserId)>) -> Vec<Reacti
 }
 
 /// What a stored message lacks to be read: its reactions, and its quote's sender named as they are called now (a
-/// reply preview keeps the name it was written with). Two queries at most, for messages of one conversation.
-pub async fn complete(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
-    add_reactions(conn, id, messages).await?;
+/// reply preview keeps the name it was written with). A query per conversation among the messages (reactions are
+/// kept per conversation), and one for the quoted names.
+pub async fn complete(conn: &mut DbConn, messages: &mut [Message]) -> ChatResult<()> {
+    add_reactions(conn, messages).await?;
     let quoted: HashSet<UserId> =
         messages.iter().filter_map(|m| m.reply_to.as_ref()).map(|r| UserId(r.sender_id)).collect();
     if quoted.is_empty() {
@@ -71,15 +72,20 @@ pub async fn complete(conn: &mut DbConn, id: ConversationId, messages: &mut [Mes
     Ok(())
 }
 
-/// Fill in the reactions of messages of one conversation, in one query.
-async fn add_reactions(conn: &mut DbConn, id: ConversationId, messages: &mut [Message]) -> ChatResult<()> {
-    let seqs: Vec<Seq> = messages.iter().filter(|m| !m.deleted).map(|m| Seq(m.seq)).collect();
-    let mut by_seq: HashMap<Seq, Vec<(String, UserId)>> = HashMap::new();
-    for (seq, emoji, user_id) in crate::db::reactions::of_messages(conn, id, &seqs).await? {
-        by_seq.entry(seq).or_default().push((emoji, user_id));
+/// Fill in the reactions of the messages, one query per conversation among them.
+async fn add_reactions(conn: &mut DbConn, messages: &mut [Message]) -> ChatResult<()> {
+    let mut seqs: HashMap<ConversationId, Vec<Seq>> = HashMap::new();
+    for m in messages.iter().filter(|m| !m.deleted) {
+        seqs.entry(ConversationId(m.conversation_id)).or_default().push(Seq(m.seq));
+    }
+    let mut found: HashMap<(ConversationId, Seq), Vec<(String, UserId)>> = HashMap::new();
+    for (id, seqs) in seqs {
+        for (seq, emoji, user_id) in crate::db::reactions::of_messages(conn, id, &seqs).await? {
+            found.entry((id, seq)).or_default().push((emoji, user_id));
+        }
     }
     for message in messages {
-        if let Some(rows) = by_seq.remove(&Seq(message.seq)) {
+        if let Some(rows) = found.remove(&(ConversationId(message.conversation_id), Seq(message.seq))) {
             message.reactions = reactions(rows);
         }
     }
