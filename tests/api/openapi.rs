@@ -231,6 +231,27 @@ fn the_spec_documents_exactly_the_route_table() {
     }
 }
 
+/// Hostile: every route in the table that needs a token refuses one whose session has ended (logged out), at once
+/// — routes added since (search, profile, web sessions, pins, reactions) included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_every_token_route_refuses_an_ended_session() {
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let session = app.register("ended").await;
+    let out = app.request(reqwest::Method::POST, "/api/auth/logout", Some(&session.access_token), None).await;
+    assert_eq!(out.status.as_u16(), 204, "{}", out.body);
+    for &(method, path, open) in chat_server::openapi::ROUTES {
+        if open {
+            continue;
+        }
+        let concrete = path.replace("{id}", "1").replace("{user_id}", "1").replace("{seq}", "1");
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let body = serde_json::json!({});
+        let reply =
+            app.request(method.clone(), &format!("/api{concrete}"), Some(&session.access_token), Some(&body)).await;
+        assert_eq!(reply.error_code(401), "session_revoked", "{method} {path}");
+    }
+}
+
 /// Hostile: every route in the table that needs a token refuses a caller without one, with the JSON error —
 /// none was registered outside the authentication, and none is missing from the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
