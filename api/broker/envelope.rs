@@ -63,6 +63,10 @@ pub struct MembershipEvent {
     pub members: Vec<(UserId, Seq)>,
     /// Who this change took out: they get `removed`.
     pub left: Vec<UserId>,
+    /// The seq of the timeline event the change stored, if any: an instance that starts watching the
+    /// conversation because of this change hands that event out rather than treating it as history.
+    #[serde(default)]
+    pub timeline_seq: Option<Seq>,
     /// The conversation as members see it without the viewer's own fields (`protocol::conversation_frame`
     /// completes it per member); empty when the change has no view to announce.
     pub view: String,
@@ -183,6 +187,7 @@ mod tests {
             last_seq: Seq(20),
             members: vec![(UserId(1), Seq(20)), (UserId(2), Seq(15))],
             left: vec![UserId(9)],
+            timeline_seq: None,
             view: r#"{"id":3,"title":"a \"b\""#.into(),
         };
         let envelope =

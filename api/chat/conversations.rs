@@ -9,8 +9,8 @@ use crate::db::models::{ConversationRow, MembershipRow, NewConversation};
 use crate::db::{self, DbConn, conversations, users};
 use crate::domain::{Title, ValidationError};
 use crate::ids::{ConversationId, Seq, UserId};
-use crate::protocol::{Conversation, ConversationKind, ReadState, Role, ServerFrame};
-use crate::realtime::{Delivery, MembershipEvent, Realtime};
+use crate::protocol::{Conversation, ConversationKind, Role, ServerFrame};
+use crate::realtime::{MembershipEvent, Realtime};
 
 pub const MAX_GROUP_MEMBERS: usize = 256;
 
@@ -269,43 +269,6 @@ fn may_set_role(ctx: &ChangeContext, me: UserId, user_id: UserId) -> ChatResult<
     Ok(())
 }
 
-/// Move the read position forward; tells the reader's sockets the unread count and the others the receipt —
-/// only when the position moved, so repeating a `read` costs the other members nothing.
-pub async fn mark_read(
-    conn: &mut DbConn,
-    realtime: &Realtime,
-    me: UserId,
-    id: ConversationId,
-    up_to_seq: Seq,
-) -> ChatResult<ReadState> {
-    if up_to_seq.get() < 0 {
-        return Err(ValidationError::new("up_to_seq", "up_to_seq must not be negative.").into());
-    }
-    let read = conversations::mark_read(conn, id, me, up_to_seq).await?.ok_or(ChatError::NotFound)?;
-    let state = ReadState {
-        last_read_seq: read.last_read_seq.get(),
-        unread_count: (read.last_seq - read.last_read_seq).max(0),
-        mention_count: crate::db::mentions::unread_count(conn, me, id).await?,
-    };
-    if read.moved {
-        let frame = ServerFrame::Unread {
-            conversation_id: id.get(),
-            unread_count: state.unread_count,
-            mention_count: state.mention_count,
-        };
-        realtime.to_users(vec![me], &frame, Delivery::Reliable);
-        realtime.to_conversation(
-            id,
-            read.version,
-            &ServerFrame::Read { conversation_id: id.get(), user_id: me.get(), up_to_seq: read.last_read_seq.get() },
-            Delivery::Receipt { conversation_id: id, user_id: me },
-            None,
-            vec![me],
-        );
-    }
-    Ok(state)
-}
-
 async fn announce_change(
     conn: &mut DbConn,
     realtime: &Realtime,
@@ -313,7 +276,16 @@ async fn announce_change(
     joined: &[UserId],
     left: &[UserId],
 ) -> ChatResult<()> {
-    announce(conn, realtime, &changed.conversation, &changed.members, joined, left).await
+    let timeline_seq = changed.timeline.as_ref().map(|row| row.seq);
+    announce_at(conn, realtime, &changed.conversation, &changed.members, joined, left, timeline_seq).await?;
+    if let Some(row) = changed.timeline.clone() {
+        // After the membership it was stored under: routing reaches the member it added, not the one it took out.
+        let (seq, version) = (row.seq, changed.conversation.version);
+        let name = users::by_ids(conn, &[row.sender_id]).await?.pop().map(|u| u.display_name).unwrap_or_default();
+        let frame = ServerFrame::Message { message: views::message(row, name) };
+        realtime.message(&frame, changed.conversation.id, seq, version, None, std::time::Instant::now());
+    }
+    Ok(())
 }
 
 /// Publish a committed change: the membership as of its version (which routes it on every instance), with the
@@ -326,6 +298,18 @@ async fn announce(
     joined: &[UserId],
     left: &[UserId],
 ) -> ChatResult<()> {
+    announce_at(conn, realtime, conversation, members, joined, left, None).await
+}
+
+async fn announce_at(
+    conn: &mut DbConn,
+    realtime: &Realtime,
+    conversation: &ConversationRow,
+    members: &[MemberState],
+    joined: &[UserId],
+    left: &[UserId],
+    timeline_seq: Option<Seq>,
+) -> ChatResult<()> {
     let shared = views::shared(conn, conversation).await?;
     let event = MembershipEvent {
         conversation_id: conversation.id,
@@ -333,6 +317,7 @@ async fn announce(
         last_seq: conversation.last_seq,
         members: members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
         left: left.to_vec(),
+        timeline_seq,
         view: crate::protocol::conversation_head(&shared),
     };
     realtime.membership(event, joined);

@@ -89,6 +89,9 @@ async fn own_message(
     if row.sender_id != me {
         return Err(ChatError::Forbidden("You can only change your own messages."));
     }
+    if row.event.is_some() {
+        return Err(ValidationError::new("seq", "A timeline event cannot be edited or deleted.").into());
+    }
     Ok((row, conversation.version))
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod notifications;
 pub(crate) mod pins;
 pub(crate) mod profile;
 pub(crate) mod reactions;
+pub(crate) mod receipts;
 pub(crate) mod search;
 pub(crate) mod search_terms;
 pub(crate) mod views;

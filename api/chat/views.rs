@@ -33,6 +33,7 @@ pub fn message(row: crate::db::models::MessageRow, sender_name: String) -> Messa
         reply_to: row.reply_preview.as_deref().and_then(|json| serde_json::from_str(json).ok()),
         mentions: row.mentions.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default(),
         reactions: Vec::new(),
+        event: crate::protocol::TimelineEvent::from_column(row.event.as_deref()),
     }
 }
 
@@ -189,6 +190,7 @@ async fn parts(
             user: user_view,
             role: membership.role,
             last_read_seq: membership.last_read_seq.get(),
+            last_delivered_seq: membership.last_delivered_seq.max(membership.last_read_seq).get(),
         });
     }
     Ok((by_conversation, latest))

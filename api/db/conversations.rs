@@ -4,11 +4,12 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{ConversationRow, MembershipRow, NewConversation, UserRow};
+use super::models::{ConversationRow, MembershipRow, MessageRow, NewConversation, UserRow};
 use super::schema::{conversations, memberships, users};
+use super::timeline::Timeline;
 use super::{DbConn, DbError, DbResult};
 use crate::ids::{ConversationId, Seq, UserId};
-use crate::protocol::{NotificationLevel, Role};
+use crate::protocol::{ConversationKind, NotificationLevel, Role, TimelineEvent};
 use crate::with_conn;
 
 pub async fn by_id(conn: &mut DbConn, id: ConversationId) -> DbResult<Option<ConversationRow>> {
@@ -74,12 +75,25 @@ pub async fn create(
                 joined_at,
                 notify_level: NotificationLevel::All.as_str().to_owned(),
                 muted_until: None,
+                last_delivered_seq: Seq(0),
             })
             .collect();
         for membership in &rows {
             diesel::insert_into(memberships::table).values(membership.clone()).execute(c).await?;
         }
-        let states = rows.iter().map(|m| MemberState { user_id: m.user_id, last_read_seq: Seq(0) }).collect();
+        let mut row = row;
+        if new.kind == ConversationKind::Group {
+            let event = TimelineEvent::Created { title: new.title.map(str::to_owned) };
+            let created = c.append_event(row.id, new.created_by, &event, joined_at).await?;
+            row.last_seq = created.seq;
+        }
+        let states = rows
+            .iter()
+            .map(|m| MemberState {
+                user_id: m.user_id,
+                last_read_seq: if m.user_id == new.created_by { row.last_seq } else { Seq(0) },
+            })
+            .collect();
         Ok::<_, DbError>((row, states))
     })
 }
@@ -120,6 +134,8 @@ pub struct Changed {
     pub members: Vec<MemberState>,
     /// False when it changed nothing (adding a member twice).
     pub applied: bool,
+    /// The timeline event the change stored (renames, additions, removals and departures have one).
+    pub timeline: Option<MessageRow>,
 }
 
 /// Apply a change atomically: the version is bumped first (which locks the conversation's row, or the database
@@ -182,6 +198,7 @@ where
                     joined_at: super::now(),
                     notify_level: NotificationLevel::All.as_str().to_owned(),
                     muted_until: None,
+                    last_delivered_seq: Seq(0),
                 };
                 diesel::insert_into(memberships::table)
                     .values(row)
@@ -224,6 +241,29 @@ where
                     == 1
             }
         };
+        let event = match op {
+            _ if !applied => None,
+            ChangeOp::Rename { title } => Some(TimelineEvent::Renamed { title: Some(title.to_owned()) }),
+            ChangeOp::Add { user_id, .. } => {
+                Some(TimelineEvent::MemberAdded { user_id: user_id.get(), user_name: c.display_name(user_id).await? })
+            }
+            ChangeOp::Remove { user_id } if user_id == actor_id => Some(TimelineEvent::MemberLeft),
+            ChangeOp::Remove { user_id } => {
+                Some(TimelineEvent::MemberRemoved { user_id: user_id.get(), user_name: c.display_name(user_id).await? })
+            }
+            ChangeOp::SetRole { .. } => None,
+        };
+        let timeline = match event {
+            Some(event) => {
+                let row = c.append_event(conversation_id, actor_id, &event, super::now()).await?;
+                if let ChangeOp::Add { user_id, .. } = op {
+                    c.read_before(conversation_id, user_id, row.seq).await?;
+                }
+                conversation.last_seq = row.seq;
+                Some(row)
+            }
+            None => None,
+        };
         let members = memberships::table
             .filter(memberships::conversation_id.eq(conversation_id))
             .select((memberships::user_id, memberships::last_read_seq))
@@ -232,7 +272,7 @@ where
             .into_iter()
             .map(|(user_id, last_read_seq)| MemberState { user_id, last_read_seq })
             .collect();
-        Ok(Changed { conversation, members, applied })
+        Ok(Changed { conversation, members, applied, timeline })
     })
 }
 
@@ -359,51 +399,6 @@ pub async fn co_member_ids(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<U
         .distinct()
         .load(c)
         .await)?)
-}
-
-/// Where a read position stands after a `read`.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadMove {
-    /// The position moved forward (only then is it news for the other members).
-    pub moved: bool,
-    pub last_read_seq: Seq,
-    pub last_seq: Seq,
-    pub version: i64,
-}
-
-/// Move the read position forward (never back, never past the last message). None when the user is not a member.
-pub async fn mark_read(
-    conn: &mut DbConn,
-    conversation_id: ConversationId,
-    user_id: UserId,
-    up_to_seq: Seq,
-) -> DbResult<Option<ReadMove>> {
-    crate::write_transaction!(conn, |c| {
-        let Some((last_seq, version)) = conversations::table
-            .find(conversation_id)
-            .select((conversations::last_seq, conversations::version))
-            .first::<(Seq, i64)>(c)
-            .await
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        let target = up_to_seq.min(last_seq);
-        let moved = diesel::update(
-            memberships::table.find((conversation_id, user_id)).filter(memberships::last_read_seq.lt(target)),
-        )
-        .set(memberships::last_read_seq.eq(target))
-        .execute(c)
-        .await?
-            == 1;
-        let last_read: Option<Seq> = memberships::table
-            .find((conversation_id, user_id))
-            .select(memberships::last_read_seq)
-            .first(c)
-            .await
-            .optional()?;
-        Ok::<_, DbError>(last_read.map(|last_read_seq| ReadMove { moved, last_read_seq, last_seq, version }))
-    })
 }
 
 /// Set a member's notification level; the membership after it, or None when not a member.

@@ -23,7 +23,8 @@ pub(crate) trait RowLocks {
         user_id: UserId,
     ) -> QueryResult<Option<String>>;
 
-    /// Lock the message at `seq`; `None` when there is none, else when it was deleted (if it was).
+    /// Lock the message at `seq`; `None` when there is none (or it is a timeline event), else when it was deleted
+    /// (if it was).
     async fn lock_message(
         &mut self,
         conversation_id: ConversationId,
@@ -43,6 +44,8 @@ fn deletion_of(conversation_id: ConversationId, seq: Seq) -> _ {
     messages::table
         .filter(messages::conversation_id.eq(conversation_id))
         .filter(messages::seq.eq(seq))
+        // Timeline events are not messages: nobody reacts to or pins them.
+        .filter(messages::event.is_null())
         .select(messages::deleted_at)
 }
 

@@ -298,6 +298,7 @@ mod postgres {
                 reply_to_seq: None,
                 reply_preview: None,
                 mentions: None,
+                event: None,
             })
         }
 

@@ -13,10 +13,12 @@ pub(crate) mod messages;
 pub mod models;
 pub(crate) mod pins;
 pub(crate) mod reactions;
+pub(crate) mod receipts;
 pub mod schema;
 pub(crate) mod search;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
+pub(crate) mod timeline;
 pub mod users;
 
 use std::time::Duration;

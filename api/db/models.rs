@@ -146,6 +146,7 @@ pub struct MembershipRow {
     /// `all`, `mentions` or `nothing` (`protocol::NotificationLevel`), until `muted_until` if set.
     pub notify_level: String,
     pub muted_until: Option<NaiveDateTime>,
+    pub last_delivered_seq: Seq,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -167,6 +168,8 @@ pub struct MessageRow {
     pub reply_preview: Option<String>,
     /// JSON array of the mentioned members' ids.
     pub mentions: Option<String>,
+    /// JSON of `protocol::TimelineEvent` when the row is a change to the conversation, not a message.
+    pub event: Option<String>,
 }
 
 /// A message to insert, its seq handed out under the write lock.

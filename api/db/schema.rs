@@ -84,6 +84,7 @@ diesel::table! {
         joined_at -> Timestamp,
         notify_level -> Text,
         muted_until -> Nullable<Timestamp>,
+        last_delivered_seq -> BigInt,
     }
 }
 
@@ -102,6 +103,7 @@ diesel::table! {
         reply_to_seq -> Nullable<BigInt>,
         reply_preview -> Nullable<Text>,
         mentions -> Nullable<Text>,
+        event -> Nullable<Text>,
     }
 }
 

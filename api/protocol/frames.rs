@@ -38,6 +38,12 @@ pub enum ClientFrame {
         conversation_id: i64,
         up_to_seq: i64,
     },
+    /// This client has received the conversation up to `up_to_seq` (not read it: `read` says that, and implies
+    /// this). Answered by nothing; the other members get a `delivered` frame when the position moved.
+    Delivered {
+        conversation_id: i64,
+        up_to_seq: i64,
+    },
     Auth {
         token: String,
     },
@@ -76,6 +82,12 @@ pub enum ServerFrame {
         is_typing: bool,
     },
     Read {
+        conversation_id: i64,
+        user_id: i64,
+        up_to_seq: i64,
+    },
+    /// A member's clients have received the conversation up to `up_to_seq` ("delivered" ticks).
+    Delivered {
         conversation_id: i64,
         user_id: i64,
         up_to_seq: i64,

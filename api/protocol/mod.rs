@@ -9,13 +9,17 @@ mod frames;
 mod notifications;
 mod pins;
 mod reactions;
+mod replies;
 mod search;
+mod timeline;
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
 pub use frames::{ClientFrame, ServerFrame, close_code};
 pub use notifications::{NotificationLevel, NotificationSettings};
 pub use pins::{Pin, PinList};
 pub use reactions::{MessageReactions, Reaction};
+pub use replies::ReplyPreview;
 pub use search::{SearchHit, SearchPage, SearchQuery, SnippetPart};
+pub use timeline::TimelineEvent;
 
 /// The one error shape of every REST error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -261,6 +265,8 @@ pub struct Member {
     pub role: Role,
     /// The member's read position: clients draw read ticks (✓✓) from it after a reload.
     pub last_read_seq: i64,
+    /// How far the member's clients have received the conversation (≥ `last_read_seq`): "delivered" ticks.
+    pub last_delivered_seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -426,17 +432,10 @@ pub struct Message {
     #[serde(default)]
     #[schema(required = true)]
     pub reactions: Vec<Reaction>,
-}
-
-/// What a reply shows of the message it answers.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct ReplyPreview {
-    pub seq: i64,
-    pub sender_id: i64,
-    pub sender_name: String,
-    /// The original's first 100 characters (an attachment's name when it has no text); empty once deleted.
-    pub excerpt: String,
-    pub deleted: bool,
+    /// A change to the conversation rather than something said (`body` empty; not editable, pinnable, …).
+    #[serde(default)]
+    #[schema(required = true)]
+    pub event: Option<TimelineEvent>,
 }
 
 #[cfg(test)]

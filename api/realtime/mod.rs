@@ -185,6 +185,7 @@ pub fn membership_of(state: ConversationState) -> MembershipEvent {
         last_seq: state.last_seq,
         members: state.members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
         left: Vec::new(),
+        timeline_seq: None,
         view: String::new(),
     }
 }

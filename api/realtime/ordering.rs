@@ -52,6 +52,11 @@ impl<T> Ordering<T> {
         Offered::Ready(ready)
     }
 
+    /// The next seq to hand out.
+    pub fn next(&self) -> Seq {
+        self.next
+    }
+
     /// The first gap as (after, before): the seqs missing lie strictly between.
     pub fn gap(&self) -> Option<(Seq, Seq)> {
         let (&first, _) = self.held.iter().next()?;

@@ -150,9 +150,14 @@ pub async fn mark_read(
     body: Json<ReadRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
-    let state =
-        conversations::mark_read(&mut conn, &app.realtime, user.user_id, path.into_inner(), Seq(body.up_to_seq))
-            .await?;
+    let state = crate::chat::receipts::mark_read(
+        &mut conn,
+        &app.realtime,
+        user.user_id,
+        path.into_inner(),
+        Seq(body.up_to_seq),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(state))
 }
 

@@ -89,6 +89,7 @@ pub async fn edit(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Someone else's message", body = ErrorBody),
         (status = 404, description = "No such message, or not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a timeline event, which cannot be deleted", body = ErrorBody),
     ))]
 pub async fn delete(
     user: AuthUser,

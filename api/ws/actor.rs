@@ -192,7 +192,10 @@ impl SocketActor {
                 self.on_typing(ConversationId(conversation_id), is_typing).await
             }
             ClientFrame::Read { conversation_id, up_to_seq } => {
-                self.on_read(ConversationId(conversation_id), Seq(up_to_seq)).await
+                self.on_receipt(ConversationId(conversation_id), Seq(up_to_seq), Receipt::Read).await
+            }
+            ClientFrame::Delivered { conversation_id, up_to_seq } => {
+                self.on_receipt(ConversationId(conversation_id), Seq(up_to_seq), Receipt::Delivered).await
             }
             ClientFrame::Auth { token } => self.on_auth(&token),
             ClientFrame::React { conversation_id, seq, emoji, on } => {
@@ -309,11 +312,20 @@ impl SocketActor {
         }
     }
 
-    async fn on_read(&mut self, conversation_id: ConversationId, up_to_seq: Seq) {
+    async fn on_receipt(&mut self, conversation_id: ConversationId, up_to_seq: Seq, receipt: Receipt) {
+        let (realtime, me) = (&self.ctx.realtime, self.user_id);
         let result = async {
             let mut conn = self.ctx.db.get().await?;
-            chat::conversations::mark_read(&mut conn, &self.ctx.realtime, self.user_id, conversation_id, up_to_seq)
-                .await
+            match receipt {
+                Receipt::Read => {
+                    chat::receipts::mark_read(&mut conn, realtime, me, conversation_id, up_to_seq).await.map(|_| ())
+                }
+                Receipt::Delivered => {
+                    chat::receipts::mark_delivered(&mut conn, realtime, me, conversation_id, up_to_seq)
+                        .await
+                        .map(|_| ())
+                }
+            }
         }
         .await;
         if let Err(err) = result {
@@ -395,4 +407,10 @@ pub(super) fn broadcast_typing(
     let frame = ServerFrame::Typing { conversation_id: conversation_id.get(), user_id: user_id.get(), is_typing };
     let version = realtime.hub.version_of(conversation_id);
     realtime.to_conversation(conversation_id, version, &frame, Delivery::Ephemeral, Some(socket_id), skip);
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Receipt {
+    Read,
+    Delivered,
 }

@@ -13,11 +13,13 @@ fn seqs(page: &MessagePage) -> Vec<i64> {
 
 async fn conversation_of(app: &TestApp, n: usize) -> (Session, i64) {
     let ann = app.register("ann").await;
-    let group = app.group(&ann.access_token, "g", &[]).await;
+    let bob = app.register("bob").await;
+    // A direct chat: its seqs are its messages' (a group's seq 1 is the event that created it).
+    let chat = app.direct(&ann.access_token, bob.user.id).await;
     for i in 1..=n {
-        app.send(&ann.access_token, group.id, &format!("m{i}")).await;
+        app.send(&ann.access_token, chat.id, &format!("m{i}")).await;
     }
-    (ann, group.id)
+    (ann, chat.id)
 }
 
 on_both_backends! {

@@ -27,6 +27,7 @@ fn conversation_of(frame: &ServerFrame) -> Option<i64> {
         ServerFrame::Messages { conversation_id, .. }
         | ServerFrame::Typing { conversation_id, .. }
         | ServerFrame::Read { conversation_id, .. }
+        | ServerFrame::Delivered { conversation_id, .. }
         | ServerFrame::Unread { conversation_id, .. }
         | ServerFrame::Reaction { conversation_id, .. }
         | ServerFrame::Pin { conversation_id, .. }
@@ -326,9 +327,19 @@ on_both_backends! {
         let statuses = statuses.lock().unwrap().clone();
         let failures: Vec<&u16> = statuses.iter().filter(|s| **s >= 500).collect();
         assert!(failures.is_empty(), "{} of {} calls failed with 5xx: {failures:?}", failures.len(), statuses.len());
-        let history = alice.history(group.id, "?after_seq=0&limit=100").await;
-        let seqs: Vec<i64> = history.messages.iter().map(|m| m.seq).collect();
-        assert_eq!(seqs, (1..=90).collect::<Vec<_>>(), "every send stored once, gapless");
+        let mut stored = Vec::new();
+        loop {
+            let after = stored.last().map_or(0, |m: &chat_server::protocol::Message| m.seq);
+            let page = alice.history(group.id, &format!("?after_seq={after}&limit=100")).await;
+            stored.extend(page.messages);
+            if !page.has_newer {
+                break;
+            }
+        }
+        let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "gapless, events and messages alike");
+        assert_eq!(stored.iter().filter(|m| m.event.is_none()).count(), 90, "every send stored once");
+        assert_eq!(stored.iter().filter(|m| m.event.is_some()).count(), 1 + 45, "the creation and every change recorded");
     }
 
     async fn ordering_state_lives_only_while_someone_here_watches_the_conversation(app) {
@@ -397,9 +408,10 @@ on_both_backends! {
             assert_eq!(views.len(), 1, "one view per change");
             assert_eq!(views[0].title.as_deref(), Some("renamed"));
             assert_eq!(views[0].members.len(), size);
-            assert_eq!((views[0].last_read_seq, views[0].unread_count), (0, 1), "bob's own position");
+            // Created event, "hello", renamed event: all unread for bob, all read by alice who made them.
+            assert_eq!((views[0].last_read_seq, views[0].unread_count), (0, 3), "bob's own position");
             let alices: Conversation = reply.json();
-            assert_eq!((alices.last_read_seq, alices.unread_count), (1, 0), "the sender's own position");
+            assert_eq!((alices.last_read_seq, alices.unread_count), (3, 0), "the sender's own position");
         }
         println!("rename, REST round trip by group size ({:?}): {figures:?}", app.backend);
     }

@@ -35,6 +35,7 @@ mod storage_s3;
 mod surface;
 mod test_user;
 mod tickets;
+mod timeline;
 mod tokens;
 mod web_session;
 mod ws;

@@ -22,7 +22,7 @@ on_both_backends! {
             app.send(&a.access_token, first.id, "3").await.seq,
         ]
         .into();
-        assert_eq!(seqs, [1, 2, 1, 3]);
+        assert_eq!(seqs, [1, 2, 2, 3], "a group's seq 1 is the event that created it");
     }
 
     async fn a_resend_with_the_same_client_id_returns_the_original_with_200(app) {
@@ -162,7 +162,8 @@ on_both_backends! {
         let total = SENDERS * EACH;
         let unique: BTreeSet<i64> = all.iter().copied().collect();
         assert_eq!(unique.len(), total, "no duplicates");
-        assert_eq!(unique.into_iter().collect::<Vec<_>>(), (1..=total as i64).collect::<Vec<_>>(), "no gaps");
+        // Seq 1 is the group's created event.
+        assert_eq!(unique.into_iter().collect::<Vec<_>>(), (2..=total as i64 + 1).collect::<Vec<_>>(), "no gaps");
         let mut stored = Vec::new();
         let mut after = 0;
         loop {
@@ -173,7 +174,7 @@ on_both_backends! {
                 break;
             }
         }
-        assert_eq!(stored, (1..=total as i64).collect::<Vec<_>>());
+        assert_eq!(stored, (1..=total as i64 + 1).collect::<Vec<_>>());
         println!("{:?}: {total} concurrent REST sends from {SENDERS} senders stored gapless in {elapsed:?}", app.backend);
     }
 
@@ -222,7 +223,7 @@ on_both_backends! {
         assert_eq!(acks[&stored_before.client_id], vec![stored_before.seq; 8], "resends of a stored send get the original");
         let history = alice.history(group.id, "?limit=100").await;
         let seqs: Vec<i64> = history.messages.iter().map(|m| m.seq).collect();
-        assert_eq!(seqs, (1..=9).collect::<Vec<_>>(), "the stored one and eight new ones, once each, gapless");
+        assert_eq!(seqs, (1..=10).collect::<Vec<_>>(), "the created event, the stored one and eight new ones, once each, gapless");
         let mut new_seqs = BTreeSet::new();
         for round in 0..8 {
             let seqs = &acks[&format!("new-{round}")];
@@ -230,8 +231,9 @@ on_both_backends! {
             assert_eq!(seqs[0], seqs[1], "the resend is answered with the original");
             new_seqs.insert(seqs[0]);
         }
-        assert_eq!(new_seqs, (2..=9).collect(), "each new send has a seq of its own");
-        assert!(bob.history(strangers.id, "").await.messages.is_empty(), "nothing reached the strangers' chat");
+        assert_eq!(new_seqs, (3..=10).collect(), "each new send has a seq of its own");
+        let strangers_page = bob.history(strangers.id, "").await;
+        assert!(strangers_page.messages.iter().all(|m| m.event.is_some()), "nothing reached the strangers' chat");
     }
 }
 
@@ -271,9 +273,9 @@ async fn sends_queued_behind_another_connections_sqlite_write_lock_are_stored_in
         acked.push((client_id, seq));
     }
     holder.join().expect("the lock holder ends");
-    let expected: Vec<(String, i64)> = (1..=5).map(|i| (format!("held-{i}"), i)).collect();
-    assert_eq!(acked, expected, "every send acked, in order, numbered 1..5");
+    let expected: Vec<(String, i64)> = (1..=5).map(|i| (format!("held-{i}"), i + 1)).collect();
+    assert_eq!(acked, expected, "every send acked, in order, numbered 2..6 after the created event");
     let history = alice.history(group.id, "?limit=10").await;
-    let bodies: Vec<&str> = history.messages.iter().map(|m| m.body.as_str()).collect();
+    let bodies: Vec<&str> = history.messages.iter().filter(|m| m.event.is_none()).map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, (1..=5).map(|i| format!("sent while locked {i}")).collect::<Vec<_>>());
 }

@@ -135,9 +135,10 @@ on_both_backends! {
         app.send(&ann.access_token, group.id, "no mention").await;
         let third = app.send(&ann.access_token, group.id, "@bob again").await;
         let view = app.mine(&bob.access_token, group.id).await;
-        assert_eq!((view.unread_count, view.mention_count), (3, Some(2)));
+        // The created event is unread too (seq 1); the messages are 2, 3 and 4.
+        assert_eq!((view.unread_count, view.mention_count), (4, Some(2)));
         let mut socket = app.ws(&bob.access_token).await;
-        let read: ReadState = app.post(&format!("/api/conversations/{}/read", group.id), Some(&bob.access_token), &json!({"up_to_seq": 2})).await.json();
+        let read: ReadState = app.post(&format!("/api/conversations/{}/read", group.id), Some(&bob.access_token), &json!({"up_to_seq": 3})).await.json();
         assert_eq!((read.unread_count, read.mention_count), (1, 1));
         let unread = socket.expect("the unread frame", |f| match f {
             ServerFrame::Unread { mention_count, .. } => Some(*mention_count),
@@ -170,7 +171,7 @@ on_both_backends! {
         assert_eq!(app.mine(&ann.access_token, group.id).await.notifications.map(|n| n.level), Some(NotificationLevel::All));
         // Unread counts tick whatever the level.
         app.send(&ann.access_token, group.id, "still counted").await;
-        assert_eq!(app.mine(&bob.access_token, group.id).await.unread_count, 1);
+        assert_eq!(app.mine(&bob.access_token, group.id).await.unread_count, 2, "the created event and the message");
     }
 
     async fn hostile_bad_notification_levels_are_refused_and_strangers_get_404(app) {

@@ -65,7 +65,8 @@ async fn stage(app: &TestApp, cast: &Cast) -> i64 {
         assert_eq!(app.set_role(&cast.owner.access_token, group, admin.user.id, "admin").await.status, StatusCode::OK);
     }
     app.send(&cast.target_member.access_token, group, "a message").await;
-    assert_eq!(app.pin(&cast.owner.access_token, group, 1, true).await.status, StatusCode::OK);
+    // Seq 1 is the created event; the message is seq 2.
+    assert_eq!(app.pin(&cast.owner.access_token, group, 2, true).await.status, StatusCode::OK);
     group
 }
 
@@ -91,11 +92,11 @@ async fn perform(app: &TestApp, cast: &Cast, group: i64, actor: &Session, action
         Action::Demote => app.set_role(token, group, cast.target_admin.user.id, "member").await,
         Action::HandOver => app.set_role(token, group, cast.target_member.user.id, "owner").await,
         Action::Pin => {
-            // The stage has seq 1 pinned: unpin it as the owner first, so that pinning is a change.
-            app.pin(&cast.owner.access_token, group, 1, false).await;
-            app.pin(token, group, 1, true).await
+            // The stage has its message (seq 2) pinned: unpin it as the owner first, so that pinning is a change.
+            app.pin(&cast.owner.access_token, group, 2, false).await;
+            app.pin(token, group, 2, true).await
         }
-        Action::Unpin => app.pin(token, group, 1, false).await,
+        Action::Unpin => app.pin(token, group, 2, false).await,
         Action::ListPins => app.get(&format!("/api/conversations/{group}/pins"), token).await,
         Action::Send => {
             app.post(
@@ -105,12 +106,12 @@ async fn perform(app: &TestApp, cast: &Cast, group: i64, actor: &Session, action
             )
             .await
         }
-        Action::Reply => app.reply(token, group, 1, "re").await,
-        Action::React => app.react(token, group, 1, "👍", true).await,
+        Action::Reply => app.reply(token, group, 2, "re").await,
+        Action::React => app.react(token, group, 2, "👍", true).await,
         Action::EditOthers => {
-            app.patch(&format!("/api/conversations/{group}/messages/1"), token, &json!({"body": "mine now"})).await
+            app.patch(&format!("/api/conversations/{group}/messages/2"), token, &json!({"body": "mine now"})).await
         }
-        Action::DeleteOthers => app.delete(&format!("/api/conversations/{group}/messages/1"), token).await,
+        Action::DeleteOthers => app.delete(&format!("/api/conversations/{group}/messages/2"), token).await,
     };
     reply.status
 }
@@ -194,8 +195,8 @@ on_both_backends! {
         let group = app.group(&ann.access_token, "g", &[bob.user.id]).await;
         app.send(&ann.access_token, group.id, "x").await;
         app.set_role(&ann.access_token, group.id, bob.user.id, "admin").await;
-        assert_eq!(app.pin(&bob.access_token, group.id, 1, true).await.status, StatusCode::OK);
+        assert_eq!(app.pin(&bob.access_token, group.id, 2, true).await.status, StatusCode::OK);
         app.set_role(&ann.access_token, group.id, bob.user.id, "member").await;
-        assert_eq!(app.pin(&bob.access_token, group.id, 1, false).await.error_code(403), "forbidden");
+        assert_eq!(app.pin(&bob.access_token, group.id, 2, false).await.error_code(403), "forbidden");
     }
 }

@@ -77,6 +77,10 @@ macro_rules! apply_extras {
                     .select(($crate::db::models::MessageRow::as_select(), users::display_name))
                     .first($c) $(.$await)*;
                 match original {
+                    // A timeline event is not something said: there is nothing to answer.
+                    Ok((original, _)) if original.event.is_some() => {
+                        result = Err($crate::db::messages::ClaimError::NoSuchReply);
+                    }
                     Ok((original, name)) => {
                         row.reply_to_seq = Some(to);
                         row.reply_preview = Some($crate::db::messages::extras::preview(&original, &name));

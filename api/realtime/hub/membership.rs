@@ -105,8 +105,13 @@ impl Hub {
                     }
                 }
                 None if !local.is_empty() => {
-                    t.watches.insert(conversation_id, Watch::new(event.version, event.last_seq, local.clone()));
+                    let history_up_to =
+                        event.timeline_seq.map_or(event.last_seq, |seq| Seq(seq.get() - 1).min(event.last_seq));
+                    t.watches.insert(conversation_id, Watch::new(event.version, history_up_to, local.clone()));
                     self.broker.subscribe(Topic::Conversation(conversation_id));
+                    if let Some(seq) = event.timeline_seq {
+                        self.schedule_tail(conversation_id, seq);
+                    }
                     for user_id in &local {
                         if let Some(user) = t.users.get_mut(user_id) {
                             user.conversations.insert(conversation_id);

@@ -19,6 +19,34 @@ impl Hub {
         }
     }
 
+    /// A watch that starts at the event of the change that created it: the broker's copy of that event may have
+    /// gone by before the new subscription took hold, and nothing later may come to reveal the gap. After a short
+    /// wait, read it from storage unless it arrived.
+    pub(super) fn schedule_tail(&self, conversation_id: ConversationId, seq: Seq) {
+        let (me, store) = (self.me.clone(), self.store.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(GAP_WAIT).await;
+            let Some(hub) = me.upgrade() else { return };
+            let due = hub.tables().watches.get(&conversation_id).is_some_and(|w| w.order.next() <= seq);
+            if !due {
+                return;
+            }
+            let Some(messages) = store.messages_between(conversation_id, Seq(seq.get() - 1), seq.next()).await else {
+                return;
+            };
+            let mut t = hub.tables();
+            let Some(watch) = t.watches.get_mut(&conversation_id) else { return };
+            let ready = watch.order.fill(
+                messages
+                    .into_iter()
+                    .map(|(seq, json)| (seq, Outgoing { seq: Some(seq), ..Outgoing::reliable(json.into()) })),
+            );
+            for out in &ready {
+                hub.deliver_to_members(&t, conversation_id, out);
+            }
+        });
+    }
+
     /// After a short wait (the broker usually brings what is missing), read the gap from storage.
     fn schedule_fill(&self, conversation_id: ConversationId) {
         let (me, store) = (self.me.clone(), self.store.clone());

@@ -103,6 +103,7 @@ fn membership(version: i64, members: &[i64], left: &[i64]) -> Envelope {
             last_seq: Seq(0),
             members: members.iter().map(|&u| (UserId(u), Seq(0))).collect(),
             left: left.iter().copied().map(UserId).collect(),
+            timeline_seq: None,
             view: String::new(),
         }),
     }
@@ -220,6 +221,7 @@ async fn a_change_view_goes_to_each_member_once_with_their_own_read_position() {
         last_seq: Seq(5),
         members: vec![(UserId(100), Seq(3)), (UserId(200), Seq(5))],
         left: vec![],
+        timeline_seq: None,
         view: r#"{"id":7"#.into(),
     };
     let envelope = |e: &MembershipEvent| Envelope {

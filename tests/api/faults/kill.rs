@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chat_server::protocol::ServerFrame;
+use chat_server::protocol::{Message, ServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -205,15 +205,22 @@ async fn killed_mid_stream(backend: Backend) {
     // History now: seqs exactly 1..N, every client_id once, acked ones where they were acked.
     let (history, pages) = server.history_after(&reader.access_token, chat, 0).await;
     let n = history.len() as i64;
+    assert_eq!(
+        history.iter().filter(|m| m.event.is_some()).count(),
+        usize::from(history.first().is_some_and(|m| m.seq == 1 && m.event.is_some())),
+        "a group's one event is its first"
+    );
     assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=n).collect::<Vec<_>>(), "seqs 1..N");
     let by_client: HashMap<&str, i64> = history.iter().map(|m| (m.client_id.as_str(), m.seq)).collect();
     assert_eq!(by_client.len(), history.len(), "a client_id stored twice");
     for (client_id, seq) in acked.iter().chain(&resend_seqs) {
         assert_eq!(by_client.get(client_id.as_str()), Some(seq), "{client_id}");
     }
+    let said: Vec<&Message> = history.iter().filter(|m| m.event.is_none()).collect();
+    let by_client: HashMap<&str, i64> = said.iter().map(|m| (m.client_id.as_str(), m.seq)).collect();
     let sent_ids: BTreeSet<&str> = reports.iter().flat_map(|r| r.sent.iter().map(|(c, _)| c.as_str())).collect();
     assert_eq!(by_client.keys().copied().collect::<BTreeSet<_>>(), sent_ids, "history holds exactly what was sent");
-    assert_eq!(n as usize, sent_total, "every message sent is stored exactly once");
+    assert_eq!(said.len(), sent_total, "every message sent is stored exactly once");
 
     // Once more over REST: every un-acked one and a sample of the acked answer 200 with the original.
     let mut again = 0;
