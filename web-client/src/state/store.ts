@@ -30,6 +30,8 @@ export interface ChatState {
   typing: Readonly<Record<number, Readonly<Record<number, number>>>>;
   /** conversation id → user id → the seq that member has read up to (read receipts seen). */
   reads: Readonly<Record<number, Readonly<Record<number, number>>>>;
+  /** conversation id → user id → the seq that member's clients have received up to ("delivered" ticks). */
+  delivered: Readonly<Record<number, Readonly<Record<number, number>>>>;
   presence: Readonly<Record<number, boolean>>;
   /** user id → when their last socket closed (RFC 3339), where the server tells (issue 15). */
   lastSeen: Readonly<Record<number, string>>;
@@ -94,6 +96,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     mediaToken: null,
     typing: {},
     reads: {},
+    delivered: {},
     presence: {},
     lastSeen: {},
     contacts: [],
