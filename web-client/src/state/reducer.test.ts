@@ -22,6 +22,7 @@ function state(over: Partial<ChatState> = {}): ChatState {
     typing: {},
     reads: {},
     delivered: {},
+    leaving: [],
     presence: {},
     lastSeen: {},
     contacts: [],

@@ -7,6 +7,7 @@ import { attachmentRefusalMessage } from '../logic/attachments';
 import { blockRefusalMessage } from '../logic/blocks';
 import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
 import { withLastSeenOf } from '../logic/lastSeen';
+import { removedNotice } from '../logic/timeline';
 import { withPresenceOf } from '../logic/presence';
 import { reactionRefusal } from '../logic/reactions';
 import { refreshQuotes } from '../logic/replies';
@@ -58,7 +59,7 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
     case 'conversation':
       return upsertConversation(state, frame.conversation);
     case 'removed':
-      return forgetConversation(state, frame.conversation_id);
+      return withRemoval(state, frame.conversation_id);
     case 'error':
       if (frame.client_id) {
         // The socket's error codes are the REST ones; a refused message is a 403 there.
@@ -209,6 +210,17 @@ export function withConversationList(state: ChatState, list: readonly Conversati
   return { ...state, conversations, conversationsLoaded: true, presence, lastSeen, reads, delivered };
 }
 
+/**
+ * The user is no longer in a conversation. Unless they left it themself, they are told so — most of all when
+ * they were looking at it and find themself in the lobby.
+ */
+export function withRemoval(state: ChatState, id: number): ChatState {
+  const c = state.conversations[id];
+  const told = c && c.kind === 'group' && !state.leaving.includes(id);
+  const next = forgetConversation(state, id);
+  return told ? { ...next, notice: removedNotice(c.title) } : next;
+}
+
 /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
 export function forgetConversation(state: ChatState, id: number): ChatState {
   if (!state.conversations[id] && !state.views[id] && state.selectedId !== id) return state;
@@ -221,7 +233,8 @@ export function forgetConversation(state: ChatState, id: number): ChatState {
   const outbox = state.outbox.some((p) => p.conversation_id === id) ? state.outbox.filter((p) => p.conversation_id !== id) : state.outbox;
   const pins = { ...state.pins };
   delete pins[id];
-  return { ...state, conversations, views, typing, outbox, pins, selectedId: state.selectedId === id ? null : state.selectedId };
+  const leaving = state.leaving.includes(id) ? state.leaving.filter((x) => x !== id) : state.leaving;
+  return { ...state, conversations, views, typing, outbox, pins, leaving, selectedId: state.selectedId === id ? null : state.selectedId };
 }
 
 /** Typing indicators whose time is up removed; the same state when none has lapsed. */

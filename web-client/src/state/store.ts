@@ -41,6 +41,8 @@ export interface ChatState {
   blocksLoaded: boolean;
   connection: SocketStatus;
   selectedId: number | null;
+  /** Groups the user asked to leave: their `removed` frame is no news to tell (conversation ids). */
+  leaving: readonly number[];
   /** A transient problem to show the user. */
   notice: string | null;
   /** conversation id → its pinned messages, newest pin first (`GET …/pins`, then `pin` frames). */
@@ -104,6 +106,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     blocksLoaded: false,
     connection: { state: 'connecting', attempt: 0 },
     selectedId: null,
+    leaving: [],
     notice: null,
     pins: {},
     jump: null,
