@@ -41,7 +41,7 @@ after(() => stopStack({ server, browser, dataDir }, screenshots, pageErrors));
 const snap = (p, name) => snapshot(p, name, screenshots);
 const item = (p, id) => p.locator(`[data-testid=conversation-item][data-conversation-id="${id}"]`);
 const lines = (p) => p.getByTestId('system-line');
-const bubble = (p, text) => p.getByTestId('message').filter({ has: p.getByTestId('message-body').getByText(text) });
+const bubble = (p, text) => p.getByTestId('message').filter({ has: p.getByTestId('message-body').getByText(text, { exact: true }) });
 const tickOf = (p, text) => bubble(p, text).getByTestId('tick');
 const composer = (p) => p.getByLabel('Message', { exact: true });
 const say = (u, id, body) => api(server, 'POST', `/api/conversations/${id}/messages`, { token: u.token, body: { body, client_id: `t-${Math.random().toString(36).slice(2)}` } });
