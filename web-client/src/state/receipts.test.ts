@@ -89,6 +89,12 @@ describe('removed from a group', () => {
     expect(s.notice).toBe('You were removed from “Trip”.');
   });
 
+  it('keeps its notice when a receipt sent meanwhile is answered "not found"', () => {
+    const removed = applyFrame(chat({ conversations: { 4: group }, selectedId: 4 }), { type: 'removed', conversation_id: 4 }, NOW);
+    const s = applyFrame(removed, { type: 'error', code: 'not_found', message: 'Not found.' }, NOW);
+    expect(s.notice).toBe('You were removed from “Trip”.');
+  });
+
   it('is no news to a user who left', () => {
     const s = applyFrame(chat({ conversations: { 4: group }, selectedId: 4, leaving: [4] }), { type: 'removed', conversation_id: 4 }, NOW);
     expect(s.notice).toBeNull();

@@ -65,6 +65,9 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
         // The socket's error codes are the REST ones; a refused message is a 403 there.
         return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? attachmentRefusalMessage(frame.code) ?? frame.message);
       }
+      // A read, delivered or typing frame that crossed the user's removal from the conversation: the `removed`
+      // frame has told them in words, which "Not found." must not replace.
+      if (frame.code === 'not_found') return state;
       return { ...state, notice: reactionRefusal(frame.code) ?? pinRefusal(frame.code) ?? frame.message };
   }
 }
