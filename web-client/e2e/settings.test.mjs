@@ -320,6 +320,8 @@ test('too many sockets: a calm notice instead of a storm of retries, connected a
   await until('carol-2 connected', async () => (await connectionState(c2)) === 'open', 70_000);
   assert.ok(ticketAnswers.length <= 3, `ticket requests: ${ticketAnswers.join(', ')}`);
   await c1.evaluate(() => window.__extraSockets.forEach((ws) => ws.close()));
+  // The sockets' own session is ended: the list below is the two browsers'.
+  await api(server, 'POST', '/api/auth/logout', { token });
 
   await openSettings(c2);
   await until('two sessions listed', async () => (await sessionRows(c2).count()) === 2);
