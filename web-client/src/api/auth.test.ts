@@ -50,6 +50,23 @@ describe('Auth', () => {
     expect(signOutMessage(auth.signOutReason)).toBeNull();
   });
 
+  it('waits for a server it cannot reach on load rather than show the sign-in form', async () => {
+    vi.useFakeTimers();
+    const fetchImpl = vi
+      .fn()
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValueOnce(new Response(JSON.stringify({ error: { code: 'busy', message: 'Later.' } }), { status: 503 }))
+      .mockResolvedValueOnce(answer(1));
+    const auth = new Auth(fetchImpl as unknown as typeof fetch);
+    const restored = auth.restore();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(auth.isRestoring).toBe(true);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await restored;
+    expect(auth.current?.access_token).toBe('a1');
+    vi.useRealTimers();
+  });
+
   it('hands out the token as is while it is fresh, refreshes within a minute of expiry', async () => {
     const { fetchImpl, calls } = cookieServer();
     const clock = { now: 1_000_000 };

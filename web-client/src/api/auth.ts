@@ -13,6 +13,9 @@ import type { User } from './types';
 const RETRY_MS = 10_000;
 /** How long a starting tab waits for another tab to hand it the session before it spends the cookie. */
 const ASK_WAIT_MS = 200;
+/** A starting tab that cannot reach the server tries again after this long, doubling up to the maximum. */
+const RESTORE_RETRY_MS = 1_000;
+const RESTORE_RETRY_MAX_MS = 10_000;
 
 /** The signed-in session as this tab holds it, in memory only. */
 export interface HeldSession {
@@ -152,10 +155,17 @@ export class Auth {
         await new Promise((r) => setTimeout(r, ASK_WAIT_MS));
         if (this.session) return;
       }
-      try {
-        await this.spendCookie(null, false);
-      } catch {
-        /* signed out (or offline): the sign-in screen */
+      // Only the server's refusal means "signed out": an unreachable or failing server is waited for, since the
+      // sign-in form could do no better, and the cookie may well still be good.
+      for (let wait = RESTORE_RETRY_MS; ; wait = Math.min(wait * 2, RESTORE_RETRY_MAX_MS)) {
+        try {
+          await this.spendCookie(null, false);
+          return;
+        } catch (e) {
+          if (this.session || (e instanceof ApiError && e.status < 500)) return;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+        if (this.session) return;
       }
     })().finally(() => {
       this.restored = true;
