@@ -128,7 +128,9 @@ export class Auth {
       switch (news.type) {
         case 'session':
           // Another tab refreshed, or signed in (the cookie is now that session's, whoever this tab held).
-          if (!this.session || news.session.user.id !== this.session.user.id || news.session.expires_at > this.session.expires_at) {
+          // A newer token (ties included: two issued within the same millisecond), never an older one come late.
+          const cur = this.session;
+          if (!cur || news.session.user.id !== cur.user.id || (news.session.access_token !== cur.access_token && news.session.expires_at >= cur.expires_at)) {
             this.reason = null;
             this.set(news.session);
           }
@@ -155,16 +157,18 @@ export class Auth {
         await new Promise((r) => setTimeout(r, ASK_WAIT_MS));
         if (this.session) return;
       }
-      // Only the server's refusal means "signed out": an unreachable or failing server is waited for, since the
-      // sign-in form could do no better, and the cookie may well still be good.
+      // Only the server's refusal (401, 403) means "signed out": an unreachable, failing or busy server is waited
+      // for, since the sign-in form could do no better, and the cookie may well still be good.
       for (let wait = RESTORE_RETRY_MS; ; wait = Math.min(wait * 2, RESTORE_RETRY_MAX_MS)) {
+        let pause = wait;
         try {
           await this.spendCookie(null, false);
           return;
         } catch (e) {
-          if (this.session || (e instanceof ApiError && e.status < 500)) return;
+          if (this.session || (e instanceof ApiError && (e.status === 401 || e.status === 403))) return;
+          if (e instanceof ApiError && e.retryAfterMs !== null) pause = Math.max(wait, e.retryAfterMs);
         }
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise((r) => setTimeout(r, pause));
         if (this.session) return;
       }
     })().finally(() => {
