@@ -45,7 +45,8 @@ async function login(page, user) {
 }
 
 const conversationItem = (page) => page.getByTestId('conversation-item').filter({ has: page.locator('.conv-title') }).first();
-const message = (page, seq) => page.locator(`[data-testid=message][data-seq="${seq}"]`);
+/** The n-th message of the group: seq 1 is its "created" line, so the first message is seq 2. */
+const message = (page, n) => page.locator(`[data-testid=message][data-seq="${n + 1}"]`);
 const composer = (page) => page.getByLabel('Message', { exact: true });
 const settings = (page) => page.getByRole('dialog', { name: 'Group settings' });
 
@@ -211,8 +212,9 @@ test('mute: bob chooses mentions only for 8 hours; the header and the list show 
 
 test('jump: a reply to a message 60 messages back loads the history until the original and highlights it', async () => {
   for (let i = 0; i < 60; i++) await restSend(carol, `filler ${i + 1}`);
-  await restSend(alice, 'Back to the very first question', { reply_to_seq: 1 });
-  const reply = message(pageB, 64);
+  await restSend(alice, 'Back to the very first question', { reply_to_seq: 2 });
+  // Found by its text: bob's rename (a line of its own) took a seq too.
+  const reply = pageB.getByTestId('message').filter({ hasText: 'Back to the very first question' });
   await reply.waitFor();
   // Bob reloads: his view holds only the latest page, not message 1.
   await pageB.reload();

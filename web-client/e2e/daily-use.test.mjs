@@ -255,14 +255,10 @@ test('tokens living 12 s: two tabs of one session refresh once per lifetime betw
     await login(tab1, short, a);
     await item(tab1, id).click();
     await message(tab1, 60).waitFor();
-    // The second tab holds the same session (as a duplicated tab does): without sharing, both would spend the
-    // one refresh token and the server would end the session.
-    const stored = await tab1.evaluate(() => sessionStorage.getItem('chat.session'));
+    // The second tab shares the session's cookie: without sharing its refreshes, both would spend the one
+    // refresh token and the server would end the session.
     const tab2 = await tab1.context().newPage();
     tab2.on('pageerror', (e) => pageErrors.push(`alice-tab2: ${e.message}`));
-    await tab2.addInitScript((s) => {
-      if (!sessionStorage.getItem('chat.session')) sessionStorage.setItem('chat.session', s);
-    }, stored);
     await tab2.goto(`${short.url}/c/${id}`);
     await message(tab2, 60).waitFor();
     await tab2.getByTestId('connection-status').and(tab2.locator('[data-state=open]')).waitFor();
@@ -270,7 +266,7 @@ test('tokens living 12 s: two tabs of one session refresh once per lifetime betw
     const refreshes = [];
     const statuses = [];
     for (const [name, t] of [['tab1', tab1], ['tab2', tab2]]) {
-      t.on('request', (r) => r.url().endsWith('/api/auth/refresh') && refreshes.push(name));
+      t.on('request', (r) => r.url().endsWith('/api/auth/web/refresh') && refreshes.push(name));
       t.on('response', (r) => statuses.push(r.status()));
     }
     await tab1.bringToFront();

@@ -111,7 +111,9 @@ test('in a group, "seen by" names who has read my message so far; ✓✓ once ev
   // A message counts as read in the window the user is using: Carol's click gives hers the focus.
   await pageC.getByTestId('message').filter({ hasText: 'Seen by whom?' }).click();
   await mine.getByTestId('seen-count').filter({ hasText: 'seen by 1' }).waitFor();
-  assert.equal(await mine.getByTestId('tick').getAttribute('aria-label'), `Sent, seen by ${carol.display}`);
+  // Bob's client has it too (he is online, in his lobby): delivered to everyone, seen by Carol only.
+  await mine.locator('[data-tick=delivered]').waitFor();
+  assert.equal(await mine.getByTestId('tick').getAttribute('aria-label'), `Delivered, seen by ${carol.display}`);
   await snap(pageA, 'group-seen-by.png');
   await conversationItem(pageB, 'Reading circle').click();
   await mine.locator('[data-tick=read]').waitFor();

@@ -26,6 +26,7 @@ let a2;
 let a3;
 let bobPage;
 let bobToken;
+let aliceId;
 const screenshots = [];
 const pageErrors = [];
 /** Every socket URL any page opened. */
@@ -76,7 +77,8 @@ const messageBubble = (page, text) => page.getByTestId('message').filter({ has: 
 async function signedOutElsewhere(page, since) {
   await page.getByTestId('signed-out-notice').filter({ hasText: SIGNED_OUT }).waitFor({ timeout: SIGN_OUT_WAIT });
   await page.getByRole('tab', { name: 'Log in' }).waitFor();
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('chat.session')), null, 'the session is forgotten');
+  // The refused refresh took the cookie away: nothing of the session is left in this browser.
+  assert.deepEqual(await page.context().cookies(server.url + '/api/auth/web/refresh'), [], 'the session is forgotten');
   return Date.now() - since;
 }
 
@@ -84,6 +86,7 @@ test('alice signs in from two browsers; each socket opens with a ticket, never a
   const registered = await api(server, 'POST', '/api/auth/register', { body: { username: alice.username, password: PASSWORD, display_name: alice.display } });
   // Registering started a session: end it, so the sessions below are the two browsers'.
   await api(server, 'POST', '/api/auth/logout', { token: registered.access_token });
+  aliceId = registered.user.id;
   bobToken = (await api(server, 'POST', '/api/auth/register', { body: { username: bob.username, password: PASSWORD, display_name: bob.display } })).access_token;
   a1 = await newPage('alice-1');
   a2 = await newPage('alice-2');
@@ -152,7 +155,7 @@ test('password change: mismatch and a wrong current password are shown at their 
 });
 
 test('alice blocks bob from their chat header; he is listed under Blocked people, and her composer gives way', async () => {
-  const me = await a1.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user.id);
+  const me = aliceId;
   const direct = await api(server, 'POST', '/api/conversations', { token: bobToken, body: { kind: 'direct', user_id: me } });
   await api(server, 'POST', `/api/conversations/${direct.id}/messages`, { token: bobToken, body: { body: 'Hello from Bob', client_id: `s-${run}-1` } });
   bobPage = await newPage('bob');
@@ -231,7 +234,7 @@ test('unblocking from settings: the list empties, bob can start a chat again, al
 });
 
 test('block and unblock from a group member list: the confirmation opens over the group settings', async () => {
-  const me = await a1.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user.id);
+  const me = aliceId;
   await api(server, 'POST', '/api/conversations', { token: bobToken, body: { kind: 'group', title: 'Garden club', member_ids: [me] } });
   await conversationItem(a1, 'Garden club').click();
   await a1.getByRole('button', { name: 'Group settings' }).click();
@@ -275,8 +278,9 @@ test('too many sockets: a calm notice instead of a storm of retries, connected a
   const c1 = await newPage('carol-1');
   await loginConnected(c1, carol);
   // Fill the account's sockets (16 per instance; the page holds one) the way any page could: with tickets.
-  const opened = await c1.evaluate(async (extra) => {
-    const token = JSON.parse(sessionStorage.getItem('chat.session')).access_token;
+  // Any token of carol's will do: the cap is the account's. The page keeps its own only in memory.
+  const { access_token: token } = await api(server, 'POST', '/api/auth/login', { body: { username: carol.username, password: PASSWORD } });
+  const opened = await c1.evaluate(async ({ extra, token }) => {
     window.__extraSockets = [];
     for (let i = 0; i < extra; i++) {
       const r = await fetch('/api/ws-ticket', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
@@ -290,7 +294,7 @@ test('too many sockets: a calm notice instead of a storm of retries, connected a
       window.__extraSockets.push(ws);
     }
     return window.__extraSockets.length;
-  }, 15);
+  }, { extra: 15, token });
   assert.equal(opened, 15);
 
   const c2 = await newPage('carol-2-phone', PHONE);
@@ -316,6 +320,8 @@ test('too many sockets: a calm notice instead of a storm of retries, connected a
   await until('carol-2 connected', async () => (await connectionState(c2)) === 'open', 70_000);
   assert.ok(ticketAnswers.length <= 3, `ticket requests: ${ticketAnswers.join(', ')}`);
   await c1.evaluate(() => window.__extraSockets.forEach((ws) => ws.close()));
+  // The sockets' own session is ended: the list below is the two browsers'.
+  await api(server, 'POST', '/api/auth/logout', { token });
 
   await openSettings(c2);
   await until('two sessions listed', async () => (await sessionRows(c2).count()) === 2);

@@ -5,6 +5,7 @@ import { applyStoredTheme } from './ui/useTheme';
 import './styles.css';
 import './theme-dark.css';
 import './profile.css';
+import './timeline.css';
 
 applyStoredTheme();
 

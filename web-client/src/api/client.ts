@@ -4,7 +4,7 @@ import createClient, { type Middleware } from 'openapi-fetch';
 import { Auth, errorFrom } from './auth';
 import type { paths } from './types';
 
-const PUBLIC = new Set(['/api/auth/register', '/api/auth/login', '/api/auth/refresh']);
+const PUBLIC = new Set(['/api/auth/register', '/api/auth/login', '/api/auth/refresh', '/api/auth/web/register', '/api/auth/web/login', '/api/auth/web/refresh']);
 
 export type Api = ReturnType<typeof createApi>;
 

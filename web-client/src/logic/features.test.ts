@@ -7,7 +7,7 @@ import { chipLabel, PALETTE, pickerEmojis, reactionRefusal, reactorsText, toggle
 import { quoteText, refreshQuotes, replyPreviewOf } from './replies';
 import { hitKey, searchable, snippetOf, withPage } from './search';
 
-const member = (id: number, username: string, display: string): Member => ({ user: { id, username, display_name: display }, role: 'member', last_read_seq: 0 });
+const member = (id: number, username: string, display: string): Member => ({ user: { id, username, display_name: display }, role: 'member', last_read_seq: 0, last_delivered_seq: 0 });
 const members = [member(1, 'alice', 'Alice Liddell'), member(2, 'bob', 'Bob Builder'), member(3, 'carol', 'Carol Chen'), member(4, 'bobby.t', 'Robert Tables')];
 const NOW = Date.UTC(2026, 11, 4, 9, 0);
 

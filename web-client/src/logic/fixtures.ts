@@ -16,6 +16,7 @@ export function msg(seq: number, over: Partial<Message> = {}): Message {
     reply_to: null,
     mentions: [],
     reactions: [],
+    event: null,
     ...over,
   };
 }
@@ -26,8 +27,8 @@ export function conv(over: Partial<Conversation> = {}): Conversation {
     kind: 'direct',
     title: null,
     members: [
-      { user: { id: 1, username: 'alice', display_name: 'Alice' }, role: 'member', last_read_seq: 0 },
-      { user: { id: 2, username: 'bob', display_name: 'Bob' }, role: 'member', last_read_seq: 0 },
+      { user: { id: 1, username: 'alice', display_name: 'Alice' }, role: 'member', last_read_seq: 0, last_delivered_seq: 0 },
+      { user: { id: 2, username: 'bob', display_name: 'Bob' }, role: 'member', last_read_seq: 0, last_delivered_seq: 0 },
     ],
     last_message: null,
     last_seq: 0,

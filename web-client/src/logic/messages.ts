@@ -108,11 +108,14 @@ export function newClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The seq of one's last message that can still be edited (not deleted), or null: what Up in the composer edits. */
+/**
+ * The seq of one's last message that can still be edited (not deleted, not a timeline event such as a rename),
+ * or null: what Up in the composer edits.
+ */
 export function lastEditable(messages: readonly Message[], myId: number): number | null {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (m.sender_id === myId && !m.deleted) return m.seq;
+    if (m.sender_id === myId && !m.deleted && m.event == null) return m.seq;
   }
   return null;
 }

@@ -34,7 +34,7 @@ describe('presenceOf', () => {
 
 describe('membersOfUnknownPresence', () => {
   it('lists the others whose presence nobody told us, never me', () => {
-    const c = conv({ members: [{ user: alice, role: 'member', last_read_seq: 0 }, { user: bob, role: 'member', last_read_seq: 0 }] });
+    const c = conv({ members: [{ user: alice, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }, { user: bob, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }] });
     expect(membersOfUnknownPresence(c, {}, alice.id)).toEqual([bob.id]);
     expect(membersOfUnknownPresence(c, { 2: false }, alice.id)).toEqual([]);
   });

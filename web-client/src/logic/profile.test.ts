@@ -34,7 +34,7 @@ describe('displayNameRefusal', () => {
 
 describe('names by id', () => {
   it("a quote's sender is named from the members first, the quoted name only as the fallback", () => {
-    const members = conv({ members: [{ user: robert, role: 'member', last_read_seq: 0 }] }).members;
+    const members = conv({ members: [{ user: robert, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }] }).members;
     expect(currentName(members, 2, 'Bob')).toBe('Robert Smith');
     expect(currentName(members, 9, 'Carol (left)')).toBe('Carol (left)');
   });

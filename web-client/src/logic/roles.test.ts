@@ -3,7 +3,7 @@ import type { Member } from '../api/types';
 import { conv } from './fixtures';
 import { canManage, canPin, groupPermissions, roleLabel, roleOf, sortMembers, type Role } from './roles';
 
-const member = (id: number, name: string, role: Role): Member => ({ user: { id, username: name.toLowerCase(), display_name: name }, role, last_read_seq: 0 });
+const member = (id: number, name: string, role: Role): Member => ({ user: { id, username: name.toLowerCase(), display_name: name }, role, last_read_seq: 0, last_delivered_seq: 0 });
 const owner = member(1, 'Olive', 'owner');
 const admin = member(2, 'Adam', 'admin');
 const admin2 = member(5, 'Ada', 'admin');

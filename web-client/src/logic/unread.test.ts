@@ -64,6 +64,16 @@ describe('tickFor', () => {
     expect(tickFor(5, [2, 3], { 2: 9, 3: 5 })).toBe('read');
     expect(tickFor(5, [2], {})).toBe('sent');
   });
+  it('is delivered once every other member has received it, and not before', () => {
+    expect(tickFor(5, [2], {}, { 2: 5 })).toBe('delivered');
+    expect(tickFor(5, [2, 3], {}, { 2: 5, 3: 4 })).toBe('sent');
+  });
+  it('counts a member who read it as having received it', () => {
+    expect(tickFor(5, [2, 3], { 2: 5 }, { 3: 7 })).toBe('delivered');
+  });
+  it('is read over delivered once everyone read it', () => {
+    expect(tickFor(5, [2], { 2: 5 }, { 2: 5 })).toBe('read');
+  });
 });
 
 describe('unreadMarkerFor', () => {

@@ -71,18 +71,23 @@ export function withUnreadCount(c: Conversation, unread: number): Conversation {
   return next;
 }
 
-export type Tick = 'pending' | 'failed' | 'sent' | 'read';
+export type Tick = 'pending' | 'failed' | 'sent' | 'delivered' | 'read';
 
 /**
- * ✓ sent or ✓✓ read for an own stored message: read once every other member has read up to its seq
- * (`readUpTo` holds the read positions we know of, by user id).
+ * ✓ sent, ✓✓ delivered or ✓✓ read for an own stored message: read once every other member has read up to its
+ * seq, delivered once every other member's clients have received it (reading it implies that). `readUpTo` and
+ * `deliveredUpTo` hold the positions we know of, by user id.
  */
-export function tickFor(seq: number, otherMemberIds: readonly number[], readUpTo: Readonly<Record<number, number>>): Tick {
+export function tickFor(
+  seq: number,
+  otherMemberIds: readonly number[],
+  readUpTo: Readonly<Record<number, number>>,
+  deliveredUpTo: Readonly<Record<number, number>> = {},
+): Tick {
   if (otherMemberIds.length === 0) return 'sent';
-  for (const id of otherMemberIds) {
-    if ((readUpTo[id] ?? 0) < seq) return 'sent';
-  }
-  return 'read';
+  if (otherMemberIds.every((id) => (readUpTo[id] ?? 0) >= seq)) return 'read';
+  if (otherMemberIds.every((id) => Math.max(readUpTo[id] ?? 0, deliveredUpTo[id] ?? 0) >= seq)) return 'delivered';
+  return 'sent';
 }
 
 /** In a group, the other members who have read up to `seq` (by display name, in member order): "seen by". */

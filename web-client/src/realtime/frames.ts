@@ -36,6 +36,7 @@ const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
   'message_updated',
   'typing',
   'read',
+  'delivered',
   'unread',
   'presence',
   'conversation',

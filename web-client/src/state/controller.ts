@@ -2,8 +2,8 @@
 // frame through the reducer and then starts the effects that follow it, runs the lifecycle (start, stop, log
 // out, what a (re)connect and the reader's return set off) and hands each UI request to the module that owns it:
 // connection (socket), outbox (optimistic sends), uploads (the composer's files), media (the media token),
-// history (pages, catch-up, edits), reading (read marking), typing, notifications, title, conversations (lists,
-// people, groups), account (sessions, password, blocks) and profile (my display name).
+// history (pages, catch-up, edits), reading (read marking), delivery ("delivered" receipts), typing,
+// notifications, title, conversations (lists, people, groups), account (sessions, password, blocks) and profile.
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';
 import { uploadAttachment } from '../api/upload';
@@ -16,6 +16,7 @@ import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { Account } from './account';
 import { Connection } from './connection';
 import { Conversations } from './conversations';
+import { Delivery } from './delivery';
 import { describeError } from './errors';
 import { Features } from './features';
 import { History } from './history';
@@ -38,6 +39,7 @@ export class ChatController {
   private readonly media: MediaTokens;
   private readonly history: History;
   private readonly reading: Reading;
+  private readonly delivery: Delivery;
   private readonly typingSignals: Typing;
   private readonly title = new TabTitle();
   private readonly lists: Conversations;
@@ -89,6 +91,7 @@ export class ChatController {
     });
     this.history = new History({ store, api, ingest, notice });
     this.reading = new Reading(store, api, sendFrame);
+    this.delivery = new Delivery(store, sendFrame);
     this.typingSignals = new Typing(store, sendFrame);
     this.lists = new Conversations({ store, api, notice });
     this.account = new Account({ store, api, notice, reloadLists: () => this.reloadLists() });
@@ -99,8 +102,6 @@ export class ChatController {
   get state(): ChatState {
     return this.store.get();
   }
-
-  // ---- lifecycle ---------------------------------------------------------------------------------------
 
   start(): void {
     if (this.started) return;
@@ -133,6 +134,7 @@ export class ChatController {
       window.removeEventListener('online', onOnline);
     });
     this.typingSignals.start();
+    this.delivery.start();
     const sync = () => {
       this.title.sync(this.state.conversations);
       this.outbox.persist();
@@ -148,6 +150,7 @@ export class ChatController {
     this.uploads.forgetAll();
     for (const c of this.cleanups.splice(0)) c();
     this.typingSignals.stop();
+    this.delivery.stop();
     this.outbox.stop();
     this.title.reset();
   }
@@ -188,8 +191,7 @@ export class ChatController {
   // ---- the socket and its frames -----------------------------------------------------------------------
 
   private onSocketOpen(reconnect: boolean): void {
-    // Resend what is still pending (the server's client_id idempotency makes a duplicate harmless),
-    // then catch up: the list (unread counts, new conversations) and every conversation held open.
+    // Resend what is pending (client_id makes a duplicate harmless), then catch up the list and open views.
     this.outbox.resendPending();
     void this.lists.loadConversations().then(() => this.reading.markReadIfVisible());
     // Blocks may have changed on another device meanwhile.
@@ -299,8 +301,6 @@ export class ChatController {
   jumped(nonce: number): void {
     this.store.update((s) => (s.jump?.nonce === nonce ? { ...s, jump: null } : s));
   }
-
-  // ---- reactions, pins, notification levels, roles, search (issue 14) ---------------------------------
 
   /** Adds (on) or takes back my reaction; throws the refusal in words. */
   react(id: number, seq: number, emoji: string, on: boolean): Promise<void> {

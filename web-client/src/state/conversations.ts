@@ -110,7 +110,14 @@ export class Conversations {
 
   /** Leaves a group: it disappears from the list, and the view goes back to the lobby when it was open. */
   async leave(id: number): Promise<void> {
-    await ok(this.deps.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: this.deps.store.get().me.id } } }));
+    // The `removed` frame may come before the answer: it is no news to someone who is leaving.
+    this.set((s) => ({ ...s, leaving: [...s.leaving, id] }));
+    try {
+      await ok(this.deps.api.DELETE('/api/conversations/{id}/members/{user_id}', { params: { path: { id, user_id: this.deps.store.get().me.id } } }));
+    } catch (e) {
+      this.set((s) => ({ ...s, leaving: s.leaving.filter((x) => x !== id) }));
+      throw e;
+    }
     this.set((s) => forgetConversation(s, id));
   }
 }

@@ -82,7 +82,7 @@ describe('Features: pins, levels, roles, search', () => {
 
   it('changes a role with PATCH and takes the conversation it answers', async () => {
     const store = chat([msg(1)]);
-    const changed = conv({ kind: 'group', title: 'T', members: [{ user: alice, role: 'admin', last_read_seq: 0 }] });
+    const changed = conv({ kind: 'group', title: 'T', members: [{ user: alice, role: 'admin', last_read_seq: 0, last_delivered_seq: 0 }] });
     const PATCH = vi.fn(() => okAnswer(changed));
     await new Features({ store, api: { PATCH } as unknown as Api }).setRole(1, 2, 'owner');
     expect(PATCH).toHaveBeenCalledWith('/api/conversations/{id}/members/{user_id}', { params: { path: { id: 1, user_id: 2 } }, body: { role: 'owner' } });

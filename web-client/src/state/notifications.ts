@@ -4,6 +4,7 @@
 import type { Conversation, Message } from '../api/types';
 import { previewText } from '../logic/attachments';
 import { shouldNotify } from '../logic/notifications';
+import { eventPreview } from '../logic/timeline';
 
 export function notifyMessage(m: Message, c: Conversation | undefined, meId: number, open: (conversationId: number) => void): void {
   if (!shouldNotify(m, c, meId, Date.now())) return;
@@ -11,7 +12,7 @@ export function notifyMessage(m: Message, c: Conversation | undefined, meId: num
   if (document.visibilityState === 'visible') return;
   const title = c?.kind === 'group' && c.title ? `${m.sender_name} in ${c.title}` : m.sender_name;
   try {
-    const n = new Notification(title, { body: m.deleted ? 'Message deleted' : previewText(m.body, m.attachments), tag: `conversation-${m.conversation_id}` });
+    const n = new Notification(title, { body: eventPreview(m, c?.members ?? []) ?? (m.deleted ? 'Message deleted' : previewText(m.body, m.attachments)), tag: `conversation-${m.conversation_id}` });
     n.onclick = () => {
       window.focus();
       open(m.conversation_id);

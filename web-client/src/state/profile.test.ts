@@ -8,9 +8,9 @@ import { applyFrame } from './reducer';
 import { initialState, Store, type ChatState } from './store';
 
 const alice = { id: 1, username: 'alice', display_name: 'Alice' };
-const signedIn = () => {
-  const auth = new Auth(null, vi.fn() as unknown as typeof fetch);
-  auth.adopt({ user: { ...alice }, session_id: 1, access_token: 'a1', refresh_token: 'r1', expires_in: 900 });
+const signedIn = async () => {
+  const auth = new Auth(vi.fn(async () => new Response(JSON.stringify({ user: { ...alice }, session_id: 1, access_token: 'a1', expires_in: 900 }))) as unknown as typeof fetch);
+  await auth.login('alice', 'pw');
   return auth;
 };
 const chat = () => {
@@ -22,7 +22,7 @@ const chat = () => {
 describe('Profile', () => {
   it('PATCHes the trimmed name, then renames me in the state and in the stored session', async () => {
     const store = chat();
-    const auth = signedIn();
+    const auth = await signedIn();
     const PATCH = vi.fn(() => Promise.resolve({ data: { ...alice, display_name: 'Alice Liddell' }, response: new Response(null, { status: 200 }) }));
     const user = await new Profile({ store, api: { PATCH } as unknown as Api, auth }).rename('  Alice Liddell ');
     expect(PATCH).toHaveBeenCalledWith('/api/users/me', { body: { display_name: 'Alice Liddell' } });
@@ -35,16 +35,16 @@ describe('Profile', () => {
 
   it("throws the server's 422 with its field, and changes nothing", async () => {
     const store = chat();
-    const auth = signedIn();
+    const auth = await signedIn();
     const PATCH = () => Promise.resolve({ error: { error: { code: 'validation_failed', message: 'no control characters', field: 'display_name' } }, response: new Response(null, { status: 422 }) });
     await expect(new Profile({ store, api: { PATCH } as unknown as Api, auth }).rename('Al\u0007')).rejects.toMatchObject({ status: 422, field: 'display_name' });
     expect(store.get().me).toBe(alice);
     expect(auth.current?.user.display_name).toBe('Alice');
   });
 
-  it('a user frame about me from another tab renames the stored session too; one about someone else does not', () => {
+  it('a user frame about me from another tab renames the stored session too; one about someone else does not', async () => {
     const store = chat();
-    const auth = signedIn();
+    const auth = await signedIn();
     new Profile({ store, api: {} as Api, auth });
     store.update((s) => applyFrame(s, { type: 'user', user: { id: 2, username: 'bob', display_name: 'Robert' } } as ServerFrame, 0));
     expect(auth.current?.user.display_name).toBe('Alice');

@@ -1,6 +1,6 @@
 // The caller's own profile (issue 15): a new display name over `PATCH /api/users/me`. The answer, like a `user`
-// frame about me from another tab, renames me everywhere the state holds me; and whatever renamed me, the stored
-// session's copy follows, so a reload (or a tab that adopts this session) starts from the new name. The session
+// frame about me from another tab, renames me everywhere the state holds me; and whatever renamed me, the held
+// session's copy follows, so a tab handed this session by this one starts from the new name. The session
 // keeps its identity: App rebuilds the chat only for another user id, never for a new name.
 import type { Auth } from '../api/auth';
 import { ok, type Api } from '../api/client';

@@ -21,6 +21,8 @@ function state(over: Partial<ChatState> = {}): ChatState {
     mediaToken: null,
     typing: {},
     reads: {},
+    delivered: {},
+    leaving: [],
     presence: {},
     lastSeen: {},
     contacts: [],
@@ -233,7 +235,7 @@ describe('applyFrame: presence', () => {
 
 describe('applyFrame: conversation', () => {
   const group = (over: Partial<Conversation> = {}) =>
-    conv({ id: 7, kind: 'group', title: 'Team', members: [...conv().members, { user: { id: 3, username: 'carol', display_name: 'Carol' }, role: 'member', last_read_seq: 0 }], ...over });
+    conv({ id: 7, kind: 'group', title: 'Team', members: [...conv().members, { user: { id: 3, username: 'carol', display_name: 'Carol' }, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }], ...over });
 
   it('adds a conversation the client did not have', () => {
     const s = apply(openChat(), { type: 'conversation', conversation: group() });

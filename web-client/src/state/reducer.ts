@@ -7,6 +7,7 @@ import { attachmentRefusalMessage } from '../logic/attachments';
 import { blockRefusalMessage } from '../logic/blocks';
 import { mergeMessages, settleOutbox, type PendingMessage } from '../logic/messages';
 import { withLastSeenOf } from '../logic/lastSeen';
+import { removedNotice } from '../logic/timeline';
 import { withPresenceOf } from '../logic/presence';
 import { reactionRefusal } from '../logic/reactions';
 import { refreshQuotes } from '../logic/replies';
@@ -34,6 +35,8 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
       return withTyping(state, frame, now);
     case 'read':
       return withMemberRead(state, frame);
+    case 'delivered':
+      return withMemberDelivered(state, frame);
     case 'unread': {
       const c = state.conversations[frame.conversation_id];
       if (!c) return state;
@@ -56,12 +59,15 @@ export function applyFrame(state: ChatState, frame: ServerFrame, now: number): C
     case 'conversation':
       return upsertConversation(state, frame.conversation);
     case 'removed':
-      return forgetConversation(state, frame.conversation_id);
+      return withRemoval(state, frame.conversation_id);
     case 'error':
       if (frame.client_id) {
         // The socket's error codes are the REST ones; a refused message is a 403 there.
         return withFailed(state, frame.client_id, blockRefusalMessage(403, frame.code, 'send') ?? attachmentRefusalMessage(frame.code) ?? frame.message);
       }
+      // A read, delivered or typing frame that crossed the user's removal from the conversation: the `removed`
+      // frame has told them in words, which "Not found." must not replace.
+      if (frame.code === 'not_found') return state;
       return { ...state, notice: reactionRefusal(frame.code) ?? pinRefusal(frame.code) ?? frame.message };
   }
 }
@@ -186,7 +192,8 @@ export function upsertConversation(state: ChatState, c: Conversation): ChatState
           last_read_seq: Math.max(c.last_read_seq, had.last_read_seq),
         }
       : { ...c, ...own };
-  return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, lastSeen, reads: withReads(state.reads, c) };
+  const reads = withReads(state.reads, c, 'last_read_seq');
+  return { ...state, conversations: { ...state.conversations, [c.id]: merged }, presence, lastSeen, reads, delivered: withReads(state.delivered, c, 'last_delivered_seq') };
 }
 
 /** The whole conversation list (`GET /api/conversations`), replacing the one held. */
@@ -195,13 +202,26 @@ export function withConversationList(state: ChatState, list: readonly Conversati
   let presence = state.presence;
   let lastSeen = state.lastSeen;
   let reads = state.reads;
+  let delivered = state.delivered;
   for (const c of list) {
     conversations[c.id] = c;
-    reads = withReads(reads, c);
+    reads = withReads(reads, c, 'last_read_seq');
+    delivered = withReads(delivered, c, 'last_delivered_seq');
     presence = withPresenceOf(presence, c.members.map((m) => m.user));
     lastSeen = withLastSeenOf(lastSeen, c.members.map((m) => m.user));
   }
-  return { ...state, conversations, conversationsLoaded: true, presence, lastSeen, reads };
+  return { ...state, conversations, conversationsLoaded: true, presence, lastSeen, reads, delivered };
+}
+
+/**
+ * The user is no longer in a conversation. Unless they left it themself, they are told so — most of all when
+ * they were looking at it and find themself in the lobby.
+ */
+export function withRemoval(state: ChatState, id: number): ChatState {
+  const c = state.conversations[id];
+  const told = c && c.kind === 'group' && !state.leaving.includes(id);
+  const next = forgetConversation(state, id);
+  return told ? { ...next, notice: removedNotice(c.title) } : next;
 }
 
 /** Drops a conversation we left or were removed from (back to the lobby when it was open). */
@@ -216,7 +236,8 @@ export function forgetConversation(state: ChatState, id: number): ChatState {
   const outbox = state.outbox.some((p) => p.conversation_id === id) ? state.outbox.filter((p) => p.conversation_id !== id) : state.outbox;
   const pins = { ...state.pins };
   delete pins[id];
-  return { ...state, conversations, views, typing, outbox, pins, selectedId: state.selectedId === id ? null : state.selectedId };
+  const leaving = state.leaving.includes(id) ? state.leaving.filter((x) => x !== id) : state.leaving;
+  return { ...state, conversations, views, typing, outbox, pins, leaving, selectedId: state.selectedId === id ? null : state.selectedId };
 }
 
 /** Typing indicators whose time is up removed; the same state when none has lapsed. */
@@ -257,19 +278,33 @@ function withTyping(state: ChatState, f: ServerFrameOf<'typing'>, now: number): 
 }
 
 function withMemberRead(state: ChatState, f: ServerFrameOf<'read'>): ChatState {
-  const r = state.reads[f.conversation_id] ?? {};
-  if ((r[f.user_id] ?? 0) >= f.up_to_seq) return state;
-  return { ...state, reads: { ...state.reads, [f.conversation_id]: { ...r, [f.user_id]: f.up_to_seq } } };
+  const reads = withPosition(state.reads, f);
+  return reads === state.reads ? state : { ...state, reads };
 }
 
-/** Read positions of a conversation's members (for ✓✓ after a reload), each only moved forward. */
-function withReads(all: ChatState['reads'], c: Conversation): ChatState['reads'] {
+function withMemberDelivered(state: ChatState, f: ServerFrameOf<'delivered'>): ChatState {
+  const delivered = withPosition(state.delivered, f);
+  return delivered === state.delivered ? state : { ...state, delivered };
+}
+
+type Positions = ChatState['reads'];
+
+/** One member's position moved forward (never back: frames may arrive after a newer list). */
+function withPosition(all: Positions, f: { conversation_id: number; user_id: number; up_to_seq: number }): Positions {
+  const r = all[f.conversation_id] ?? {};
+  if ((r[f.user_id] ?? 0) >= f.up_to_seq) return all;
+  return { ...all, [f.conversation_id]: { ...r, [f.user_id]: f.up_to_seq } };
+}
+
+/** Read or delivered positions of a conversation's members (for the ticks after a reload), only moved forward. */
+function withReads(all: Positions, c: Conversation, field: 'last_read_seq' | 'last_delivered_seq'): Positions {
   const cur = all[c.id] ?? {};
   let changed = false;
   const next = { ...cur };
   for (const m of c.members) {
-    if ((next[m.user.id] ?? 0) < m.last_read_seq) {
-      next[m.user.id] = m.last_read_seq;
+    const seq = m[field] ?? 0;
+    if ((next[m.user.id] ?? 0) < seq) {
+      next[m.user.id] = seq;
       changed = true;
     }
   }

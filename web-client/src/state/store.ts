@@ -30,6 +30,8 @@ export interface ChatState {
   typing: Readonly<Record<number, Readonly<Record<number, number>>>>;
   /** conversation id → user id → the seq that member has read up to (read receipts seen). */
   reads: Readonly<Record<number, Readonly<Record<number, number>>>>;
+  /** conversation id → user id → the seq that member's clients have received up to ("delivered" ticks). */
+  delivered: Readonly<Record<number, Readonly<Record<number, number>>>>;
   presence: Readonly<Record<number, boolean>>;
   /** user id → when their last socket closed (RFC 3339), where the server tells (issue 15). */
   lastSeen: Readonly<Record<number, string>>;
@@ -39,6 +41,8 @@ export interface ChatState {
   blocksLoaded: boolean;
   connection: SocketStatus;
   selectedId: number | null;
+  /** Groups the user asked to leave: their `removed` frame is no news to tell (conversation ids). */
+  leaving: readonly number[];
   /** A transient problem to show the user. */
   notice: string | null;
   /** conversation id → its pinned messages, newest pin first (`GET …/pins`, then `pin` frames). */
@@ -94,6 +98,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     mediaToken: null,
     typing: {},
     reads: {},
+    delivered: {},
     presence: {},
     lastSeen: {},
     contacts: [],
@@ -101,6 +106,7 @@ export function initialState(me: User, outbox: readonly PendingMessage[]): ChatS
     blocksLoaded: false,
     connection: { state: 'connecting', attempt: 0 },
     selectedId: null,
+    leaving: [],
     notice: null,
     pins: {},
     jump: null,

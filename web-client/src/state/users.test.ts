@@ -91,7 +91,7 @@ describe('presence frames with last seen', () => {
 
   it('REST conversations carry last seen into the state', () => {
     const t = '2024-05-15T09:00:00Z';
-    const c = conv({ id: 3, members: [{ user: alice, role: 'member', last_read_seq: 0 }, { user: { ...bob, online: false, last_seen_at: t } as typeof bob, role: 'member', last_read_seq: 0 }] });
+    const c = conv({ id: 3, members: [{ user: alice, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }, { user: { ...bob, online: false, last_seen_at: t } as typeof bob, role: 'member', last_read_seq: 0, last_delivered_seq: 0 }] });
     const s = apply(withBob(), { type: 'conversation', conversation: c });
     expect(s.lastSeen[2]).toBe(t);
   });

@@ -1,19 +1,25 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Auth, signOutMessage, type StoredSession } from '../api/auth';
+import { Auth, signOutMessage, type HeldSession } from '../api/auth';
 import { createApi } from '../api/client';
 import { browserTabSync } from '../api/tabsync';
 import type { User } from '../api/types';
 import { forgetDrafts } from '../logic/drafts';
 import { sameAccount } from '../logic/session';
-import { AuthScreen } from './AuthScreen';
+import { AuthScreen, SigningIn } from './AuthScreen';
 import { ChatApp } from './ChatApp';
 
 export function App() {
-  const auth = useMemo(() => new Auth(undefined, undefined, undefined, browserTabSync()), []);
+  const auth = useMemo(() => new Auth(undefined, undefined, browserTabSync()), []);
   const api = useMemo(() => createApi(auth), [auth]);
-  const [session, setSession] = useState<StoredSession | null>(auth.current);
+  const [session, setSession] = useState<HeldSession | null>(auth.current);
+  const [restoring, setRestoring] = useState(true);
 
-  useEffect(() => auth.subscribe(setSession), [auth]);
+  // The session is in the browser's cookie, not in the page: a reload or a new tab fetches its access token.
+  useEffect(() => {
+    const off = auth.subscribe(setSession);
+    void auth.restore().then(() => setRestoring(false));
+    return off;
+  }, [auth]);
 
   // A token refresh hands out a new session object, and a new display name a new user object: the chat must not
   // notice (a new `me` would build a new controller, and lose the view, the route and the draft). Only another
@@ -35,6 +41,7 @@ export function App() {
     }
     signedIn.current = userId;
   }, [userId, auth]);
-  if (!session || userId === null || !me.current) return <AuthScreen auth={auth} api={api} notice={signOutMessage(auth.signOutReason)} />;
+  if (!session && restoring) return <SigningIn />;
+  if (!session || userId === null || !me.current) return <AuthScreen auth={auth} notice={signOutMessage(auth.signOutReason)} />;
   return <ChatApp key={userId} auth={auth} api={api} me={me.current} />;
 }

@@ -1,10 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Auth } from '../api/auth';
-import { ok, type Api } from '../api/client';
 import { describeError } from '../state/errors';
 
 /** `notice`: why the user is looking at this screen again (their session was ended elsewhere, …). */
-export function AuthScreen({ auth, api, notice = null }: { auth: Auth; api: Api; notice?: string | null }) {
+export function AuthScreen({ auth, notice = null }: { auth: Auth; notice?: string | null }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -18,11 +17,8 @@ export function AuthScreen({ auth, api, notice = null }: { auth: Auth; api: Api;
     setBusy(true);
     setError(null);
     try {
-      const session =
-        mode === 'login'
-          ? await ok(api.POST('/api/auth/login', { body: { username, password } }))
-          : await ok(api.POST('/api/auth/register', { body: { username, password, display_name: displayName.trim() || null } }));
-      auth.adopt(session);
+      if (mode === 'login') await auth.login(username, password);
+      else await auth.register(username, password, displayName.trim() || null);
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
@@ -96,6 +92,21 @@ export function AuthScreen({ auth, api, notice = null }: { auth: Auth; api: Api;
             {busy ? 'Please wait…' : register ? 'Create account' : 'Log in'}
           </button>
         </form>
+      </div>
+    </main>
+  );
+}
+
+/** While the browser's session is looked for (a reload, a new tab): brief, and instead of a flash of the form. */
+export function SigningIn() {
+  return (
+    <main className="auth">
+      <div className="auth-card signing-in" role="status" aria-live="polite" data-testid="signing-in">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          <h1>Chat</h1>
+        </div>
+        <p className="muted">Signing in…</p>
       </div>
     </main>
   );

@@ -1,5 +1,6 @@
 import { sortByActivity } from '../logic/unread';
 import { previewText } from '../logic/attachments';
+import { eventText, isEvent } from '../logic/timeline';
 import { shortStamp } from '../logic/days';
 import { presenceOf } from '../logic/presence';
 import { isMuted } from '../logic/notifications';
@@ -32,6 +33,8 @@ export function ConversationList({ state, onOpen }: { state: ChatState; onOpen: 
             preview = c.kind === 'group' ? `${nameOf(state, c.id, typers[0])} is typing…` : 'typing…';
           } else if (lastPending) {
             preview = `You: ${previewText(lastPending.body, lastPending.attachments)}`;
+          } else if (last && isEvent(last)) {
+            preview = eventText(last, c.members);
           } else if (last) {
             const who = last.sender_id === meId ? 'You: ' : c.kind === 'group' ? `${last.sender_name}: ` : '';
             preview = who + (last.deleted ? 'Message deleted' : previewText(last.body, last.attachments));

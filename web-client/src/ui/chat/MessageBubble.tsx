@@ -1,4 +1,4 @@
-// One message in the list: a stored one (time, edited, ✓ sent / ✓✓ read for own messages, the quote of the
+// One message in the list: a stored one (time, edited, ✓ sent / ✓✓ delivered / ✓✓ read for own messages, the quote of the
 // message it answers, `@name` mentions, a pin marker, reaction chips; a toolbar on hover or focus with Reply,
 // React, Pin/Unpin where allowed, and edit in place and delete for own ones), or an own one still pending or
 // failed (with Retry and Discard). Attachments come before the text; a
@@ -18,7 +18,7 @@ import { MessageText, Quote, ReactionChips, ReactionPicker } from './MessagePart
 /** Opens the viewer on the `index`th image of a message's attachments. */
 export type OpenImage = (attachments: readonly Attachment[], index: number) => void;
 
-/** ✓ sent, ✓✓ read by everyone; in a group, who has seen it so far (`seenBy`, names). */
+/** ✓ sent, ✓✓ delivered (in the time's colour), ✓✓ read by everyone; in a group, who has seen it so far (`seenBy`). */
 function Ticks({ tick, seenBy = [] }: { tick: Tick; seenBy?: readonly string[] }) {
   if (tick === 'read')
     return (
@@ -26,10 +26,12 @@ function Ticks({ tick, seenBy = [] }: { tick: Tick; seenBy?: readonly string[] }
         ✓✓
       </span>
     );
-  const label = seenBy.length ? `Sent, seen by ${seenBy.join(', ')}` : 'Sent';
+  const delivered = tick === 'delivered';
+  const label = `${delivered ? 'Delivered' : 'Sent'}${seenBy.length ? `, seen by ${seenBy.join(', ')}` : ''}`;
   return (
-    <span className="tick" aria-label={label} title={label} data-testid="tick" data-tick="sent">
-      ✓{seenBy.length > 0 && <span className="seen-count" data-testid="seen-count"> seen by {seenBy.length}</span>}
+    <span className={`tick${delivered ? ' delivered' : ''}`} aria-label={label} title={label} data-testid="tick" data-tick={delivered ? 'delivered' : 'sent'}>
+      {delivered ? '✓✓' : '✓'}
+      {seenBy.length > 0 && <span className="seen-count" data-testid="seen-count"> seen by {seenBy.length}</span>}
     </span>
   );
 }

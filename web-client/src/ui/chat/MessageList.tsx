@@ -8,11 +8,13 @@ import { groupByDay } from '../../logic/days';
 import { canPin } from '../../logic/roles';
 import type { PendingMessage } from '../../logic/messages';
 import { lastEditable } from '../../logic/messages';
+import { isEvent } from '../../logic/timeline';
 import { seenBy, tickFor } from '../../logic/unread';
 import type { ChatController } from '../../state/controller';
 import type { ChatState } from '../../state/store';
 import { ImageViewer } from './ImageViewer';
 import { PendingBubble, StoredBubble } from './MessageBubble';
+import { SystemLine } from './SystemLine';
 import { useReadingPlace } from './useReadingPlace';
 
 type Item = { kind: 'stored'; key: string; m: Message; own: boolean } | { kind: 'pending'; key: string; p: PendingMessage };
@@ -61,6 +63,7 @@ export function MessageList({
     [c, meId],
   );
   const reads = state.reads[id] ?? {};
+  const delivered = state.delivered[id] ?? {};
 
   const marker = state.unreadMarker?.conversationId === id ? state.unreadMarker : null;
   const firstUnread = useMemo(() => (marker ? (view?.messages.find((m) => m.seq > marker.afterSeq)?.seq ?? null) : null), [marker, view?.messages]);
@@ -147,7 +150,9 @@ export function MessageList({
             </div>
             {g.items.map((item, i) => {
               const before = g.items[i - 1];
-              const showName = c.kind === 'group' && item.kind === 'stored' && !item.own && !(before?.kind === 'stored' && before.m.sender_id === item.m.sender_id);
+              // After a system line the next message says again who wrote it.
+              const showName =
+                c.kind === 'group' && item.kind === 'stored' && !item.own && !(before?.kind === 'stored' && !isEvent(before.m) && before.m.sender_id === item.m.sender_id);
               const unreadLine =
                 item.kind === 'stored' && item.m.seq === firstUnread && marker ? (
                   <div className="unread-marker" data-testid="unread-marker" role="separator" aria-label={unreadText(marker.count)}>
@@ -168,6 +173,14 @@ export function MessageList({
                 );
               }
               const m = item.m;
+              if (isEvent(m)) {
+                return (
+                  <Fragment key={item.key}>
+                    {unreadLine}
+                    <SystemLine m={m} members={c.members} />
+                  </Fragment>
+                );
+              }
               return (
                 <Fragment key={item.key}>
                   {unreadLine}
@@ -175,7 +188,7 @@ export function MessageList({
                     m={m}
                     own={item.own}
                     showName={showName}
-                    tick={item.own ? tickFor(m.seq, others, reads) : undefined}
+                    tick={item.own ? tickFor(m.seq, others, reads, delivered) : undefined}
                     seenBy={item.own ? seenBy(m.seq, othersByName, reads) : undefined}
                     editing={editing === m.seq}
                     onEdit={() => setEditing(m.seq)}
