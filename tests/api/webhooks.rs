@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use crate::ws_client::*;
 
 async fn create_hook(app: &TestApp, token: &str, conversation: i64, name: &str) -> CreatedWebhook {
     let reply = app.post(&format!("/api/conversations/{conversation}/webhooks"), Some(token), &json!({"name": name})).await;
