@@ -64,7 +64,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 "401",
                 "No valid access token or API token: missing, expired, revoked, or of an ended session (`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `session_revoked`)",
             ),
-            ("403", "`insufficient_scope`: an API token without the scope this needs (or any API token where a login session is needed)"),
+            (
+                "403",
+                "`insufficient_scope`: an API token without the scope this needs (or any API token where a login session is needed)",
+            ),
             ("429", "Too many REST calls for this user or API token (`rate_limited`, see Retry-After)"),
         ] {
             operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));

@@ -31,7 +31,12 @@ impl Scopes {
 
     /// As stored: a comma-separated list. Unknown names in storage (from a newer version) grant nothing.
     pub fn from_stored(stored: &str) -> Scopes {
-        Scopes(stored.split(',').filter_map(|name| ALL.into_iter().find(|s| s.as_str() == name)).fold(0, |bits, s| bits | bit(s)))
+        Scopes(
+            stored
+                .split(',')
+                .filter_map(|name| ALL.into_iter().find(|s| s.as_str() == name))
+                .fold(0, |bits, s| bits | bit(s)),
+        )
     }
 
     pub fn to_stored(self) -> String {

@@ -64,7 +64,8 @@ pub async fn create(
     req: &CreateApiTokenRequest,
 ) -> Result<CreatedApiToken, AuthError> {
     require_session(caller)?;
-    let name = DisplayName::parse(&req.name).map_err(|e| ValidationError::new("name", e.message.replace("Display name", "Name")))?;
+    let name = DisplayName::parse(&req.name)
+        .map_err(|e| ValidationError::new("name", e.message.replace("Display name", "Name")))?;
     let scopes = Scopes::parse(&req.scopes)?;
     let lifetime = lifetime(req.expires_in_days)?;
     let secret = format!("{PREFIX}{}", random_token(32));
@@ -95,12 +96,7 @@ pub async fn list(conn: &mut DbConn, caller: &AuthUser) -> Result<Vec<ApiToken>,
 
 /// Revoke one of the caller's tokens: refused at once everywhere, its sockets closed. Someone else's, unknown
 /// or already revoked is NotFound.
-pub async fn revoke(
-    conn: &mut DbConn,
-    realtime: &Realtime,
-    caller: &AuthUser,
-    id: SessionId,
-) -> Result<(), AuthError> {
+pub async fn revoke(conn: &mut DbConn, realtime: &Realtime, caller: &AuthUser, id: SessionId) -> Result<(), AuthError> {
     require_session(caller)?;
     let revoked = db::api_tokens::revoke(conn, caller.user_id, id, db::now()).await?;
     if revoked.is_empty() {

@@ -37,7 +37,9 @@ pub fn view(row: &WebhookRow) -> Webhook {
 async fn require_manager(conn: &mut DbConn, id: ConversationId, me: UserId) -> ChatResult<ConversationRow> {
     let (conversation, membership) = require_member(conn, id, me).await?;
     if conversation.kind == ConversationKind::Direct {
-        return Err(ValidationError::new("id", "Webhooks post into groups; a direct conversation has two members.").into());
+        return Err(
+            ValidationError::new("id", "Webhooks post into groups; a direct conversation has two members.").into()
+        );
     }
     if !membership.role.can_manage() {
         return Err(ChatError::Forbidden("Only the owner or an admin can manage this conversation's webhooks."));

@@ -72,7 +72,10 @@ pub async fn by_hash(conn: &mut DbConn, hash: &str) -> DbResult<Option<SessionRo
 
 /// Note that the token was used now.
 pub async fn touch(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> DbResult<()> {
-    with_conn!(conn, |c| diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now)).execute(c).await)?;
+    with_conn!(conn, |c| diesel::update(sessions::table.find(id))
+        .set(sessions::last_used_at.eq(now))
+        .execute(c)
+        .await)?;
     Ok(())
 }
 

@@ -5,9 +5,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::AuthUser;
+use crate::auth::Need;
 use crate::auth::access::Scope;
 use crate::auth::extractor::{authenticate_media, bearer_token};
-use crate::auth::Need;
 use crate::chat::attachments::{self, Opened, ReadRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ConversationId, UserId};

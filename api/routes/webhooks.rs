@@ -32,8 +32,7 @@ pub async fn create(
     body: Json<CreateWebhookRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
-    let (row, secret) =
-        webhooks::create(&mut conn, &app.realtime, user.user_id, path.into_inner(), &body.name).await?;
+    let (row, secret) = webhooks::create(&mut conn, &app.realtime, user.user_id, path.into_inner(), &body.name).await?;
     let hook_path = format!("/api/hooks/{secret}");
     let info = req.connection_info();
     let url = format!("{}://{}{hook_path}", info.scheme(), info.host());
@@ -49,7 +48,11 @@ pub async fn create(
         (status = 403, description = "Not the owner or an admin, or an API token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
     ))]
-pub async fn list(user: AuthUser, app: web::Data<AppState>, path: web::Path<ConversationId>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    user: AuthUser,
+    app: web::Data<AppState>,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
     let webhooks = webhooks::list(&mut conn, user.user_id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(WebhookList { webhooks }))

@@ -13,8 +13,8 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::outlet::Outlet;
 use super::session::{close_reason, instant_of};
-use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::auth::{Access, AuthError};
+use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::chat::{self, ChatError};
 use crate::domain::{Page, PageCursors};
 use crate::error::ApiError;

@@ -11,8 +11,8 @@ pub use upgrade::upgrade;
 
 use crate::auth::access::Scope;
 use crate::auth::{AuthUser, Need};
-use crate::protocol::ClientFrame;
 use crate::error::ApiError;
+use crate::protocol::ClientFrame;
 use crate::state::AppState;
 
 pub(crate) fn too_many_sockets(app: &AppState) -> ApiError {

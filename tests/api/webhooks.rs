@@ -10,7 +10,8 @@ use crate::helpers::*;
 use crate::on_both_backends;
 
 async fn create_hook(app: &TestApp, token: &str, conversation: i64, name: &str) -> CreatedWebhook {
-    let reply = app.post(&format!("/api/conversations/{conversation}/webhooks"), Some(token), &json!({"name": name})).await;
+    let reply =
+        app.post(&format!("/api/conversations/{conversation}/webhooks"), Some(token), &json!({"name": name})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.json()
 }
