@@ -52,7 +52,8 @@ const DAY = 24 * 3600 * 1000;
 export function expiryLabel(expiresAt: string, now: number = Date.now()): string {
   const left = Date.parse(expiresAt) - now;
   if (left <= 0) return 'Expired';
-  const days = Math.floor(left / DAY);
+  // Rounded: a token made for 90 days reads "90 days" just after, not 89.
+  const days = Math.round(left / DAY);
   if (days === 0) return 'Expires today';
   return days === 1 ? 'Expires in 1 day' : `Expires in ${days} days`;
 }
