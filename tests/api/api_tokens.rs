@@ -202,6 +202,31 @@ on_both_backends! {
         assert_eq!(app.try_ws(&send).await.err().expect("refused").code(), "insufficient_scope");
     }
 
+    async fn a_socket_ticket_asked_for_with_a_token_opens_a_socket_of_that_token(app) {
+        let alice = app.register("alice").await;
+        let group = app.group(&alice.access_token, "ops", &[]).await;
+        let token = create_token(&app, &alice.access_token, &["read"]).await;
+        let reply = app.request(Method::POST, "/api/ws-ticket", Some(&token.secret), None).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let ticket = reply.body["ticket"].as_str().expect("ticket").to_owned();
+        let url = format!("ws://127.0.0.1:{}/ws?ticket={ticket}", app.port);
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("the ticket opens a socket");
+        let mut socket = WsClient { stream };
+        // The socket has the token's scopes, not a login session's.
+        socket.send_json(new_message(group.id, "t1", "via a ticket")).await;
+        let code = socket.expect("error", |f| match f {
+            ServerFrame::Error { code, .. } => Some(code.clone()),
+            _ => None,
+        }).await;
+        assert_eq!(code, "insufficient_scope");
+        app.delete(&format!("/api/tokens/{}", token.token.id), &alice.access_token).await;
+        let (_, ended) = socket.until_end(WAIT).await;
+        assert_eq!(ended, Ended::Closed(Some(close_code::TOKEN_EXPIRED)));
+        let send = create_token(&app, &alice.access_token, &["send"]).await.secret;
+        let refused = app.request(Method::POST, "/api/ws-ticket", Some(&send), None).await;
+        assert_eq!(refused.error_code(403), "insufficient_scope");
+    }
+
     async fn logging_out_everywhere_revokes_api_tokens_too(app) {
         let alice = app.register("alice").await;
         let token = create_token(&app, &alice.access_token, &["read"]).await.secret;
