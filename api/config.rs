@@ -140,6 +140,14 @@ pub struct Settings {
     #[arg(long = "rest-per-second", env = "CHAT_REST_PER_SECOND", default_value_t = 20)]
     pub rest_per_second: u32,
 
+    /// REST calls per second per API token (bursts of ten times that), within its user's allowance.
+    #[arg(long = "token-rest-per-second", env = "CHAT_TOKEN_REST_PER_SECOND", default_value_t = 5)]
+    pub token_rest_per_second: u32,
+
+    /// Posts per minute per incoming webhook (bursts of that many).
+    #[arg(long = "webhook-posts-per-minute", env = "CHAT_WEBHOOK_POSTS_PER_MINUTE", default_value_t = 30)]
+    pub webhook_posts_per_minute: u32,
+
     /// Behind a reverse proxy (nginx): take the client address for rate limits from X-Forwarded-For.
     #[arg(long = "behind-proxy", env = "CHAT_BEHIND_PROXY", default_value_t = false)]
     pub behind_proxy: bool,
@@ -203,6 +211,8 @@ impl Settings {
             ws_upgrades_per_minute_per_address: 300,
             auth_per_minute: 30,
             rest_per_second: 20,
+            token_rest_per_second: 5,
+            webhook_posts_per_minute: 30,
             public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             behind_proxy: false,

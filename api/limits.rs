@@ -1,4 +1,5 @@
-//! Rate limits: sign-in attempts per client address, REST calls per user, socket upgrades per user and per client
+//! Rate limits: sign-in attempts per client address, REST calls per user (and per API token), posts per incoming
+//! webhook, socket upgrades per user and per client
 //! address, and socket frames per user (shared by all of a user's sockets, so opening more buys no more frames) —
 //! governor's GCRA, keyed; and growing delays after failed sign-ins per (username or account, client address).
 
@@ -12,7 +13,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::config::Settings;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 
 /// Over a limit: try again after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +26,8 @@ pub struct RateLimits {
     behind_proxy: bool,
     auth_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     rest_per_user: DefaultKeyedRateLimiter<UserId>,
+    rest_per_token: DefaultKeyedRateLimiter<SessionId>,
+    posts_per_webhook: DefaultKeyedRateLimiter<i64>,
     upgrades_per_user: DefaultKeyedRateLimiter<UserId>,
     upgrades_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     frames_per_user: DefaultKeyedRateLimiter<UserId>,
@@ -39,10 +42,15 @@ impl RateLimits {
     pub fn new(settings: &Settings) -> Self {
         let rest = NonZeroU32::new(settings.rest_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.rest_per_second.max(1).saturating_mul(10)).unwrap_or(NonZeroU32::MIN);
+        let token_rest = NonZeroU32::new(settings.token_rest_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let token_burst =
+            NonZeroU32::new(settings.token_rest_per_second.max(1).saturating_mul(10)).unwrap_or(NonZeroU32::MIN);
         RateLimits {
             behind_proxy: settings.behind_proxy,
             auth_per_ip: DefaultKeyedRateLimiter::keyed(per_minute(settings.auth_per_minute)),
             rest_per_user: DefaultKeyedRateLimiter::keyed(Quota::per_second(rest).allow_burst(burst)),
+            rest_per_token: DefaultKeyedRateLimiter::keyed(Quota::per_second(token_rest).allow_burst(token_burst)),
+            posts_per_webhook: DefaultKeyedRateLimiter::keyed(per_minute(settings.webhook_posts_per_minute)),
             upgrades_per_user: DefaultKeyedRateLimiter::keyed(per_minute(settings.ws_upgrades_per_minute_per_user)),
             upgrades_per_ip: DefaultKeyedRateLimiter::keyed(per_minute(settings.ws_upgrades_per_minute_per_address)),
             frames_per_user: DefaultKeyedRateLimiter::keyed(frames_quota(settings.ws_frames_per_sec)),
@@ -99,6 +107,16 @@ impl RateLimits {
         check(&self.rest_per_user, &user_id)
     }
 
+    /// A REST call with the API token `token` (on top of its user's allowance, which all their tokens share).
+    pub fn token_call(&self, token: SessionId) -> Result<(), Limited> {
+        check(&self.rest_per_token, &token)
+    }
+
+    /// A post to the incoming webhook `webhook_id`.
+    pub fn webhook_post(&self, webhook_id: i64) -> Result<(), Limited> {
+        check(&self.posts_per_webhook, &webhook_id)
+    }
+
     /// A socket upgrade by `user_id` from `ip`.
     pub fn socket_upgrade(&self, user_id: UserId, ip: Option<IpAddr>) -> Result<(), Limited> {
         if let Some(ip) = ip {
@@ -120,6 +138,8 @@ impl RateLimits {
     pub fn forget_idle(&self) {
         self.auth_per_ip.retain_recent();
         self.rest_per_user.retain_recent();
+        self.rest_per_token.retain_recent();
+        self.posts_per_webhook.retain_recent();
         self.upgrades_per_user.retain_recent();
         self.upgrades_per_ip.retain_recent();
         self.frames_per_user.retain_recent();

@@ -30,6 +30,8 @@ pub use crate::routes::ROUTES;
         (name = "conversations", description = "Direct chats and groups, members, read positions"),
         (name = "messages", description = "History and sending (the socket sends too)"),
         (name = "attachments", description = "Files: upload into a conversation, attach to a message, download"),
+        (name = "tokens", description = "API tokens: scoped, revocable credentials for scripts and bots"),
+        (name = "webhooks", description = "Incoming webhooks: a secret URL that posts into a group as a bot"),
     )
 )]
 pub struct ApiDoc;
@@ -60,9 +62,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
         for (status, description) in [
             (
                 "401",
-                "No valid access token: missing, expired, or of an ended session (`unauthorized`, `invalid_token`, `token_expired`, `session_revoked`)",
+                "No valid access token or API token: missing, expired, revoked, or of an ended session (`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `session_revoked`)",
             ),
-            ("429", "Too many REST calls for this user (`rate_limited`, see Retry-After)"),
+            (
+                "403",
+                "`insufficient_scope`: an API token without the scope this needs (or any API token where a login session is needed)",
+            ),
+            ("429", "Too many REST calls for this user or API token (`rate_limited`, see Retry-After)"),
         ] {
             operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
         }

@@ -1,11 +1,14 @@
-//! Who is calling: an access token's user and session, checked against the revoked sessions. The HTTP
-//! extractor that applies this to REST calls lives with the routes (`routes::extract`).
+//! Who is calling: an access token's user and session, checked against the revoked sessions, or an API token's
+//! (looked up by its hash). The HTTP extractor that applies this to REST calls lives with the routes
+//! (`routes::extract`).
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
+use super::access::Access;
 use super::jwt::{TokenError, VerifiedToken};
-use super::{AuthError, AuthKeys};
+use super::{AuthError, AuthKeys, api_tokens};
+use crate::db::DbPool;
 use crate::ids::{SessionId, UserId};
 
 /// The caller, proven by `Authorization: Bearer <access token>`.
@@ -16,6 +19,8 @@ pub struct AuthUser {
     pub session_id: SessionId,
     /// Unix seconds at which the token expires (the socket closes then unless it gets a fresh token).
     pub expires_at: i64,
+    /// A login session may do everything; an API token what its scopes allow.
+    pub access: Access,
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
@@ -31,6 +36,14 @@ pub fn authenticate(keys: &AuthKeys, token: Option<&str>) -> Result<AuthUser, Au
     admit(keys, keys.verify(token))
 }
 
+/// An API token (`chat_pat_…`), or else an access token as [`authenticate`] takes it.
+pub async fn authenticate_any(db: &DbPool, keys: &AuthKeys, token: Option<&str>) -> Result<AuthUser, AuthError> {
+    match token {
+        Some(token) if api_tokens::is_api_token(token) => api_tokens::authenticate(db, keys, token).await,
+        other => authenticate(keys, other),
+    }
+}
+
 /// The same for a media token (`POST /api/media-token`), which only attachment downloads take.
 pub fn authenticate_media(keys: &AuthKeys, token: &str) -> Result<AuthUser, AuthError> {
     admit(keys, keys.verify_media(token))
@@ -41,5 +54,10 @@ fn admit(keys: &AuthKeys, verified: Result<VerifiedToken, TokenError>) -> Result
     if keys.revocations().is_revoked(verified.session_id) {
         return Err(AuthError::SessionRevoked);
     }
-    Ok(AuthUser { user_id: verified.user_id, session_id: verified.session_id, expires_at: verified.expires_at })
+    Ok(AuthUser {
+        user_id: verified.user_id,
+        session_id: verified.session_id,
+        expires_at: verified.expires_at,
+        access: Access::Session,
+    })
 }

@@ -1,5 +1,7 @@
 //! Accounts and tokens: argon2id passwords, HS256 access JWTs, sessions with rotating opaque refresh tokens.
 
+pub mod access;
+pub mod api_tokens;
 pub(crate) mod extractor;
 pub(crate) mod jwt;
 pub(crate) mod password;
@@ -9,6 +11,7 @@ pub mod service;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
 
+pub use access::{Access, Need, Scopes};
 pub use extractor::AuthUser;
 pub use jwt::{AuthKeys, SessionLimits, TokenError};
 pub use password::Hasher;
@@ -35,6 +38,16 @@ pub enum AuthError {
     MissingToken,
     #[error(transparent)]
     Token(TokenError),
+    /// An API token past its expiry.
+    #[error("This API token has expired; create a new one.")]
+    ApiTokenExpired,
+    #[error("This API token has been revoked.")]
+    ApiTokenRevoked,
+    /// An API token used for what its scopes do not allow (the message says which).
+    #[error("{0}")]
+    InsufficientScope(String),
+    #[error("You have {0} live API tokens already; revoke one first.")]
+    TooManyTokens(usize),
     /// Not the caller's, unknown or already ended: the same answer for each.
     #[error("Not found.")]
     SessionNotFound,

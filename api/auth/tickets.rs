@@ -46,7 +46,11 @@ pub async fn redeem(conn: &mut DbConn, keys: &AuthKeys, ticket: &str) -> Result<
     let refresh_ttl = chrono::Duration::from_std(keys.refresh_ttl()).unwrap_or(chrono::Duration::days(30));
     let session =
         db::sessions::live(conn, session_id, Clock { now, refresh_ttl }).await?.ok_or(AuthError::SessionRevoked)?;
+    if session.api_token_hash.is_some() {
+        // An API token's socket lives as long as the token (it cannot be renewed with a fresh access token).
+        return Ok(super::api_tokens::as_caller(user_id, &session));
+    }
     let access_ttl = chrono::Duration::from_std(keys.access_ttl()).unwrap_or(chrono::Duration::minutes(15));
     let ends = (now + access_ttl).min(session.expires_at);
-    Ok(AuthUser { user_id, session_id, expires_at: ends.and_utc().timestamp() })
+    Ok(AuthUser { user_id, session_id, expires_at: ends.and_utc().timestamp(), access: super::Access::Session })
 }

@@ -16,6 +16,7 @@ pub(crate) mod receipts;
 pub(crate) mod search;
 pub(crate) mod search_terms;
 pub(crate) mod views;
+pub(crate) mod webhooks;
 pub(crate) mod writer;
 
 use crate::db::DbError;

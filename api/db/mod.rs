@@ -3,6 +3,7 @@
 //! diesel's `MultiConnection` does not work with diesel-async yet, so the two pools live in an enum and
 //! [`with_conn!`] expands the same query body once per backend.
 
+pub(crate) mod api_tokens;
 pub mod attachments;
 pub mod blocks;
 pub(crate) mod contacts;
@@ -20,6 +21,7 @@ pub(crate) mod sessions;
 pub(crate) mod tickets;
 pub(crate) mod timeline;
 pub mod users;
+pub(crate) mod webhooks;
 
 use std::time::Duration;
 

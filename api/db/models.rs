@@ -71,6 +71,47 @@ pub struct SessionRow {
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Set for an API token's session (see `auth::api_tokens`).
+    pub api_token_hash: Option<String>,
+    pub scopes: Option<String>,
+}
+
+/// An API token: a session with no refresh tokens, found by its secret's hash.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewTokenSession<'a> {
+    pub user_id: UserId,
+    /// The token's name, shown to its owner.
+    pub device: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub api_token_hash: Option<&'a str>,
+    pub scopes: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub bot_user_id: UserId,
+    pub name: String,
+    pub secret_hash: String,
+    pub created_by: UserId,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct NewWebhook<'a> {
+    pub conversation_id: ConversationId,
+    pub bot_user_id: UserId,
+    pub name: &'a str,
+    pub secret_hash: &'a str,
+    pub created_by: UserId,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]

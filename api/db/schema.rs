@@ -20,6 +20,23 @@ diesel::table! {
         last_used_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        /// SHA-256 of an API token's secret; NULL for a login session.
+        api_token_hash -> Nullable<Text>,
+        /// An API token's scopes, comma-separated; NULL for a login session (which may do everything).
+        scopes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        bot_user_id -> BigInt,
+        name -> Text,
+        secret_hash -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -163,6 +180,7 @@ diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(attachments -> conversations (conversation_id));
 diesel::joinable!(reactions -> users (user_id));
 diesel::joinable!(pins -> users (pinned_by));
+diesel::joinable!(webhooks -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -178,4 +196,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentions,
     reactions,
     pins,
+    webhooks,
 );

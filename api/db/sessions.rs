@@ -62,8 +62,10 @@ pub async fn start(
             created_at: clock.now,
         };
         diesel::insert_into(refresh_tokens::table).values(&token).execute(c).await?;
+        // API tokens have a cap of their own: logins never push them out.
         let live: Vec<SessionId> = sessions::table
             .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::api_token_hash.is_null())
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(clock.now))
             .filter(sessions::last_used_at.gt(clock.idle_since()))
@@ -84,7 +86,10 @@ pub async fn start(
                 sessions::revoked_at
                     .lt(purge_before)
                     .or(sessions::expires_at.lt(purge_before))
-                    .or(sessions::last_used_at.lt(purge_before - clock.refresh_ttl)),
+                    // An API token has no refresh tokens to go idle: only its expiry or revocation ends it.
+                    .or(sessions::last_used_at
+                        .lt(purge_before - clock.refresh_ttl)
+                        .and(sessions::api_token_hash.is_null())),
             ),
         )
         .execute(c)
@@ -161,10 +166,11 @@ pub async fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str, clock: Cl
     })
 }
 
-/// The user's live sessions, most recently used first.
+/// The user's live login sessions (API tokens are listed apart), most recently used first.
 pub async fn live_for_user(conn: &mut DbConn, user_id: UserId, clock: Clock) -> DbResult<Vec<SessionRow>> {
     Ok(with_conn!(conn, |c| sessions::table
         .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::api_token_hash.is_null())
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(clock.now))
         .filter(sessions::last_used_at.gt(clock.idle_since()))
@@ -174,13 +180,13 @@ pub async fn live_for_user(conn: &mut DbConn, user_id: UserId, clock: Clock) -> 
         .await)?)
 }
 
-/// The session when it is live.
+/// The session when it is live (an API token's: not revoked nor expired, however long unused).
 pub async fn live(conn: &mut DbConn, id: SessionId, clock: Clock) -> DbResult<Option<SessionRow>> {
     Ok(with_conn!(conn, |c| sessions::table
         .find(id)
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(clock.now))
-        .filter(sessions::last_used_at.gt(clock.idle_since()))
+        .filter(sessions::last_used_at.gt(clock.idle_since()).or(sessions::api_token_hash.is_not_null()))
         .select(SessionRow::as_select())
         .first(c)
         .await
@@ -190,7 +196,7 @@ pub async fn live(conn: &mut DbConn, id: SessionId, clock: Clock) -> DbResult<Op
 /// Which of a user's sessions to revoke.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
-    /// This one, if it is the user's and live.
+    /// This one, if it is the user's, live, and a login (API tokens are revoked as tokens).
     LiveOne(SessionId),
     /// This one, if it is the user's and not revoked yet (an expired session may still have access tokens out).
     One(SessionId),
@@ -206,6 +212,7 @@ pub async fn revoke(conn: &mut DbConn, user_id: UserId, scope: Scope, clock: Clo
                 sessions::table
                     .filter(mine)
                     .filter(sessions::id.eq(id))
+                    .filter(sessions::api_token_hash.is_null())
                     .filter(sessions::expires_at.gt(clock.now))
                     .filter(sessions::last_used_at.gt(clock.idle_since())),
             )

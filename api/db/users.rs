@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{NewUser, UserRow};
-use super::schema::{sessions, users};
+use super::schema::{sessions, users, webhooks};
 use super::{DbConn, DbError, DbResult};
 use crate::ids::{SessionId, UserId};
 use crate::{with_conn, write_transaction};
@@ -54,7 +54,7 @@ fn like_literal(text: &str) -> String {
 
 /// People whose username or display name holds `needle` (already lower-cased), without `exclude`, best first:
 /// the username itself, usernames that start with it, display names with a word that starts with it, then the
-/// rest; alphabetically within each.
+/// rest; alphabetically within each. Bot users of webhooks are left out.
 pub async fn search(conn: &mut DbConn, needle: &str, exclude: UserId, limit: i64) -> DbResult<Vec<UserRow>> {
     let literal = like_literal(needle);
     let (anywhere, start, word) = (format!("%{literal}%"), format!("{literal}%"), format!("% {literal}%"));
@@ -66,6 +66,8 @@ pub async fn search(conn: &mut DbConn, needle: &str, exclude: UserId, limit: i64
         .otherwise(tier(3));
     Ok(with_conn!(conn, |c| users::table
         .filter(users::id.ne(exclude))
+        // Webhooks' bot users are no one to find or add.
+        .filter(diesel::dsl::not(users::id.eq_any(webhooks::table.select(webhooks::bot_user_id))))
         .filter(
             users::username.like(&anywhere).escape('\\').or(lower(users::display_name).like(&anywhere).escape('\\')),
         )

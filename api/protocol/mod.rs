@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+mod api_tokens;
 mod attachments;
 mod frames;
 mod notifications;
@@ -12,6 +13,10 @@ mod reactions;
 mod replies;
 mod search;
 mod timeline;
+pub use api_tokens::{
+    ApiToken, ApiTokenList, ApiTokenScope, CreateApiTokenRequest, CreateWebhookRequest, CreatedApiToken,
+    CreatedWebhook, Webhook, WebhookList, WebhookMessage,
+};
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
 pub use frames::{ClientFrame, ServerFrame, close_code};
 pub use notifications::{NotificationLevel, NotificationSettings};

@@ -5,7 +5,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::AuthUser;
-use crate::auth::extractor::{authenticate, authenticate_media, bearer_token};
+use crate::auth::Need;
+use crate::auth::access::Scope;
+use crate::auth::extractor::{authenticate_media, bearer_token};
 use crate::chat::attachments::{self, Opened, ReadRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ConversationId, UserId};
@@ -43,14 +45,17 @@ pub async fn upload(
     Ok(HttpResponse::Created().json(attachment))
 }
 
-/// Who reads: the bearer token's user, or the media token's (checked against revoked sessions the same way).
-fn reader(req: &HttpRequest, app: &AppState, query: &MediaQuery) -> ApiResult<UserId> {
-    let user = match (bearer_token(req), query.media_token.as_deref()) {
-        (None, Some(media_token)) => authenticate_media(&app.keys, media_token)?,
-        (bearer, _) => authenticate(&app.keys, bearer)?,
-    };
-    app.limits.rest_call(user.user_id)?;
-    Ok(user.user_id)
+/// Who reads: the bearer token's user (an API token needs `read`), or the media token's (checked against
+/// revoked sessions the same way).
+async fn reader(req: &HttpRequest, app: &AppState, query: &MediaQuery) -> ApiResult<UserId> {
+    match (bearer_token(req), query.media_token.as_deref()) {
+        (None, Some(media_token)) => {
+            let user = authenticate_media(&app.keys, media_token)?;
+            app.limits.rest_call(user.user_id)?;
+            Ok(user.user_id)
+        }
+        (bearer, _) => Ok(super::extract::admit(app, bearer, Need::Scope(Scope::Read)).await?.user_id),
+    }
 }
 
 /// Download an attachment (members of its conversation; its uploader before it is sent). Supports one byte
@@ -114,7 +119,7 @@ async fn serve(
     query: &MediaQuery,
     thumbnail: bool,
 ) -> ApiResult<HttpResponse> {
-    let me = reader(req, app, query)?;
+    let me = reader(req, app, query).await?;
     let header_text = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     let request = ReadRequest {
         public_id,

@@ -27,7 +27,7 @@ where
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -57,6 +57,14 @@ where
             }
         }
         response
+    }
+}
+
+/// The path as logged: a webhook's URL is its secret, so only its route is.
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/api/hooks/") {
+        Some(_) => "/api/hooks/{secret}".to_owned(),
+        None => path.to_owned(),
     }
 }
 
@@ -98,5 +106,14 @@ fn add_csp<B>(res: &mut ServiceResponse<B>) {
             }
         };
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_webhook_secret_never_reaches_the_log() {
+        assert_eq!(super::loggable_path("/api/hooks/chat_hook_secret"), "/api/hooks/{secret}");
+        assert_eq!(super::loggable_path("/api/users/me"), "/api/users/me");
     }
 }

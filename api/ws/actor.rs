@@ -13,6 +13,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::outlet::Outlet;
 use super::session::{close_reason, instant_of};
+use crate::auth::{Access, AuthError};
 use crate::chat::writer::{SendReplies, Sent, SocketOrigin};
 use crate::chat::{self, ChatError};
 use crate::domain::{Page, PageCursors};
@@ -37,6 +38,8 @@ pub(super) struct SocketActor {
     pub(super) socket_id: u64,
     pub(super) user_id: UserId,
     pub(super) auth_session: SessionId,
+    /// What the socket's credential allows (an API token's scopes), checked per frame.
+    pub(super) access: Access,
     pub(super) token_expires_at: Instant,
     pub(super) mailbox: Arc<Mailbox>,
     pub(super) kill: Arc<KillSwitch>,
@@ -174,6 +177,14 @@ impl SocketActor {
                 return None;
             }
         };
+        if let Err(message) = self.access.allows(super::need_of(&frame)) {
+            let client_id = match &frame {
+                ClientFrame::NewMessage { client_id, .. } => Some(client_id.clone()),
+                _ => None,
+            };
+            self.send_api_error(&AuthError::InsufficientScope(message).into(), client_id);
+            return None;
+        }
         match frame {
             ClientFrame::NewMessage { conversation_id, client_id, body, attachment_ids, reply_to_seq } => {
                 let draft = chat::messages::Draft {
@@ -197,7 +208,7 @@ impl SocketActor {
             ClientFrame::Delivered { conversation_id, up_to_seq } => {
                 self.on_receipt(ConversationId(conversation_id), Seq(up_to_seq), Receipt::Delivered).await
             }
-            ClientFrame::Auth { token } => self.on_auth(&token),
+            ClientFrame::Auth { token } => self.on_auth(&token).await,
             ClientFrame::React { conversation_id, seq, emoji, on } => {
                 self.on_react(ConversationId(conversation_id), Seq(seq), &emoji, on).await
             }
@@ -333,11 +344,13 @@ impl SocketActor {
         }
     }
 
-    /// A fresh access token for this socket: it must be the same user's.
-    fn on_auth(&mut self, token: &str) {
-        match crate::auth::extractor::authenticate(&self.ctx.keys, Some(token)) {
+    /// A fresh access token (or API token) for this socket: it must be the same user's. The socket then may
+    /// do what the new credential allows.
+    async fn on_auth(&mut self, token: &str) {
+        match crate::auth::extractor::authenticate_any(&self.ctx.db, &self.ctx.keys, Some(token)).await {
             Ok(user) if user.user_id == self.user_id => {
                 self.token_expires_at = instant_of(user.expires_at);
+                self.access = user.access;
                 if user.session_id != self.auth_session {
                     self.auth_session = user.session_id;
                     self.ctx.realtime.hub.set_auth_session(self.socket_id, user.session_id);

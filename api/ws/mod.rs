@@ -9,8 +9,10 @@ mod upgrade;
 
 pub use upgrade::upgrade;
 
-use crate::auth::AuthUser;
+use crate::auth::access::Scope;
+use crate::auth::{AuthUser, Need};
 use crate::error::ApiError;
+use crate::protocol::ClientFrame;
 use crate::state::AppState;
 
 pub(crate) fn too_many_sockets(app: &AppState) -> ApiError {
@@ -28,4 +30,17 @@ pub fn admit_upgrade(app: &AppState, user: &AuthUser, req: &actix_web::HttpReque
         return Err(too_many_sockets(app));
     }
     Ok(())
+}
+
+/// What a client frame needs of an API token's scopes (a login session's socket may send them all).
+pub(crate) fn need_of(frame: &ClientFrame) -> Need {
+    match frame {
+        ClientFrame::NewMessage { .. } | ClientFrame::Typing { .. } | ClientFrame::React { .. } => {
+            Need::Scope(Scope::Send)
+        }
+        ClientFrame::FetchMessages { .. } | ClientFrame::Read { .. } | ClientFrame::Delivered { .. } => {
+            Need::Scope(Scope::Read)
+        }
+        ClientFrame::Auth { .. } => Need::Open,
+    }
 }

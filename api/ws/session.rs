@@ -96,6 +96,7 @@ pub async fn run(mut opened: Opened, session: actix_ws::Session, stream: actix_w
         socket_id,
         user_id,
         auth_session: opened.user.session_id,
+        access: opened.user.access,
         token_expires_at: instant_of(opened.user.expires_at),
         mailbox: opened.mailbox.clone(),
         kill: opened.kill.clone(),

@@ -4,7 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::session;
-use crate::auth::extractor::{authenticate, bearer_token};
+use crate::auth::access::Scope;
+use crate::auth::extractor::{authenticate_any, bearer_token};
+use crate::auth::{AuthError, Need};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -13,7 +15,7 @@ fn query_param(req: &HttpRequest, key: &str) -> Option<String> {
     url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
-/// The token from `Authorization: Bearer` or `?token=`.
+/// The token (an access token or an API token) from `Authorization: Bearer` or `?token=`.
 fn socket_token(req: &HttpRequest) -> Option<String> {
     bearer_token(req).map(str::to_owned).or_else(|| query_param(req, "token"))
 }
@@ -35,11 +37,13 @@ pub async fn upgrade(req: HttpRequest, body: web::Payload, ctx: web::Data<AppSta
             (crate::auth::tickets::redeem(&mut conn, &ctx.keys, &ticket).await?, conn)
         }
         None => {
-            let user = authenticate(&ctx.keys, socket_token(&req).as_deref())?;
+            let user = authenticate_any(&ctx.db, &ctx.keys, socket_token(&req).as_deref()).await?;
             ctx.limits.socket_upgrade(user.user_id, ctx.limits.client_ip(&req))?;
             (user, ctx.db.get().await?)
         }
     };
+    // A socket receives every event of the user's conversations: an API token needs `read` to open one.
+    user.access.allows(Need::Scope(Scope::Read)).map_err(AuthError::InsufficientScope)?;
     // Taken before the upgrade, and held by the socket for its life.
     let permit = ctx.quota.admit(user.user_id).ok_or_else(|| super::too_many_sockets(&ctx))?;
     let opened = session::open(ctx.into_inner(), user, permit, conn).await?;

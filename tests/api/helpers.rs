@@ -126,6 +126,8 @@ pub fn settings_for(store: &Store) -> Settings {
     // Tests register many users from one address; the limits have tests of their own.
     settings.auth_per_minute = 100_000;
     settings.rest_per_second = 100_000;
+    settings.token_rest_per_second = 100_000;
+    settings.webhook_posts_per_minute = 100_000;
     settings.ws_upgrades_per_minute_per_user = 100_000;
     settings.ws_upgrades_per_minute_per_address = 100_000;
     if store.backend() == Backend::Postgres {

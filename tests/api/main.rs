@@ -3,6 +3,7 @@
 mod helpers;
 
 mod access;
+mod api_tokens;
 mod architecture;
 mod around;
 mod attachments;
@@ -38,5 +39,6 @@ mod tickets;
 mod timeline;
 mod tokens;
 mod web_session;
+mod webhooks;
 mod ws;
 mod ws_client;

@@ -63,6 +63,7 @@ async fn both_migration_sets_create_the_same_tables_and_columns() {
             "refresh_tokens",
             "sessions",
             "users",
+            "webhooks",
             "ws_tickets"
         ]
     );

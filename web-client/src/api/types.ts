@@ -21,6 +21,10 @@ export type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
 export type Attachment = Schemas['Attachment'];
 export type MediaToken = Schemas['MediaToken'];
 export type Role = Schemas['Role'];
+export type ApiToken = Schemas['ApiToken'];
+export type ApiTokenScope = Schemas['ApiTokenScope'];
+export type CreateApiTokenRequest = Schemas['CreateApiTokenRequest'];
+export type CreatedApiToken = Schemas['CreatedApiToken'];
 
 /** The original a reply answers, kept current by the server (excerpt "" and `deleted` once it is deleted). */
 export type ReplyPreview = Spec<'ReplyPreview', { seq: number; sender_id: number; sender_name: string; excerpt: string; deleted: boolean }>;

@@ -14,6 +14,7 @@ import { membersOfUnknownPresence } from '../logic/presence';
 import { unreadMarkerFor } from '../logic/unread';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { Account } from './account';
+import { ApiTokens } from './apiTokens';
 import { Connection } from './connection';
 import { Conversations } from './conversations';
 import { Delivery } from './delivery';
@@ -44,6 +45,8 @@ export class ChatController {
   private readonly title = new TabTitle();
   private readonly lists: Conversations;
   private readonly account: Account;
+  /** The account's API tokens (Settings). */
+  readonly apiTokens: ApiTokens;
   private readonly features: Features;
   /** The caller's display name (issue 15), called by the UI directly. */
   readonly profile: Profile;
@@ -95,6 +98,7 @@ export class ChatController {
     this.typingSignals = new Typing(store, sendFrame);
     this.lists = new Conversations({ store, api, notice });
     this.account = new Account({ store, api, notice, reloadLists: () => this.reloadLists() });
+    this.apiTokens = new ApiTokens(api);
     this.features = new Features({ store, api });
     this.profile = new Profile({ store, api, auth });
   }

@@ -16,10 +16,11 @@ import {
 import type { ChatController } from '../state/controller';
 import { describeError } from '../state/errors';
 import type { ChatState } from '../state/store';
+import { ApiTokensSection } from './ApiTokensSection';
 import { Avatar } from './Avatar';
 import { ConfirmDialog } from './dialogs/ConfirmDialog';
 
-/** The account screen, in the main pane: sessions, password, blocked people, log out. */
+/** The account screen, in the main pane: sessions, password, API tokens, blocked people, log out. */
 export function SettingsView({ controller, state, onBack }: { controller: ChatController; state: ChatState; onBack: () => void }) {
   const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
   const [sessionsError, setSessionsError] = useState<string | null>(null);
@@ -58,6 +59,7 @@ export function SettingsView({ controller, state, onBack }: { controller: ChatCo
       <div className="settings-body">
         <SessionsSection controller={controller} sessions={sessions} error={sessionsError} reload={reloadSessions} />
         <PasswordSection controller={controller} onChanged={reloadSessions} />
+        <ApiTokensSection controller={controller} />
         <BlockedSection controller={controller} state={state} />
         <AccountSection controller={controller} state={state} />
       </div>
