@@ -130,6 +130,7 @@ impl Application {
         crate::realtime::spawn_presence_renewal(&hub, broker.clone());
         let realtime = Realtime::new(hub, broker, instance_id);
         let (writer, writer_drained) = MessageWriter::start(db.clone(), realtime.clone())?;
+        let delivered = crate::chat::receipts::DeliveredReceipts::start(db.clone(), realtime.clone());
         let hub = realtime.hub.clone();
         let hasher = Hasher::new(
             settings.password_hashes.unwrap_or_else(Hasher::default_permits),
@@ -168,6 +169,7 @@ impl Application {
             hasher,
             realtime,
             writer,
+            delivered,
             attachments,
             limits: RateLimits::new(&settings),
             sockets: SocketLimits {

@@ -8,6 +8,7 @@ use actix_web::http::header::HeaderValue;
 
 use crate::auth::{AuthKeys, Hasher};
 use crate::chat::attachments::Attachments;
+use crate::chat::receipts::DeliveredReceipts;
 use crate::chat::writer::MessageWriter;
 use crate::db::DbPool;
 use crate::limits::RateLimits;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub realtime: Realtime,
     pub writer: MessageWriter,
+    /// Writes delivered receipts in windows.
+    pub delivered: DeliveredReceipts,
     /// File storage and upload limits.
     pub attachments: Attachments,
     pub limits: RateLimits,

@@ -54,46 +54,75 @@ pub async fn mark_read(
     })
 }
 
-/// Move the delivered position forward (never back, never past the last message, and never while it would stay
-/// at or behind the read position, which implies it). None when the user is not a member.
-pub async fn mark_delivered(
+/// A member's delivered position (it never stands behind the read one, which implies it); None when the user is
+/// not a member. A read: deciding that a `delivered` changes nothing takes no write lock.
+pub async fn delivered_position(
     conn: &mut DbConn,
     conversation_id: ConversationId,
     user_id: UserId,
-    up_to_seq: Seq,
-) -> DbResult<Option<ReadMove>> {
+) -> DbResult<Option<Seq>> {
+    let position: Option<(Seq, Seq)> = crate::with_conn!(conn, |c| memberships::table
+        .find((conversation_id, user_id))
+        .select((memberships::last_delivered_seq, memberships::last_read_seq))
+        .first(c)
+        .await
+        .optional())?;
+    Ok(position.map(|(delivered, read)| delivered.max(read)))
+}
+
+/// A delivered position to move: the member and how far their clients have received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Delivered {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub up_to_seq: Seq,
+}
+
+/// A delivered position that moved, and the conversation's membership version the news is published under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredMove {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub position: Seq,
+    pub version: i64,
+}
+
+/// Move delivered positions forward (never back, never past the last message, and never while it would stay at
+/// or behind the read position, which implies it), all in one transaction: one write lock for many receipts.
+/// Answers the positions that moved; a non-member's (removed meanwhile) moves nothing.
+pub async fn mark_delivered(conn: &mut DbConn, receipts: &[Delivered]) -> DbResult<Vec<DeliveredMove>> {
     crate::write_transaction!(conn, |c| {
-        let Some((last_seq, version)) = conversations::table
-            .find(conversation_id)
-            .select((conversations::last_seq, conversations::version))
-            .first::<(Seq, i64)>(c)
-            .await
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        let target = up_to_seq.min(last_seq);
-        let moved = diesel::update(
-            memberships::table
-                .find((conversation_id, user_id))
-                .filter(memberships::last_delivered_seq.lt(target))
-                .filter(memberships::last_read_seq.lt(target)),
-        )
-        .set(memberships::last_delivered_seq.eq(target))
-        .execute(c)
-        .await?
-            == 1;
-        let position: Option<(Seq, Seq)> = memberships::table
-            .find((conversation_id, user_id))
-            .select((memberships::last_delivered_seq, memberships::last_read_seq))
-            .first(c)
-            .await
-            .optional()?;
-        Ok::<_, DbError>(position.map(|(delivered, read)| ReadMove {
-            moved,
-            position: delivered.max(read),
-            last_seq,
-            version,
-        }))
+        let mut moves = Vec::new();
+        for receipt in receipts {
+            let Some((last_seq, version)) = conversations::table
+                .find(receipt.conversation_id)
+                .select((conversations::last_seq, conversations::version))
+                .first::<(Seq, i64)>(c)
+                .await
+                .optional()?
+            else {
+                continue;
+            };
+            let target = receipt.up_to_seq.min(last_seq);
+            let moved = diesel::update(
+                memberships::table
+                    .find((receipt.conversation_id, receipt.user_id))
+                    .filter(memberships::last_delivered_seq.lt(target))
+                    .filter(memberships::last_read_seq.lt(target)),
+            )
+            .set(memberships::last_delivered_seq.eq(target))
+            .execute(c)
+            .await?
+                == 1;
+            if moved {
+                moves.push(DeliveredMove {
+                    conversation_id: receipt.conversation_id,
+                    user_id: receipt.user_id,
+                    position: target,
+                    version,
+                });
+            }
+        }
+        Ok::<_, DbError>(moves)
     })
 }

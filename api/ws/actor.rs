@@ -331,11 +331,7 @@ impl SocketActor {
                 Receipt::Read => {
                     chat::receipts::mark_read(&mut conn, realtime, me, conversation_id, up_to_seq).await.map(|_| ())
                 }
-                Receipt::Delivered => {
-                    chat::receipts::mark_delivered(&mut conn, realtime, me, conversation_id, up_to_seq)
-                        .await
-                        .map(|_| ())
-                }
+                Receipt::Delivered => self.ctx.delivered.note(&mut conn, me, conversation_id, up_to_seq).await,
             }
         }
         .await;

@@ -104,6 +104,10 @@ pub(crate) struct Shape {
     pub(crate) members: usize,
     #[arg(long, default_value_t = 1)]
     pub(crate) senders_per_room: usize,
+    /// Receivers report `delivered` for a conversation at most this often (0: never), as clients that draw
+    /// delivered ticks do; 1 reports nearly every message, the worst case of a client that does not coalesce.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) delivered_every_ms: u64,
 }
 
 fn rss_kib(pid: u32) -> u64 {

@@ -120,9 +120,13 @@ pub(crate) async fn drive(
             let ws = client.socket(&member.access_token, socket_index).await;
             socket_index += 1;
             let (sink, mut stream) = ws.split();
+            let sink = Arc::new(Mutex::new(sink));
             let tally = step_tally.clone();
             let me = member.user.id;
+            let (receipts, delivered_every) = (sink.clone(), Duration::from_millis(shape.delivered_every_ms));
             readers.push(tokio::spawn(async move {
+                // conversation → when this reader last reported `delivered` for it.
+                let mut reported: HashMap<i64, Instant> = HashMap::new();
                 // (conversation, seq) → last seen, for duplicates and order.
                 let mut last_seq: HashMap<i64, i64> = HashMap::new();
                 let mut seen: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
@@ -154,13 +158,23 @@ pub(crate) async fn drive(
                                 *last = message.seq;
                             }
                             tally.delivered.fetch_add(1, Ordering::Relaxed);
+                            if !delivered_every.is_zero()
+                                && reported
+                                    .get(&message.conversation_id)
+                                    .is_none_or(|at| at.elapsed() >= delivered_every)
+                            {
+                                reported.insert(message.conversation_id, Instant::now());
+                                let frame = json!({"type": "delivered", "conversation_id": message.conversation_id,
+                                    "up_to_seq": message.seq});
+                                let _ = receipts.lock().await.send(WsMessage::Text(frame.to_string().into())).await;
+                            }
                         }
                         _ => {}
                     }
                 }
             }));
             if m < shape.senders_per_room {
-                senders.push((room.id, Arc::new(Mutex::new(sink))));
+                senders.push((room.id, sink));
             }
         }
     }
