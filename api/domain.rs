@@ -65,13 +65,14 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// Text of 1 to `max` characters, not all blank, without NUL; kept without the blanks around it. The length is
+/// counted as sent, so that the spec's `maxLength` is the whole rule.
 fn trimmed_text(field: &'static str, what: &str, raw: &str, max: usize) -> Parsed<String> {
     let text = raw.trim();
-    let len = text.chars().count();
-    if len == 0 {
+    if text.is_empty() {
         return Err(ValidationError::new(field, format!("{what} must not be empty.")));
     }
-    if len > max {
+    if raw.chars().count() > max {
         return Err(ValidationError::new(field, format!("{what} must be at most {max} characters long.")));
     }
     if text.chars().any(|c| c == '\0') {

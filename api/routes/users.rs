@@ -79,8 +79,9 @@ pub async fn search(
     app: web::Data<AppState>,
     query: web::Query<UserSearchQuery>,
 ) -> ApiResult<HttpResponse> {
+    // Counted as sent (lower-casing may change the length), as the spec's `maxLength` says.
     let needle = query.query.trim().to_lowercase();
-    if needle.is_empty() || needle.chars().count() > 32 {
+    if needle.is_empty() || query.query.chars().count() > 32 {
         return Err(ValidationError::new("query", "query must be 1 to 32 characters long.").into());
     }
     let mut conn = app.db.get().await?;

@@ -1,14 +1,14 @@
 //! The OpenAPI 3.1 document, generated from the handlers and the protocol types.
 
 use utoipa::OpenApi;
-use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 
 use crate::protocol;
 use crate::routes;
+
+pub mod asyncapi;
+pub mod responses;
+pub mod unions;
 
 /// The route table the document is built from (method, path under `/api`, open without a token).
 pub use crate::routes::ROUTES;
@@ -34,13 +34,14 @@ pub use crate::routes::ROUTES;
 )]
 pub struct ApiDoc;
 
-/// The whole document: the shared parts above, every route of the table (`routes::RestApi`), and what every
-/// route that needs a token has in common — the bearer requirement, 401 and 429 — added here once instead of
-/// on each handler.
+/// The whole document: the shared parts above, every route of the table (`routes::RestApi`), the unions'
+/// variants as named components with discriminators (`unions`), and what every route of a kind can answer —
+/// the bearer requirement, 401, 415, 429 and the rest — added once (`responses`) instead of on each handler.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(routes::RestApi::openapi());
+    let mut doc = generated();
     let components = doc.components.get_or_insert_with(Default::default);
+    // The unions are the protocol's own types: a failure here is a change to them, which the unit tests catch.
+    unions::name_variants(components).expect("the protocol's tagged enums are oneOfs of tagged objects");
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
@@ -48,42 +49,15 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // Attachment downloads also take a media token in the query, for `<img src>` (POST /api/media-token).
     components
         .add_security_scheme("media_token", SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("media_token"))));
-    for &(method, path, open) in routes::ROUTES {
-        if open {
-            continue;
-        }
-        let Some(operation) = doc.paths.paths.get_mut(&format!("/api{path}")).and_then(|item| operation(item, method))
-        else {
-            continue;
-        };
-        operation.security.get_or_insert_with(Vec::new).push(SecurityRequirement::new("bearer", Vec::<String>::new()));
-        for (status, description) in [
-            (
-                "401",
-                "No valid access token: missing, expired, or of an ended session (`unauthorized`, `invalid_token`, `token_expired`, `session_revoked`)",
-            ),
-            ("429", "Too many REST calls for this user (`rate_limited`, see Retry-After)"),
-        ] {
-            operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
-        }
-    }
+    responses::add_common(&mut doc);
     doc
 }
 
-fn operation<'a>(item: &'a mut PathItem, method: &str) -> Option<&'a mut Operation> {
-    match method {
-        "get" => item.get.as_mut(),
-        "post" => item.post.as_mut(),
-        "put" => item.put.as_mut(),
-        "patch" => item.patch.as_mut(),
-        "delete" => item.delete.as_mut(),
-        _ => None,
-    }
-}
-
-fn error_response(description: &str) -> RefOr<Response> {
-    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-    RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+/// What utoipa generates from the types and handlers, before the passes.
+fn generated() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(routes::RestApi::openapi());
+    doc
 }
 
 /// The spec as committed at `openapi/openapi.json` (pretty, newline-terminated).
