@@ -33,6 +33,11 @@ pub fn add_common(doc: &mut OpenApi) {
         else {
             continue;
         };
+        let (json, in_path, in_query) = (
+            takes_json(operation),
+            has_parameter(operation, ParameterIn::Path),
+            has_parameter(operation, ParameterIn::Query),
+        );
         let mut add = |status: &str, description: &str| {
             operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
         };
@@ -40,16 +45,16 @@ pub fn add_common(doc: &mut OpenApi) {
             add("401", UNAUTHORIZED);
             add("429", RATE_LIMITED);
         }
-        if takes_json(operation) {
+        if json {
             add("400", MALFORMED);
             add("413", TOO_LARGE);
             add("415", NOT_JSON);
             add("422", BAD_SHAPE);
         }
-        if has_parameter(operation, ParameterIn::Path) {
+        if in_path {
             add("404", NO_SUCH_PATH);
         }
-        if has_parameter(operation, ParameterIn::Query) {
+        if in_query {
             add("422", BAD_QUERY);
         }
         add("503", UNAVAILABLE);
@@ -100,11 +105,11 @@ fn error_response(description: &str) -> RefOr<Response> {
 }
 
 fn retry_after() -> utoipa::openapi::header::Header {
-    let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).build();
-    HeaderBuilder::new().schema(seconds).description(Some("Seconds to wait before trying again")).build()
+    let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0));
+    HeaderBuilder::new().schema(Some(seconds)).description(Some("Seconds to wait before trying again")).build()
 }
 
 fn www_authenticate() -> utoipa::openapi::header::Header {
-    let scheme = ObjectBuilder::new().schema_type(Type::String).build();
-    HeaderBuilder::new().schema(scheme).description(Some("`Bearer`")).build()
+    let scheme = ObjectBuilder::new().schema_type(Type::String);
+    HeaderBuilder::new().schema(Some(scheme)).description(Some("`Bearer`")).build()
 }
