@@ -26,7 +26,7 @@ pub enum AsyncApiError {
     MissingUnion(&'static str),
 }
 
-/// The AsyncAPI 3.0 document.
+/// The AsyncAPI 3.1 document.
 pub fn document() -> Result<Value, AsyncApiError> {
     let openapi = serde_json::to_value(super::document())?;
     let all_schemas = &openapi["components"]["schemas"];
@@ -70,7 +70,7 @@ pub fn document() -> Result<Value, AsyncApiError> {
         })
         .collect::<Map<_, _>>();
     Ok(json!({
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "chat-server socket",
             "version": openapi["info"]["version"],

@@ -67,11 +67,11 @@ pub fn add_common(doc: &mut OpenApi) {
         // Whoever wrote the 429 or 503, the waiting time comes in the same header.
         for status in ["429", "503"] {
             if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) {
-                response.headers.entry("Retry-After".to_owned()).or_insert_with(retry_after);
+                response.headers.entry("Retry-After".to_owned()).or_insert_with(|| RefOr::T(retry_after()));
             }
         }
         if let Some(RefOr::T(response)) = operation.responses.responses.get_mut("401") {
-            response.headers.entry("WWW-Authenticate".to_owned()).or_insert_with(www_authenticate);
+            response.headers.entry("WWW-Authenticate".to_owned()).or_insert_with(|| RefOr::T(www_authenticate()));
         }
     }
 }
@@ -88,7 +88,7 @@ pub fn operation<'a>(item: &'a mut PathItem, method: &str) -> Option<&'a mut Ope
 }
 
 fn takes_json(operation: &Operation) -> bool {
-    operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"))
+    matches!(&operation.request_body, Some(RefOr::T(body)) if body.content.contains_key("application/json"))
 }
 
 fn has_parameter(operation: &Operation, place: ParameterIn) -> bool {

@@ -19,7 +19,7 @@ pub enum ClientFrame {
         #[schema(max_length = 4000, pattern = r"^[^\u0000]*$")]
         body: String,
         #[serde(default)]
-        #[schema(max_items = 10, unique_items = true)]
+        #[schema(max_items = 10)]
         attachment_ids: Vec<String>,
         #[serde(default)]
         #[schema(minimum = 1)]

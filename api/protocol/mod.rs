@@ -19,7 +19,7 @@ pub use accounts::{
 };
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
 pub use frames::{ClientFrame, ServerFrame, close_code};
-pub use notifications::{NotificationLevel, NotificationSettings};
+pub use notifications::{NotificationLevel, NotificationSettings, NotificationsRequest};
 pub use pins::{Pin, PinList};
 pub use reactions::{MessageReactions, Reaction};
 pub use replies::ReplyPreview;
@@ -295,7 +295,7 @@ pub struct SendMessageRequest {
     pub client_id: String,
     /// Up to 10 of the caller's own uploads to this conversation that no message carries yet, each once.
     #[serde(default)]
-    #[schema(max_items = 10, unique_items = true)]
+    #[schema(max_items = 10)]
     pub attachment_ids: Vec<String>,
     /// The seq of the message of this conversation this one answers.
     #[serde(default)]

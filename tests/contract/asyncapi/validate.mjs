@@ -20,5 +20,5 @@ if (errors.length > 0 || !document) {
 }
 console.log(
   `${path}: AsyncAPI ${document.version()}, ${document.messages().length} messages, ` +
-    `${document.operations().length} operations, ${diagnostics.length - errors.length} warnings, 0 errors`,
+    `${document.operations().length} operations, ${diagnostics.length - errors.length} other diagnostics, 0 errors`,
 );
