@@ -34,9 +34,8 @@ pub fn document() -> Result<Value, AsyncApiError> {
     let mut channel_messages = Map::new();
     let mut operations = Map::new();
     for &(union, action, summary) in DIRECTIONS {
-        let mapping = all_schemas[union]["discriminator"]["mapping"]
-            .as_object()
-            .ok_or(AsyncApiError::MissingUnion(union))?;
+        let mapping =
+            all_schemas[union]["discriminator"]["mapping"].as_object().ok_or(AsyncApiError::MissingUnion(union))?;
         let mut refs = Vec::new();
         for (tag, target) in mapping {
             let Some(name) = target.as_str().and_then(|t| t.strip_prefix("#/components/schemas/")) else {

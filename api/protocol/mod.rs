@@ -69,8 +69,13 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserSearchQuery {
-    /// 1–32 characters (not all blank) found anywhere in a username or display name, case-insensitively.
-    #[param(min_length = 1, max_length = 32, pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    /// 1–32 characters (not all blank, no NUL) found anywhere in a username or display name,
+    /// case-insensitively.
+    #[param(
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub query: String,
 }
 
@@ -150,7 +155,11 @@ pub enum CreateConversationRequest {
     /// A group; the caller becomes its owner.
     Group {
         /// 1–100 characters, not all blank (blanks around it are dropped), no NUL.
-        #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+        )]
         title: String,
         /// Besides the caller: at most 255.
         #[serde(default)]
@@ -222,7 +231,11 @@ pub struct ConversationList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RenameConversationRequest {
     /// 1–100 characters, not all blank (blanks around it are dropped), no NUL.
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub title: String,
 }
 
@@ -306,7 +319,11 @@ pub struct SendMessageRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
     /// 1–4000 characters, not all blank (blanks around it are dropped), no NUL.
-    #[schema(min_length = 1, max_length = 4000, pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub body: String,
 }
 

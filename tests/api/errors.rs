@@ -46,6 +46,12 @@ on_both_backends! {
         assert_eq!(reply.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
     }
 
+    async fn hostile_a_nul_character_in_a_user_search_is_a_422_not_a_database_error(app) {
+        let session = app.register("nelly").await;
+        let reply = app.get("/api/users?query=ab%00cd", &session.access_token).await;
+        assert_eq!(reply.error_code(422), "validation_failed");
+    }
+
     async fn health_answers_and_readiness_sees_the_database(app) {
         let health = app.raw(Method::GET, "/healthz", None, vec![]).await;
         assert_eq!(health.status.as_u16(), 200);

@@ -96,7 +96,8 @@ fn the_text_patterns_agree_with_the_servers_parsers() {
     use chat_server::domain::{ClientId, DisplayName, MessageBody, Title};
     let spec = spec();
     let schemas = &spec["components"]["schemas"];
-    let pattern = |schema: &str, field: &str| schemas[schema]["properties"][field]["pattern"].as_str().map(str::to_owned);
+    let pattern =
+        |schema: &str, field: &str| schemas[schema]["properties"][field]["pattern"].as_str().map(str::to_owned);
     let samples = ["hello", "  padded  ", " ", "\t\n", "\u{3000}", "a\u{0}b", "x\u{7}y", "\u{a0}z", "é", "a b"];
     for sample in samples {
         let title = pattern("RenameConversationRequest", "title").expect("title pattern");

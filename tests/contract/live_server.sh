@@ -1,6 +1,7 @@
 # Sourced by the contract scripts: start a chat-server from a binary on a free port with a fresh store, and
 # stop it. `start_server BINARY sqlite|postgres` sets SERVER_URL, SERVER_LOG and SERVER_PID; postgres takes a
 # fresh database from TEST_DATABASE_URL and the broker from TEST_REDIS_URL. `stop_server` ends and removes both.
+# CONTRACT_RUST_LOG sets the server's log level (default warn).
 
 SERVER_URL="" SERVER_LOG="" SERVER_PID="" SERVER_WORK="" SERVER_DATABASE=""
 
@@ -12,7 +13,7 @@ start_server() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   SERVER_URL="http://127.0.0.1:$port"
   # Limits meant for people would turn a test's burst into 429s; these runs are about the contract.
-  local env=(CHAT_BIND="127.0.0.1:$port" CHAT_DATA_DIR="$SERVER_WORK" CHAT_WEB_DIR=/nonexistent RUST_LOG=warn
+  local env=(CHAT_BIND="127.0.0.1:$port" CHAT_DATA_DIR="$SERVER_WORK" CHAT_WEB_DIR=/nonexistent RUST_LOG=${CONTRACT_RUST_LOG:-warn}
     CHAT_AUTH_PER_MINUTE=1000000 CHAT_REST_PER_SECOND=1000000 CHAT_WS_UPGRADES_PER_MINUTE_PER_USER=1000000
     CHAT_WS_UPGRADES_PER_MINUTE_PER_ADDRESS=1000000 CHAT_ACCESS_TOKEN_TTL_SECS=3600)
   case "$backend" in
@@ -40,6 +41,10 @@ stop_server() {
   if [[ -n "$SERVER_PID" ]]; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  # CONTRACT_LOG_DIR keeps each server's whole log, for a failure the last lines do not explain.
+  if [[ -n "${CONTRACT_LOG_DIR:-}" && -f "$SERVER_LOG" ]]; then
+    cp "$SERVER_LOG" "$CONTRACT_LOG_DIR/server-$(date +%s).log"
   fi
   if [[ -n "$SERVER_DATABASE" ]]; then
     psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $SERVER_DATABASE WITH (FORCE)" >/dev/null 2>&1 || true

@@ -23,9 +23,11 @@ run_backend() {
   local backend=$1 rc=0 started=$SECONDS args=()
   start_server "$binary" "$backend"
   export ST_USER=schemathesis ST_PASSWORD="contract-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
-  curl -sf -o /dev/null -X POST -H 'content-type: application/json' \
-    -d "{\"username\":\"$ST_USER\",\"password\":\"$ST_PASSWORD\"}" "$SERVER_URL/api/auth/register" ||
+  ST_TOKEN=$(curl -sf -X POST -H 'content-type: application/json' \
+    -d "{\"username\":\"$ST_USER\",\"password\":\"$ST_PASSWORD\"}" "$SERVER_URL/api/auth/register" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') ||
     { echo "FATAL: could not register the test account" >&2; return 1; }
+  export ST_TOKEN
   echo "--- schemathesis on $backend ($SERVER_URL)"
   [[ -n "${ST_MAX_EXAMPLES:-}" ]] && args+=(--max-examples "$ST_MAX_EXAMPLES")
   "$st" --config-file "$here/schemathesis.toml" --no-color run "$root/openapi/openapi.json" --url "$SERVER_URL" \
