@@ -99,7 +99,7 @@ impl DisplayName {
     }
 }
 
-/// A message body: 1–4000 characters after trimming.
+/// A message body: at most 4000 characters as sent, not all blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);
 
@@ -128,7 +128,7 @@ impl MessageBody {
     }
 }
 
-/// A conversation title: 1–100 characters after trimming.
+/// A conversation title: at most 100 characters as sent, not all blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
