@@ -56,9 +56,11 @@ pub enum UnionError {
     Clash(String),
 }
 
-/// Lifts the variants of every union in [`UNIONS`] into named components and adds the discriminators. Returns
-/// each union's variants as (tag, component name), in the enum's order.
-pub fn name_variants(components: &mut Components) -> Result<BTreeMap<&'static str, Vec<(String, String)>>, UnionError> {
+/// Each union's variants as (tag, component name), in the enum's order.
+pub type Lifted = BTreeMap<&'static str, Vec<(String, String)>>;
+
+/// Lifts the variants of every union in [`UNIONS`] into named components and adds the discriminators.
+pub fn name_variants(components: &mut Components) -> Result<Lifted, UnionError> {
     let mut lifted = BTreeMap::new();
     let mut names = BTreeSet::new();
     for union in UNIONS {

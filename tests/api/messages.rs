@@ -39,7 +39,7 @@ on_both_backends! {
         assert_eq!(page.messages.len(), 1);
     }
 
-    /// At most 4000 characters as sent (the spec's `maxLength`), not all blank; stored without the blanks around.
+    // At most 4000 characters as sent (the spec's `maxLength`), not all blank; stored without the blanks around.
     async fn bodies_are_trimmed_and_must_hold_1_to_4000_characters(app) {
         let a = app.register("sam").await;
         let b = app.register("sue").await;
