@@ -65,13 +65,14 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// Text of 1 to `max` characters, not all blank, without NUL; kept without the blanks around it. The length is
+/// counted as sent, so that the spec's `maxLength` is the whole rule.
 fn trimmed_text(field: &'static str, what: &str, raw: &str, max: usize) -> Parsed<String> {
     let text = raw.trim();
-    let len = text.chars().count();
-    if len == 0 {
+    if text.is_empty() {
         return Err(ValidationError::new(field, format!("{what} must not be empty.")));
     }
-    if len > max {
+    if raw.chars().count() > max {
         return Err(ValidationError::new(field, format!("{what} must be at most {max} characters long.")));
     }
     if text.chars().any(|c| c == '\0') {
@@ -98,7 +99,7 @@ impl DisplayName {
     }
 }
 
-/// A message body: 1–4000 characters after trimming.
+/// A message body: at most 4000 characters as sent, not all blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);
 
@@ -127,7 +128,7 @@ impl MessageBody {
     }
 }
 
-/// A conversation title: 1–100 characters after trimming.
+/// A conversation title: at most 100 characters as sent, not all blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 

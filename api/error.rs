@@ -29,8 +29,9 @@ pub enum ApiError {
     NotFound,
     #[error("No route matches {0}.")]
     NoRoute(String),
-    #[error("Method not allowed here.")]
-    MethodNotAllowed,
+    /// With the methods the path does answer, for the `Allow` header (e.g. `GET, POST`).
+    #[error("Method not allowed here; this path answers {0}.")]
+    MethodNotAllowed(String),
     #[error("{1}")]
     Conflict(&'static str, String),
     #[error("The request body is larger than {0} bytes.")]
@@ -65,7 +66,7 @@ impl ApiError {
             | ApiError::TooMany(code, _)
             | ApiError::Refused { code, .. } => code,
             ApiError::NotFound | ApiError::NoRoute(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::UnsupportedType(_) => "unsupported_attachment_type",
@@ -113,7 +114,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(..) | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType | ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -130,6 +131,11 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::MethodNotAllowed(allow) = self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            response.insert_header((header::ALLOW, value));
         }
         if matches!(self, ApiError::Unauthorized(..)) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -1,4 +1,4 @@
-//! The `chat-server` binary: `serve` (the default), `openapi`, and `migrate`.
+//! The `chat-server` binary: `serve` (the default), `openapi`, `asyncapi` and `migrate`.
 
 use std::process::ExitCode;
 
@@ -30,13 +30,8 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Openapi { out: None } => {
-            print!("{}", openapi::spec_json());
-            Ok(())
-        }
-        Command::Openapi { out: Some(path) } => {
-            std::fs::write(&path, openapi::spec_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
+        Command::Openapi { out } => emit(openapi::spec_json(), out),
+        Command::Asyncapi { out } => emit(openapi::asyncapi::asyncapi_json(), out),
         Command::Migrate => {
             let db = DbPool::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
             db.migrate().await.map_err(|e| e.to_string())?;
@@ -58,6 +53,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("stopped");
             Ok(())
         }
+    }
+}
+
+/// A generated document to stdout, or to the file given.
+fn emit(document: String, out: Option<std::path::PathBuf>) -> Result<(), String> {
+    match out {
+        None => {
+            print!("{document}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(&path, document).map_err(|e| format!("cannot write {}: {e}", path.display())),
     }
 }
 

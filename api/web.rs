@@ -29,7 +29,7 @@ async fn spa_fallback(req: ServiceRequest, index: PathBuf) -> Result<ServiceResp
     let response = if req.method() == Method::GET || req.method() == Method::HEAD {
         serve_index(&index, &req).await
     } else {
-        ApiError::MethodNotAllowed.error_response()
+        ApiError::MethodNotAllowed("GET, HEAD".into()).error_response()
     };
     Ok(ServiceResponse::new(req, response))
 }

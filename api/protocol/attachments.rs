@@ -46,6 +46,7 @@ impl Attachment {
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, 1–255 characters (a path is cut to its last part).
+    #[param(min_length = 1, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub name: String,
 }
 

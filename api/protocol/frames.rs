@@ -9,25 +9,36 @@ use super::{Conversation, Message, NotificationSettings, Reaction, User};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
+    /// Send a message: the rules of `POST /api/conversations/{id}/messages`, answered by an `ack` (or an
+    /// `error` frame carrying the `client_id`).
     NewMessage {
         conversation_id: i64,
+        #[schema(min_length = 1, max_length = 64, pattern = r"^[!-~]{1,64}$")]
         client_id: String,
         #[serde(default)]
+        #[schema(max_length = 4000, pattern = r"^[^\u0000]*$")]
         body: String,
         #[serde(default)]
+        #[schema(max_items = 10)]
         attachment_ids: Vec<String>,
         #[serde(default)]
+        #[schema(minimum = 1)]
         reply_to_seq: Option<i64>,
     },
+    /// A page of history: the rules of `GET /api/conversations/{id}/messages`, answered by a `messages` frame.
     FetchMessages {
         conversation_id: i64,
         #[serde(default)]
+        #[schema(minimum = 1)]
         before_seq: Option<i64>,
         #[serde(default)]
+        #[schema(minimum = 0)]
         after_seq: Option<i64>,
         #[serde(default)]
+        #[schema(minimum = 1)]
         around_seq: Option<i64>,
         #[serde(default)]
+        #[schema(minimum = 1, maximum = 100)]
         limit: Option<i64>,
     },
     Typing {
@@ -36,12 +47,14 @@ pub enum ClientFrame {
     },
     Read {
         conversation_id: i64,
+        #[schema(minimum = 0)]
         up_to_seq: i64,
     },
     /// This client has received the conversation up to `up_to_seq` (not read it: `read` says that, and implies
     /// this). Answered by nothing; the other members get a `delivered` frame when the position moved.
     Delivered {
         conversation_id: i64,
+        #[schema(minimum = 0)]
         up_to_seq: i64,
     },
     Auth {

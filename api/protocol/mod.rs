@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+mod accounts;
 mod api_tokens;
 mod attachments;
 mod frames;
@@ -13,13 +14,17 @@ mod reactions;
 mod replies;
 mod search;
 mod timeline;
+pub use accounts::{
+    ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Session, SessionInfo, SessionList,
+    UpdateProfileRequest, WebSession, WsTicket,
+};
 pub use api_tokens::{
     ApiToken, ApiTokenList, ApiTokenScope, CreateApiTokenRequest, CreateWebhookRequest, CreatedApiToken,
     CreatedWebhook, Webhook, WebhookList, WebhookMessage,
 };
 pub use attachments::{Attachment, FileBytes, MediaQuery, MediaToken, UploadQuery};
 pub use frames::{ClientFrame, ServerFrame, close_code};
-pub use notifications::{NotificationLevel, NotificationSettings};
+pub use notifications::{NotificationLevel, NotificationSettings, NotificationsRequest};
 pub use pins::{Pin, PinList};
 pub use reactions::{MessageReactions, Reaction};
 pub use replies::ReplyPreview;
@@ -66,120 +71,16 @@ pub struct User {
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 
-/// A browser's session (`/api/auth/web/*`): the refresh token travels only in an HttpOnly cookie, never here.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebSession {
-    pub user: User,
-    pub session_id: i64,
-    /// Bearer token for `Authorization`; keep it in memory only.
-    pub access_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-}
-
-impl From<Session> for WebSession {
-    fn from(session: Session) -> Self {
-        WebSession {
-            user: session.user,
-            session_id: session.session_id,
-            access_token: session.access_token,
-            expires_in: session.expires_in,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Session {
-    pub user: User,
-    /// The session this login started (see `GET /api/auth/sessions`); refreshing keeps it.
-    pub session_id: i64,
-    /// Bearer token for `Authorization` and the WebSocket.
-    pub access_token: String,
-    /// Opaque; spent by one refresh, which returns a new one.
-    pub refresh_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    /// 3–32 characters of `a-z 0-9 _ . -`; case-insensitive.
-    #[schema(example = "alice")]
-    pub username: String,
-    /// 8–256 characters.
-    #[schema(example = "correct horse battery")]
-    pub password: String,
-    /// 1–64 characters; the username when absent.
-    #[serde(default)]
-    #[schema(example = "Alice")]
-    pub display_name: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LoginRequest {
-    #[schema(example = "alice")]
-    pub username: String,
-    #[schema(example = "correct horse battery")]
-    pub password: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ChangePasswordRequest {
-    #[schema(example = "correct horse battery")]
-    pub current_password: String,
-    /// 8–256 characters.
-    #[schema(example = "battery staple horse")]
-    pub new_password: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct UpdateProfileRequest {
-    /// 1–64 characters after trimming, no control characters.
-    #[schema(example = "Alice Liddell")]
-    pub display_name: String,
-}
-
-/// A single-use ticket for `GET /ws?ticket=…`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WsTicket {
-    /// Opens one socket, once.
-    pub ticket: String,
-    /// Seconds until it expires unused (30).
-    #[schema(example = 30)]
-    pub expires_in: i64,
-}
-
-/// One of the caller's live sessions (a login and its refreshes).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct SessionInfo {
-    pub id: i64,
-    /// The User-Agent that logged in (at most 120 characters), if it sent one.
-    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")]
-    pub device: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// The last login or refresh.
-    pub last_used_at: DateTime<Utc>,
-    /// The absolute end: refreshing does not move it.
-    pub expires_at: DateTime<Utc>,
-    /// The session of the token that asked.
-    pub current: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SessionList {
-    /// Live sessions, most recently used first.
-    pub sessions: Vec<SessionInfo>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserSearchQuery {
-    /// 1–32 characters found anywhere in a username or display name, case-insensitively.
+    /// 1–32 characters (not all blank, no NUL) found anywhere in a username or display name,
+    /// case-insensitively.
+    #[param(
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub query: String,
 }
 
@@ -258,8 +159,16 @@ pub enum CreateConversationRequest {
     Direct { user_id: i64 },
     /// A group; the caller becomes its owner.
     Group {
+        /// 1–100 characters, not all blank (blanks around it are dropped), no NUL.
+        #[schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+        )]
         title: String,
+        /// Besides the caller: at most 255.
         #[serde(default)]
+        #[schema(max_items = 255)]
         member_ids: Vec<i64>,
     },
 }
@@ -326,7 +235,12 @@ pub struct ConversationList {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RenameConversationRequest {
-    /// 1–100 characters.
+    /// 1–100 characters, not all blank (blanks around it are dropped), no NUL.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub title: String,
 }
 
@@ -343,6 +257,7 @@ pub struct ChangeRoleRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReadRequest {
+    #[schema(minimum = 0)]
     pub up_to_seq: i64,
 }
 
@@ -386,14 +301,19 @@ pub struct MessagePage {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SendMessageRequest {
-    /// Up to 4000 characters after trimming; at least 1 unless the message carries attachments.
+    /// Up to 4000 characters (blanks around it are dropped), no NUL; not all blank unless the message carries
+    /// attachments.
     #[serde(default)]
+    #[schema(max_length = 4000, pattern = r"^[^\u0000]*$")]
     pub body: String,
-    /// Chosen by the client, 1–64 characters: the sender's idempotency key. A resend by the same sender with the
-    /// same one returns the original message; another member's use of it is a message of their own.
+    /// Chosen by the client, 1–64 printable ASCII characters without spaces: the sender's idempotency key. A
+    /// resend by the same sender with the same one returns the original message; another member's use of it is a
+    /// message of their own.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[!-~]{1,64}$")]
     pub client_id: String,
-    /// Up to 10 of the caller's own uploads to this conversation that no message carries yet.
+    /// Up to 10 of the caller's own uploads to this conversation that no message carries yet, each once.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub attachment_ids: Vec<String>,
     /// The seq of the message of this conversation this one answers.
     #[serde(default)]
@@ -403,6 +323,12 @@ pub struct SendMessageRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
+    /// 1–4000 characters, not all blank (blanks around it are dropped), no NUL.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub body: String,
 }
 

@@ -35,7 +35,7 @@ impl NotificationLevel {
     }
 }
 
-/// Also the body of `PUT /api/conversations/{id}/notifications`.
+/// A member's level in a conversation, as answers and `notifications` frames carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct NotificationSettings {
     pub level: NotificationLevel,
@@ -44,4 +44,20 @@ pub struct NotificationSettings {
     #[serde(default)]
     #[schema(required = true)]
     pub until: Option<DateTime<Utc>>,
+}
+
+/// The body of `PUT /api/conversations/{id}/notifications`: as [`NotificationSettings`], but `until` may be
+/// left out (until changed).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct NotificationsRequest {
+    pub level: NotificationLevel,
+    /// Only with `mentions` or `nothing`, in the future, at most a year ahead; absent or null: until changed.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl From<NotificationsRequest> for NotificationSettings {
+    fn from(request: NotificationsRequest) -> Self {
+        NotificationSettings { level: request.level, until: request.until }
+    }
 }

@@ -11,6 +11,7 @@ pub struct SearchQuery {
     /// Words to find, all of them (1–200 characters; a word is a run of letters and digits, case does not
     /// matter, at most 8 words). The last word also matches longer words it begins (`lib` finds `library`)
     /// unless the query ends with a space. At least one word of 2 or more characters.
+    #[param(min_length = 2, max_length = 200)]
     pub q: String,
     /// Only this conversation (the caller must be a member).
     pub conversation_id: Option<i64>,

@@ -63,8 +63,8 @@ async fn reader(req: &HttpRequest, app: &AppState, query: &MediaQuery) -> ApiRes
 #[utoipa::path(operation_id = "download_attachment", get, path = "/api/attachments/{id}", tag = "attachments",
     params(("id" = String, Path, description = "Attachment id"), MediaQuery),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = FileBytes),
-        (status = 206, description = "The byte range asked for (`Range: bytes=…`)", content_type = "application/octet-stream", body = FileBytes),
+        (status = 200, description = "The file, as the type sniffed from its bytes at upload (`application/octet-stream` when not recognised)", content_type = "*/*", body = FileBytes),
+        (status = 206, description = "The byte range asked for (`Range: bytes=…`)", content_type = "*/*", body = FileBytes),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 401, description = "No valid access token or media token", body = ErrorBody),
         (status = 404, description = "No such attachment, or not the caller's to read", body = ErrorBody),
@@ -97,7 +97,7 @@ pub async fn discard(user: AuthUser, app: web::Data<AppState>, path: web::Path<S
 #[utoipa::path(operation_id = "download_thumbnail", get, path = "/api/attachments/{id}/thumbnail", tag = "attachments",
     params(("id" = String, Path, description = "Attachment id"), MediaQuery),
     responses(
-        (status = 200, description = "JPEG, or PNG for images with transparency", content_type = "image/jpeg", body = FileBytes),
+        (status = 200, description = "JPEG, or PNG for images with transparency", content((FileBytes = "image/jpeg"), (FileBytes = "image/png"))),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 401, description = "No valid access token or media token", body = ErrorBody),
         (status = 404, description = "No such attachment, not the caller's to read, or not an image", body = ErrorBody),

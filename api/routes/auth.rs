@@ -81,7 +81,6 @@ pub async fn refresh(app: web::Data<AppState>, body: Json<RefreshRequest>) -> Ap
 
 /// End the caller's session (the access token's): its refresh token and access tokens stop working at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
-    request_body(content = Option<RefreshRequest>, description = "Optional and ignored (older clients send their refresh token)"),
     responses(
         (status = 204, description = "Logged out"),
     ))]

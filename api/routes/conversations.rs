@@ -9,7 +9,7 @@ use crate::error::ApiResult;
 use crate::ids::{ConversationId, Seq, UserId};
 use crate::protocol::{
     AddMemberRequest, ChangeRoleRequest, Conversation, ConversationList, CreateConversationRequest, ErrorBody,
-    NotificationSettings, ReadRequest, ReadState, RenameConversationRequest,
+    NotificationSettings, NotificationsRequest, ReadRequest, ReadState, RenameConversationRequest,
 };
 use crate::state::AppState;
 
@@ -185,7 +185,7 @@ pub async fn change_role(
 
 /// Your notification level here: `all`, `mentions` (muted but for mentions) or `nothing`, optionally until a time.
 #[utoipa::path(operation_id = "set_notifications", put, path = "/api/conversations/{id}/notifications", tag = "conversations",
-    params(("id" = i64, Path, description = "Conversation id")), request_body = NotificationSettings,
+    params(("id" = i64, Path, description = "Conversation id")), request_body = NotificationsRequest,
     responses(
         (status = 200, description = "The level now", body = NotificationSettings),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
@@ -195,10 +195,10 @@ pub async fn set_notifications(
     user: AuthUser,
     app: web::Data<AppState>,
     path: web::Path<ConversationId>,
-    body: Json<NotificationSettings>,
+    body: Json<NotificationsRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = app.db.get().await?;
-    let settings =
-        notifications::set(&mut conn, &app.realtime, user.user_id, path.into_inner(), &body.into_inner()).await?;
+    let wanted = NotificationSettings::from(body.into_inner());
+    let settings = notifications::set(&mut conn, &app.realtime, user.user_id, path.into_inner(), &wanted).await?;
     Ok(HttpResponse::Ok().json(settings))
 }

@@ -41,7 +41,7 @@ macro_rules! rest_api {
     (@need manage) => { Need::Scope(Scope::Manage) };
     ($( $path:literal => [ $( $method:ident ( $need:ident ) $handler:path ),+ $(,)? ] ),* $(,)?) => {
         fn register(cfg: &mut web::ServiceConfig) {
-            $( cfg.service(resource($path) $( .route(web::$method().to($handler)) )+ ); )*
+            $( cfg.service(resource($path, &[$( stringify!($method) ),+]) $( .route(web::$method().to($handler)) )+ ); )*
         }
 
         /// The documentation of every route in the table (`openapi` adds the shared parts).
@@ -127,13 +127,13 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
 }
 
-/// A resource whose unknown methods get the JSON 405 rather than the scope's 404.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed)
+/// A resource whose other methods get the JSON 405, with `Allow` naming `methods`, rather than the scope's 404.
+pub fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
+    let allow = methods.iter().map(|method| method.to_uppercase()).collect::<Vec<_>>().join(", ");
+    web::resource(path).default_service(web::to(move || {
+        let refusal = ApiError::MethodNotAllowed(allow.clone());
+        async move { actix_web::ResponseError::error_response(&refusal) }
+    }))
 }
 
 /// The JSON 404 for a path that exists elsewhere (metrics on the public listener) or nowhere.

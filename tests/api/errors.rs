@@ -36,10 +36,20 @@ on_both_backends! {
         assert_eq!(reply.error_code(404), "not_found");
     }
 
-    async fn a_wrong_method_on_a_known_route_is_a_json_405(app) {
+    async fn a_wrong_method_on_a_known_route_is_a_json_405_that_names_the_allowed_ones(app) {
         let session = app.register("pete").await;
         let reply = app.request(Method::DELETE, "/api/users/me", Some(&session.access_token), None).await;
         assert_eq!(reply.error_code(405), "method_not_allowed");
+        assert_eq!(reply.headers.get("allow").and_then(|v| v.to_str().ok()), Some("GET, PATCH"));
+        let reply = app.request(Method::PUT, "/api/auth/login", None, None).await;
+        assert_eq!(reply.error_code(405), "method_not_allowed");
+        assert_eq!(reply.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    }
+
+    async fn hostile_a_nul_character_in_a_user_search_is_a_422_not_a_database_error(app) {
+        let session = app.register("nelly").await;
+        let reply = app.get("/api/users?query=ab%00cd", &session.access_token).await;
+        assert_eq!(reply.error_code(422), "validation_failed");
     }
 
     async fn health_answers_and_readiness_sees_the_database(app) {

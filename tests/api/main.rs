@@ -32,6 +32,7 @@ mod roles;
 mod schema;
 mod search;
 mod sessions;
+mod spec_contract;
 mod storage_s3;
 mod surface;
 mod test_user;
