@@ -30,10 +30,16 @@ impl ApiTokenScope {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateApiTokenRequest {
-    /// 1–64 characters, to tell the caller's tokens apart.
-    #[schema(example = "nightly backup")]
+    /// 1–64 characters, to tell the caller's tokens apart (the rules of a display name).
+    #[schema(
+        example = "nightly backup",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub scopes: Vec<ApiTokenScope>,
     /// Days until it expires, 1–366 (default 30).
     #[serde(default)]
@@ -71,8 +77,13 @@ pub struct ApiTokenList {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateWebhookRequest {
-    /// 1–64 characters: the bot's display name on its messages.
-    #[schema(example = "CI")]
+    /// 1–64 characters: the bot's display name on its messages (the rules of a display name).
+    #[schema(
+        example = "CI",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -109,11 +120,17 @@ pub struct WebhookList {
 /// What a webhook posts.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WebhookMessage {
-    /// The message, 1–4000 characters after trimming.
-    #[schema(example = "deploy done")]
+    /// The message: up to 4000 characters, no NUL, not all blank.
+    #[schema(
+        example = "deploy done",
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub text: String,
     /// Optional idempotency key, 1–64 printable characters: a resend with the same one answers the message
     /// already stored (200) instead of posting it twice.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[!-~]{1,64}$")]
     pub client_id: Option<String>,
 }

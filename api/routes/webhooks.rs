@@ -47,6 +47,7 @@ pub async fn create(
         (status = 200, description = "Live webhooks", body = WebhookList),
         (status = 403, description = "Not the owner or an admin, or an API token", body = ErrorBody),
         (status = 404, description = "No such conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "A direct conversation (webhooks are for groups)", body = ErrorBody),
     ))]
 pub async fn list(
     user: AuthUser,
@@ -65,6 +66,7 @@ pub async fn list(
         (status = 204, description = "Revoked"),
         (status = 403, description = "Not the owner or an admin, or an API token", body = ErrorBody),
         (status = 404, description = "No such live webhook of this conversation, or not a member", body = ErrorBody),
+        (status = 422, description = "A direct conversation (webhooks are for groups)", body = ErrorBody),
     ))]
 pub async fn revoke(
     user: AuthUser,
