@@ -5,11 +5,8 @@
 // theme follows the system and the toggle's choice survives a reload. Screenshots of both themes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { api, log, snapshot, startStack, stopStack } from './harness.mjs';
+import { api, axeViolations, log, snapshot, startStack, stopStack } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const WAIT = 20_000;
 const PASSWORD = 'correct horse battery';
 const run = Date.now().toString(36).slice(-5);
@@ -36,18 +33,8 @@ const snap = (p, name) => snapshot(p, name, screenshots);
 const item = (p, id) => p.locator(`[data-testid=conversation-item][data-conversation-id="${id}"]`);
 const dialog = (p) => p.locator('dialog[open]');
 
-/** Serious and critical axe violations on the page (or inside `include`), as readable lines. */
-async function violations(p, include) {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
-  const found = await p.evaluate(async (sel) => {
-    const r = await window.axe.run(sel ? { include: [sel] } : document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ') + ' — ' + n.failureSummary.replace(/\s+/g, ' ')).join(' | ')}`);
-  }, include ?? null);
-  return found;
-}
-
 async function assertClean(p, where, include) {
-  const found = await violations(p, include);
+  const found = await axeViolations(p, include);
   if (found.length) log(`${where}:\n  ${found.join('\n  ')}`);
   assert.deepEqual(found, [], `no serious or critical violations on ${where}`);
 }

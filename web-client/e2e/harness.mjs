@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -205,4 +206,18 @@ export async function snapshot(page, name, screenshots) {
   const path = screenshotPath(name);
   await page.screenshot({ path });
   screenshots.push(path);
+}
+
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * Serious and critical axe violations on the page (or inside the `include` selector), as readable lines. The
+ * page's context needs `bypassCSP`: the server's CSP refuses the injected script as it should any other.
+ */
+export async function axeViolations(page, include) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeScript });
+  return page.evaluate(async (sel) => {
+    const r = await window.axe.run(sel ? { include: [sel] } : document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ') + ' — ' + n.failureSummary.replace(/\s+/g, ' ')).join(' | ')}`);
+  }, include ?? null);
 }

@@ -7,11 +7,8 @@
 // coalesced frames, not one per message.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { api, log, openPage, snapshot, startStack, stopStack, until } from './harness.mjs';
+import { api, axeViolations, log, openPage, snapshot, startStack, stopStack, until } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const WAIT = 20_000;
 const PASSWORD = 'correct horse battery';
 const run = Date.now().toString(36).slice(-5);
@@ -54,14 +51,6 @@ async function login(p, u) {
   await p.getByRole('form', { name: 'Log in' }).getByRole('button', { name: 'Log in' }).click();
   await p.getByTestId('me-name').filter({ hasText: u.display }).waitFor();
   await p.getByTestId('connection-status').and(p.locator('[data-state=open]')).waitFor();
-}
-
-async function seriousViolations(p) {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
-  return p.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-  });
 }
 
 test('setup: alice, bob and carol; alice creates the group "Trip" with bob', async () => {
@@ -131,7 +120,7 @@ test('axe: the group with its system lines has no serious or critical violations
     await pageA.reload();
     await lines(pageA).first().waitFor();
     await bubble(pageA, 'Saturday at nine').waitFor();
-    const found = await seriousViolations(pageA);
+    const found = await axeViolations(pageA);
     if (found.length) log(found.join('\n'));
     assert.deepEqual(found, [], `no serious or critical violations (${theme})`);
     await snap(pageA, `timeline-02-group-${theme}.png`);
